@@ -1,0 +1,112 @@
+# vunify: top-level Makefile.
+#
+# Non-recursive: every directory adds its programs, libraries and tests in its
+# own module.mk, so a change to one part never needs to touch the others.
+#
+#   make            build everything into build/bin/
+#   make check      build, then run every test (unit and integration, as root)
+#   make demo       install dependencies, build, and show the main job end to end
+#   make deps       install the Debian 12 build and test dependencies (apt-get)
+#   make install    install binaries and man pages (PREFIX, DESTDIR)
+#   make bench      run the benchmarks in bench/ (not part of check)
+
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR  ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WERROR  ?= 1
+PKG_CONFIG ?= pkg-config
+
+BUILD := build
+BIN   := $(BUILD)/bin
+OBJ   := $(BUILD)/obj
+
+VU_WARN := -Wall -Wextra -Wshadow -Wformat=2 -Wmissing-prototypes \
+           -Wstrict-prototypes -Wno-unused-parameter -Wvla
+ifeq ($(WERROR),1)
+VU_WARN += -Werror
+endif
+VU_CFLAGS := -std=gnu11 $(VU_WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
+             -fno-strict-aliasing -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+             -Iinclude -MMD -MP
+VU_LDFLAGS := -Wl,-z,relro,-z,now
+
+# pkg-config is evaluated lazily (=), so that `make deps` works on a machine
+# that does not have the -dev packages yet.
+FUSE_CFLAGS = $(shell $(PKG_CONFIG) --cflags fuse3 2>/dev/null)
+FUSE_LIBS   = $(shell $(PKG_CONFIG) --libs fuse3 2>/dev/null || echo -lfuse3)
+
+PROGRAMS :=
+MANPAGES :=
+TEST_PROGRAMS :=
+DEPFILES :=
+
+.PHONY: all check demo deps install uninstall bench clean
+all:
+
+# $(call vu_program,NAME,OBJECTS,LIBRARIES,LDLIBS): link build/bin/NAME.
+define vu_program
+PROGRAMS += $$(BIN)/$(1)
+DEPFILES += $$(patsubst %.o,%.d,$(2))
+$$(BIN)/$(1): $(2) $(3)
+	@mkdir -p $$(@D)
+	$$(CC) $$(CFLAGS) $$(VU_LDFLAGS) -o $$@ $(2) $(3) $(4)
+endef
+
+include unify/module.mk
+include fs/module.mk
+include daemon/module.mk
+include tools/module.mk
+include tests/module.mk
+
+all: $(PROGRAMS)
+
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(VU_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS_$(<D)) -c -o $@ $<
+
+-include $(DEPFILES)
+
+# The test runner; TESTS=pattern picks a subset (shell glob on the test path).
+check: all $(TEST_PROGRAMS)
+	tests/run $(if $(TESTS),--only '$(TESTS)')
+
+demo:
+	$(MAKE) deps
+	$(MAKE) all
+	tools/demo.sh
+
+# Debian 12 packages needed to build, test and benchmark.  `deps` asks dpkg
+# first and calls apt-get only for what is missing, so it is cheap to repeat.
+DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
+             libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev
+DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
+             iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
+             ca-certificates
+deps:
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+		grep -q '^install ok installed$$' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \
+	echo "deps: installing" $$missing; \
+	if [ "$$(id -u)" != 0 ]; then echo "deps: must run as root to install packages" >&2; exit 1; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get update -q && apt-get install -y -q --no-install-recommends $$missing
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGRAMS) $(DESTDIR)$(SBINDIR)/
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGRAMS)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES)))
+
+bench: all
+	bench/run
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,1 @@
+# daemon/: the per-guest supervisor that holds a running guest's context.

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The vunify on-disk format: the contract between vunifyfs, vhashify, vclone,
+ * vserver and any script or tool that inspects a guest tree or a store.
+ * Changing anything here breaks existing stores and guests.
+ *
+ * Guest tree
+ *   An ordinary directory tree on the host.  A regular file in it is either
+ *   private to the guest, or *unified*: a hardlink to a store object.
+ *
+ * The mark
+ *   A unified file's inode carries the extended attribute VU_MARK_XATTR
+ *   ("trusted.vunify").  Its value is the object id: exactly VU_ID_HEXLEN
+ *   lowercase hex digits, no terminating NUL.  Any inode that carries the
+ *   attribute, whatever its value, is shared: nothing may write it in place.
+ *   A value that is not a well-formed id is "malformed"; such an inode is
+ *   still treated as shared, and the tools report it.
+ *
+ * Object ids
+ *   XXH3-128 (xxHash 0.8) over the file content and the metadata that a
+ *   hardlink shares (mode, uid, gid, mtime, xattrs), printed as 32 lowercase
+ *   hex digits, high 64 bits first.  See unify/ for the exact key.
+ *
+ * Store
+ *   STORE/                       mode 0700, same filesystem as the guests
+ *   STORE/objects/xx/ID-REST     one object: xx = the first two hex digits of
+ *                                the id, ID-REST = the other 30
+ *   STORE/objects/xx/ID-REST.N   N >= 1: a further object with the same id,
+ *                                started when the first reached the
+ *                                filesystem's link limit (EMLINK)
+ *   STORE/index.db               sqlite3 index (WAL); see unify/index.c
+ *
+ * Reserved names
+ *   Names in a guest tree that start with VU_TMP_PREFIX are temporaries of a
+ *   link break (vunifyfs) or of a link replacement (vhashify).  They are
+ *   never part of what a guest sees: vunifyfs hides them, refuses to create
+ *   them, and removes those left by a crashed process.  The rest of the name
+ *   is VU_TMP_TAG_BREAK or VU_TMP_TAG_HASHIFY, an instance tag, '.', and a
+ *   counter.
+ *
+ * Guest lock
+ *   A process that changes a guest tree from the host side (vunifyfs while it
+ *   is mounted, vhashify and vclone while they link) holds
+ *   flock(LOCK_EX) on an open descriptor of the guest's top directory, so
+ *   that no two of them change one guest at a time.
+ */
+#ifndef VUNIFY_FORMAT_H
+#define VUNIFY_FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VU_MARK_XATTR      "trusted.vunify"
+#define VU_ID_HEXLEN       32
+
+#define VU_STORE_OBJECTS   "objects"
+#define VU_STORE_INDEX     "index.db"
+#define VU_STORE_MODE      0700
+
+#define VU_TMP_PREFIX      ".vunify-tmp."
+#define VU_TMP_PREFIX_LEN  (sizeof(VU_TMP_PREFIX) - 1)
+#define VU_TMP_TAG_BREAK   "b"
+#define VU_TMP_TAG_HASHIFY "h"
+
+/* True if @buf (not NUL-terminated, @len bytes) is a well-formed object id. */
+static inline bool vu_id_valid(const char *buf, size_t len)
+{
+	if (len != VU_ID_HEXLEN)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = buf[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+/* True if @name is a reserved temporary name (see "Reserved names"). */
+static inline bool vu_name_reserved(const char *name)
+{
+	for (size_t i = 0; i < VU_TMP_PREFIX_LEN; i++)
+		if (name[i] != VU_TMP_PREFIX[i])
+			return false;
+	return true;
+}
+
+#endif /* VUNIFY_FORMAT_H */

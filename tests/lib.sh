@@ -1,0 +1,157 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Common functions for the integration tests (tests/*/*.t).  Source it first:
+#
+#   . "$(dirname "$0")/../lib.sh"
+#
+# A test works only inside $T (its scratch directory, removed afterwards),
+# mounts with vu_mount, and ends with `t_done`.  t_fail/t_skip end it early.
+# Whatever happens, the EXIT trap unmounts everything below $T: a stuck
+# FUSE connection is aborted through fusectl first, so cleanup never blocks.
+
+set -u
+set -o pipefail
+
+VU_TOP=${VU_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+VU_BIN=${VU_BIN:-$VU_TOP/build/bin}
+VU_TEST_BIN=${VU_TEST_BIN:-$VU_TOP/build/tests/bin}
+T_NAME=$(basename "$0" .t)
+
+if [ -n "${VU_SCRATCH:-}" ]; then
+	T=$VU_SCRATCH
+else
+	T=$(mktemp -d "${TMPDIR:-/tmp}/vunify-test.XXXXXX")
+	T_OWN_SCRATCH=1
+fi
+
+t_log() { printf '%s: %s\n' "$T_NAME" "$*" >&2; }
+
+# Mounts below $1, deepest first, "MAJOR:MINOR TARGET"; from mountinfo only.
+t_mounts_below() {
+	awk -v p="$1/" 'substr($5, 1, length(p)) == p { print length($5), $3, $5 }' \
+		/proc/self/mountinfo | sort -rn | cut -d' ' -f2-
+}
+
+# Abort the FUSE connection behind mountpoint $1 (no-op if not FUSE).
+t_abort() {
+	local dev
+	dev=$(awk -v m="$1" '$5 == m { print $3 }' /proc/self/mountinfo | tail -n 1)
+	[ -n "$dev" ] && [ -w "/sys/fs/fuse/connections/${dev#*:}/abort" ] &&
+		echo 1 > "/sys/fs/fuse/connections/${dev#*:}/abort"
+	return 0
+}
+
+t_cleanup() {
+	local rc=$? dev target
+	trap - EXIT
+	# Hooks a test registered (kill helpers, remove cgroups, ...).
+	for h in "${T_CLEANUP[@]:-}"; do [ -n "$h" ] && eval "$h" >/dev/null 2>&1; done
+	while read -r dev target; do
+		[ -n "$target" ] || continue
+		umount "$target" 2>/dev/null && continue
+		[ -w "/sys/fs/fuse/connections/${dev#*:}/abort" ] &&
+			echo 1 > "/sys/fs/fuse/connections/${dev#*:}/abort"
+		umount -l "$target" 2>/dev/null
+	done < <(t_mounts_below "$T")
+	[ -n "${T_OWN_SCRATCH:-}" ] && rm -rf --one-file-system "$T"
+	exit $rc
+}
+T_CLEANUP=()
+trap t_cleanup EXIT
+trap 'exit 143' TERM INT
+
+# t_on_exit CMD: run CMD (a string) at cleanup, before the unmounts.
+t_on_exit() { T_CLEANUP+=("$1"); }
+
+t_fail() { t_log "FAIL: $*"; exit 1; }
+t_skip() { echo "skip: $*"; exit 77; }
+t_done() { t_log "ok"; exit 0; }
+
+# t_check DESC CMD...: run CMD, fail the test with DESC if it fails.
+t_check() {
+	local desc=$1; shift
+	"$@" || t_fail "$desc (command: $*)"
+}
+
+# t_eq DESC GOT WANT
+t_eq() {
+	[ "$2" = "$3" ] || t_fail "$1: got '$2', want '$3'"
+}
+
+# t_errno DESC ERRNAME CMD...: CMD (a tests helper that prints the errno
+# name on failure, see vutest) must fail with ERRNAME.
+t_errno() {
+	local desc=$1 want=$2 got; shift 2
+	got=$("$@" 2>&1) && t_fail "$desc: succeeded, want $want"
+	case "$got" in *"$want"*) ;; *) t_fail "$desc: got '$got', want $want" ;; esac
+}
+
+t_require_root() { [ "$(id -u)" = 0 ] || t_skip "needs root"; }
+t_require_cmd() { command -v "$1" >/dev/null || t_skip "needs $1"; }
+
+# t_timeout SECS CMD...: run CMD, fail the test if it does not end in time.
+t_timeout() {
+	local secs=$1; shift
+	timeout -k 5 "$secs" "$@"
+	local rc=$?
+	[ $rc = 124 ] || [ $rc = 137 ] && t_fail "timed out after ${secs}s: $*"
+	return $rc
+}
+
+# vu_mount GUEST MNT [vunifyfs args...]: mount and wait until it is up.
+vu_mount() {
+	local guest=$1 mnt=$2; shift 2
+	mkdir -p "$mnt"
+	t_timeout 30 "$VU_BIN/vunifyfs" "$@" "$guest" "$mnt" ||
+		t_fail "vunifyfs $* $guest $mnt failed"
+	awk -v m="$mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo ||
+		t_fail "$mnt is not mounted after vunifyfs returned"
+}
+
+# vu_umount MNT: unmount; abort the connection if a plain unmount fails.
+vu_umount() {
+	local mnt=$1 i
+	if ! timeout 20 umount "$mnt" 2>/dev/null; then
+		t_abort "$mnt"
+		umount -l "$mnt" 2>/dev/null
+		t_fail "umount $mnt failed (aborted and detached)"
+	fi
+	# The daemon ends once the kernel drops the connection; wait for it so
+	# that the guest lock is free for whoever comes next.
+	for i in $(seq 100); do
+		pgrep -f "vunifyfs.* $mnt\$" >/dev/null || return 0
+		sleep 0.05
+	done
+	t_fail "vunifyfs for $mnt did not exit after unmount"
+}
+
+# vu_snap DIR: one line per path under DIR with everything a guest can see
+# of it (type, mode, owner, size, blocks, nanosecond times, link target,
+# content hash, xattrs), sorted, for before/after comparisons.  Inode numbers,
+# link counts and ctime are left out on purpose; see vu_snap_full.
+vu_snap() {
+	(cd "$1" && find . -mindepth 1 -printf '%p\0' | sort -z |
+		while IFS= read -r -d '' p; do
+			printf '%s %s %s:%s %s %s %s %s' "$p" "$(stat -c '%F %a' "$p")" \
+				"$(stat -c %u "$p")" "$(stat -c %g "$p")" "$(stat -c %s "$p")" \
+				"$(stat -c %y "$p")" "$(stat -c %x "$p")" \
+				"$([ -L "$p" ] && readlink "$p")"
+			[ -f "$p" ] && [ ! -L "$p" ] && printf ' %s' "$(sha256sum < "$p" | cut -c1-16)"
+			printf ' %s\n' "$(getfattr -h -d -m - -e hex "$p" 2>/dev/null | grep -v '^#' | sort | tr '\n' ' ')"
+		done)
+}
+
+# vu_stat_all FILE: the complete stat of FILE (including ino, nlink, ctime).
+vu_stat_all() { stat -c '%d %i %h %f %u %g %s %b %X.%x %Y.%y %Z.%z' "$1"; }
+
+# vu_unify STORE ID FILE...: make FILEs (identical content and metadata)
+# unified by hand: the first becomes the object STORE/objects/xx/rest,
+# marked, and every FILE is replaced by a link to it.  Independent of vhashify
+# so that the filesystem tests do not depend on it.
+vu_unify() {
+	local store=$1 id=$2 obj f; shift 2
+	obj=$store/objects/${id:0:2}/${id:2}
+	mkdir -p "${obj%/*}"
+	cp -a "$1" "$obj"
+	setfattr -n trusted.vunify -v "$id" "$obj"
+	for f in "$@"; do ln -f "$obj" "$f"; done
+}

@@ -1,0 +1,14 @@
+# libvunify: the store, index, hashing, exclude rules and the link machinery
+# shared by vhashify, vclone, vserver and (for the mark) vunifyfs.
+LIBVUNIFY_SRC := $(wildcard unify/*.c)
+LIBVUNIFY_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(LIBVUNIFY_SRC))
+LIBVUNIFY     := $(BUILD)/lib/libvunify.a
+# Link flags a program that uses libvunify needs (static archive: only the
+# objects a program references are pulled in, --as-needed drops the rest).
+LIBVUNIFY_LIBS := -Wl,--as-needed -lsqlite3 -lxxhash -lattr -lpthread
+DEPFILES += $(LIBVUNIFY_OBJ:.o=.d)
+
+$(LIBVUNIFY): $(LIBVUNIFY_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
