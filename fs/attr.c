@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Attributes: getattr, setattr, readlink, statfs and extended attributes.
+ *
+ * Any change of a unified file's metadata (mode, owner, size, times, xattrs)
+ * breaks the link first.  The mark is private to vunify: invisible in
+ * listxattr, ENODATA from getxattr, and neither settable nor removable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+static void reply_attr(fuse_req_t req, struct vu_node *n)
+{
+	struct stat st;
+
+	if (vu_stat(n, &st) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	vu_fix_stat(n, &st);
+	fuse_reply_attr(req, &st, vu_fs.timeout);
+}
+
+static void vu_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	reply_attr(req, vu_node_get(ino));
+}
+
+static int set_size(struct vu_node *n, struct fuse_file_info *fi, off_t size)
+{
+	struct vu_file *f = fi ? vu_file_of(fi) : NULL;
+	char path[64];
+	int res;
+
+	/* The descriptor the guest used if it can write, else by inode. */
+	if (f && (f->flags & O_ACCMODE) != O_RDONLY) {
+		res = ftruncate(vu_file_fd(f, n), size);
+	} else {
+		vu_proc_path(n, path, sizeof(path));
+		res = truncate(path, size);
+	}
+	return res < 0 ? -errno : 0;
+}
+
+static int set_times(struct vu_node *n, const struct stat *attr, int valid)
+{
+	struct timespec ts[2] = { { .tv_nsec = UTIME_OMIT }, { .tv_nsec = UTIME_OMIT } };
+	char path[64];
+
+	if (valid & FUSE_SET_ATTR_ATIME_NOW)
+		ts[0].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_ATIME)
+		ts[0] = attr->st_atim;
+	if (valid & FUSE_SET_ATTR_MTIME_NOW)
+		ts[1].tv_nsec = UTIME_NOW;
+	else if (valid & FUSE_SET_ATTR_MTIME)
+		ts[1] = attr->st_mtim;
+	/* Through the magic link: it lands on the inode itself, also for a
+	 * symlink, without following it. */
+	vu_proc_path(n, path, sizeof(path));
+	return utimensat(AT_FDCWD, path, ts, 0) < 0 ? -errno : 0;
+}
+
+static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
+		       struct fuse_file_info *fi)
+{
+	struct vu_node *n = vu_node_get(ino);
+	char path[64];
+	int err = 0;
+
+	if (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
+		     FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
+		/* A truncation only needs what survives it copied. */
+		err = vu_break(n, (valid & FUSE_SET_ATTR_SIZE) ? attr->st_size : -1);
+		if (err)
+			goto out;
+	}
+	/* Owner before mode: chown clears setuid/setgid. */
+	if (valid & (FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
+		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
+
+		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (valid & FUSE_SET_ATTR_MODE) {
+		if (S_ISLNK(n->type)) {
+			err = -EOPNOTSUPP;
+			goto out;
+		}
+		vu_proc_path(n, path, sizeof(path));
+		if (chmod(path, attr->st_mode & 07777) < 0) {
+			err = -errno;
+			goto out;
+		}
+	}
+	if (valid & FUSE_SET_ATTR_SIZE) {
+		err = set_size(n, fi, attr->st_size);
+		if (err)
+			goto out;
+	}
+	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
+		     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
+		err = set_times(n, attr, valid);
+out:
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_attr(req, n);
+}
+
+static void vu_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	char buf[PATH_MAX + 1];
+	ssize_t len = readlinkat(vu_node_get(ino)->fd, "", buf, sizeof(buf));
+
+	if (len < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	if ((size_t)len >= sizeof(buf)) {
+		fuse_reply_err(req, ENAMETOOLONG);
+		return;
+	}
+	buf[len] = '\0';
+	fuse_reply_readlink(req, buf);
+}
+
+static void vu_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	struct statvfs sv;
+
+	if (fstatvfs(vu_fs.root_fd, &sv) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_statfs(req, &sv);
+}
+
+static bool is_mark(const char *name)
+{
+	return strcmp(name, VU_MARK_XATTR) == 0;
+}
+
+static void vu_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	char path[64], *buf = NULL;
+	ssize_t len;
+
+	if (is_mark(name)) {
+		fuse_reply_err(req, ENODATA);
+		return;
+	}
+	if (size && !(buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	vu_proc_path(vu_node_get(ino), path, sizeof(path));
+	len = getxattr(path, name, buf, size);
+	if (len < 0)
+		fuse_reply_err(req, errno);
+	else if (size)
+		fuse_reply_buf(req, buf, len);
+	else
+		fuse_reply_xattr(req, len);
+	free(buf);
+}
+
+/* Drop the mark from a NUL-separated name list; returns the new length. */
+static size_t hide_mark(char *list, size_t len)
+{
+	char *p = list, *end = list + len;
+
+	while (p < end) {
+		size_t l = strlen(p) + 1;
+
+		if (is_mark(p)) {
+			memmove(p, p + l, end - (p + l));
+			end -= l;
+		} else {
+			p += l;
+		}
+	}
+	return end - list;
+}
+
+static void vu_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	char path[64], *buf = NULL;
+	ssize_t len;
+
+	vu_proc_path(vu_node_get(ino), path, sizeof(path));
+	/* Always fetch the list: even a size query must not count the mark. */
+	for (;;) {
+		len = listxattr(path, NULL, 0);
+		if (len <= 0)
+			break;
+		free(buf);
+		buf = malloc(len);
+		if (!buf) {
+			fuse_reply_err(req, ENOMEM);
+			return;
+		}
+		len = listxattr(path, buf, len);
+		if (len >= 0 || errno != ERANGE)
+			break;
+	}
+	if (len < 0) {
+		fuse_reply_err(req, errno);
+	} else {
+		len = len ? hide_mark(buf, len) : 0;
+		if (!size)
+			fuse_reply_xattr(req, len);
+		else if ((size_t)len > size)
+			fuse_reply_err(req, ERANGE);
+		else
+			fuse_reply_buf(req, buf, len);
+	}
+	free(buf);
+}
+
+static void vu_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	struct vu_node *n = vu_node_get(ino);
+	char path[64];
+	int err;
+
+	if (is_mark(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	err = vu_break(n, -1);
+	if (!err) {
+		vu_proc_path(n, path, sizeof(path));
+		if (setxattr(path, name, value, size, flags) < 0)
+			err = -errno;
+	}
+	fuse_reply_err(req, -err);
+}
+
+static void vu_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+	struct vu_node *n = vu_node_get(ino);
+	char path[64];
+	int err;
+
+	if (is_mark(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	err = vu_break(n, -1);
+	if (!err) {
+		vu_proc_path(n, path, sizeof(path));
+		if (removexattr(path, name) < 0)
+			err = -errno;
+	}
+	fuse_reply_err(req, -err);
+}
+
+void vu_ops_attr(struct fuse_lowlevel_ops *ops)
+{
+	ops->getattr = vu_getattr;
+	ops->setattr = vu_setattr;
+	ops->readlink = vu_readlink;
+	ops->statfs = vu_statfs;
+	ops->getxattr = vu_getxattr;
+	ops->listxattr = vu_listxattr;
+	ops->setxattr = vu_setxattr;
+	ops->removexattr = vu_removexattr;
+}

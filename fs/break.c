@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The link break: replace one name of a store object by a private copy.
+ *
+ * Everything that would change a unified file through a name calls
+ * vu_break() first, at open/create/setattr/xattr/link time, never from read
+ * or write, so that a future kernel-passthrough data path needs no hooks.
+ *
+ * The copy is built off to the side and then swapped in:
+ *
+ *   1. an unnamed file (O_TMPFILE) in the name's directory gets the data
+ *      (reflink or in-kernel copy, holes kept), owner, mode, xattrs without
+ *      the mark, and last the atime and mtime; it is synced;
+ *   2. it is linked under a reserved temporary name in the same directory;
+ *   3. renameat2(RENAME_EXCHANGE) swaps it with the name: the name now is
+ *      the private copy, the temporary name the old link to the object;
+ *   4. the temporary name is unlinked.
+ *
+ * A crash before 3 leaves the shared name untouched (and at worst a
+ * complete private copy under a reserved name); after 3 the complete
+ * private copy (and at worst an extra link to the object under a reserved
+ * name).  vunifyfs hides reserved names and removes those of dead
+ * instances.  The store object and its other names are only ever read.
+ *
+ * The node's lock is held throughout, and rename and unlink take it too,
+ * so the name cannot move underneath.  The exchange is still verified: if
+ * the name no longer held the object (changed on the host behind our
+ * back), the exchange is undone and the break fails with EIO.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+/* An unnamed file in @dirfd; falls back to a reserved name where the
+ * filesystem has no O_TMPFILE (then *tmpname is set). */
+static int make_tmp(int dirfd, char *tmpname, size_t len, bool *named)
+{
+	int fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	*named = false;
+	if (fd >= 0 || (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL))
+		return fd >= 0 ? fd : -errno;
+	vu_tmp_name(tmpname, len);
+	fd = openat(dirfd, tmpname, O_CREAT | O_EXCL | O_RDWR | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	*named = true;
+	return fd;
+}
+
+/* Fill @dst as a private copy of @src (whose stat is @st). */
+static int fill_copy(int src, int dst, const struct stat *st, off_t keep)
+{
+	struct timespec times[2] = { st->st_atim, st->st_mtim };
+	int err;
+
+	err = vu_copy_data(src, dst, keep);
+	if (err)
+		return err;
+	/* Owner before mode (chown clears setuid/setgid), mode before xattrs
+	 * (an access ACL sets the group bits), xattrs before times. */
+	if (fchown(dst, st->st_uid, st->st_gid) < 0 || fchmod(dst, st->st_mode & 07777) < 0)
+		return -errno;
+	err = vu_copy_xattrs(src, dst);
+	if (err)
+		return err;
+	if (futimens(dst, times) < 0)
+		return -errno;
+	/* The copy must be on disk before a name points to it. */
+	if (fdatasync(dst) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Swap the complete copy in for @name in @dirfd (steps 2-4 above). */
+static int swap_in(int dirfd, const char *name, int tmpfd, bool named, char *tmpname,
+		   size_t tmplen, const struct stat *obj)
+{
+	char num[16];
+	struct stat st;
+
+	if (!named) {
+		vu_tmp_name(tmpname, tmplen);
+		snprintf(num, sizeof(num), "%d", tmpfd);
+		/* Link the unnamed file through its /proc/self/fd magic link
+		 * (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
+		if (linkat(vu_fs.proc_fd, num, dirfd, tmpname, AT_SYMLINK_FOLLOW) < 0)
+			return -errno;
+	}
+	if (renameat2(dirfd, tmpname, dirfd, name, RENAME_EXCHANGE) < 0) {
+		int err = -errno;
+
+		unlinkat(dirfd, tmpname, 0);
+		return err;
+	}
+	if (fstatat(dirfd, tmpname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    st.st_dev != obj->st_dev || st.st_ino != obj->st_ino) {
+		vu_log(LOG_ERR, "link break of '%s': the name changed underneath; undone", name);
+		if (renameat2(dirfd, tmpname, dirfd, name, RENAME_EXCHANGE) == 0)
+			unlinkat(dirfd, tmpname, 0);
+		return -EIO;
+	}
+	/* From here on the break has happened; a failure to drop the old link
+	 * only leaves a reserved name that a later readdir removes. */
+	if (unlinkat(dirfd, tmpname, 0) < 0)
+		vu_log(LOG_WARNING, "link break of '%s': cannot remove %s: %s", name, tmpname,
+		       strerror(errno));
+	return 0;
+}
+
+int vu_break(struct vu_node *n, off_t keep)
+{
+	struct vu_node *parent = NULL;
+	char *name = NULL, tmpname[96];
+	int src = -1, tmp = -1, newfd = -1, err, dirfd;
+	struct stat obj, st;
+	bool named = false;
+
+	if (!n->unified)
+		return 0;
+	pthread_mutex_lock(&n->lock);
+	if (!n->unified) {
+		err = 0;        /* another thread broke it meanwhile */
+		goto out_unlock;
+	}
+	if (vu_fs.readonly) {
+		err = -EROFS;
+		goto out_unlock;
+	}
+	src = vu_reopen(n, O_RDONLY | O_NOATIME);
+	if (src < 0 || fstat(src, &obj) < 0) {
+		err = -errno;
+		goto out_close;
+	}
+	err = vu_node_name_get(n, &parent, &name);
+	if (err)
+		goto out_close;
+	/* A name that was unlinked while open gets an anonymous copy. */
+	dirfd = parent ? parent->fd : vu_fs.root_fd;
+
+	tmp = make_tmp(dirfd, tmpname, sizeof(tmpname), &named);
+	if (tmp < 0) {
+		err = tmp;
+		goto out_close;
+	}
+	err = fill_copy(src, tmp, &obj, keep);
+	if (err)
+		goto out_tmp;
+	if (name) {
+		err = swap_in(dirfd, name, tmp, named, tmpname, sizeof(tmpname), &obj);
+		named = false;  /* swap_in cleaned up the temporary name */
+		if (err)
+			goto out_tmp;
+	}
+	newfd = vu_reopen(&(struct vu_node){ .fd = tmp }, O_PATH);
+	if (newfd < 0 || fstat(newfd, &st) < 0) {
+		/* The break is done on disk; the node just cannot follow it.
+		 * Keep serving the object read-only rather than lie. */
+		err = -errno;
+		vu_log(LOG_ERR, "link break of '%s': %s", name ? name : "(unlinked)", strerror(-err));
+		goto out_tmp;
+	}
+	/*
+	 * Publish: the old O_PATH descriptor stays open until the node dies,
+	 * because other threads may be using it right now for a read-only
+	 * operation; anything that modifies calls vu_break() first and so sees
+	 * the new descriptor.
+	 */
+	n->fd_old = n->fd;
+	n->fd = newfd;
+	newfd = -1;
+	vu_node_privatised(n, &st);
+	atomic_fetch_add(&n->gen, 1);
+
+out_tmp:
+	if (named)
+		unlinkat(dirfd, tmpname, 0);
+	close(tmp);
+out_close:
+	if (newfd >= 0)
+		close(newfd);
+	if (src >= 0)
+		close(src);
+	if (parent)
+		vu_node_release(parent);
+	free(name);
+out_unlock:
+	pthread_mutex_unlock(&n->lock);
+	return err;
+}

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Regular files: open, create, O_TMPFILE, read, write and the rest of the
+ * data path.
+ *
+ * Opening a unified file for writing (O_WRONLY, O_RDWR, O_TRUNC) breaks the
+ * link first; read and write never decide anything, they just move data on
+ * the descriptor that open chose.  A read-only descriptor opened before
+ * another process broke the same name follows the node to the private copy
+ * on its next read (vu_file_fd), as one file on a POSIX filesystem would.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vunifyfs.h"
+
+/* Open flags we pass to the backing file. */
+static int backing_flags(int flags)
+{
+	/* O_DIRECT is honoured by bypassing the page cache at the FUSE level
+	 * (direct_io): FUSE's buffers are not aligned for the backing file. */
+	return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
+}
+
+static bool writes(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+}
+
+int vu_file_fd(struct vu_file *f, struct vu_node *n)
+{
+	int fd;
+
+	if (atomic_load(&f->gen) == atomic_load(&n->gen))
+		return f->fd;
+	/* The node was broken since this descriptor was opened: move it to
+	 * the private copy.  dup2() swaps the descriptor atomically, so a
+	 * concurrent read on the old one completes on the old file. */
+	pthread_mutex_lock(&n->lock);
+	if (atomic_load(&f->gen) != atomic_load(&n->gen)) {
+		unsigned int gen = atomic_load(&n->gen);
+
+		fd = vu_reopen(n, f->flags & ~O_TRUNC);
+		if (fd >= 0) {
+			dup2(fd, f->fd);
+			close(fd);
+			atomic_store(&f->gen, gen);
+		}
+	}
+	pthread_mutex_unlock(&n->lock);
+	return f->fd;
+}
+
+static struct vu_file *file_new(int fd, int flags, unsigned int gen)
+{
+	struct vu_file *f = malloc(sizeof(*f));
+
+	if (!f)
+		return NULL;
+	f->fd = fd;
+	f->flags = flags;
+	atomic_init(&f->gen, gen);
+	return f;
+}
+
+static void set_open_flags(struct fuse_file_info *fi, int flags)
+{
+	/* vunifyfs is the only writer of the tree: cached pages stay valid
+	 * across opens, for unified and private files alike. */
+	fi->keep_cache = 1;
+	fi->direct_io = !!(flags & O_DIRECT);
+}
+
+/* Open an existing node; on success *fp is the new open file. */
+static int open_node(struct vu_node *n, int flags, struct vu_file **fp)
+{
+	unsigned int gen;
+	int bflags = backing_flags(flags), fd, err;
+
+	if (writes(flags)) {
+		/* O_TRUNC: nothing of the content survives, copy none. */
+		err = vu_break(n, (flags & O_TRUNC) ? 0 : -1);
+		if (err)
+			return err;
+	} else if (n->unified) {
+		/* Reading a shared object must not touch it, not even atime. */
+		bflags |= O_NOATIME;
+	}
+	/* The generation before the descriptor: a break in between makes
+	 * the file refresh on first use, never miss it. */
+	gen = atomic_load(&n->gen);
+	fd = vu_reopen(n, bflags);
+	if (fd < 0)
+		return -errno;
+	*fp = file_new(fd, bflags, gen);
+	if (!*fp) {
+		close(fd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void vu_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vu_file *f;
+	int err = open_node(vu_node_get(ino), fi->flags, &f);
+
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	set_open_flags(fi, fi->flags);
+	if (fuse_reply_open(req, fi) == -ENOENT) {
+		/* Interrupted: the kernel will not release it. */
+		close(f->fd);
+		free(f);
+	}
+}
+
+/* Install the node for a file we just created through @fd. */
+static int install_created(struct vu_node *parent, const char *name, int fd,
+			   struct fuse_entry_param *e)
+{
+	struct vu_node *n;
+	struct stat st;
+	int pfd;
+
+	pfd = vu_reopen(&(struct vu_node){ .fd = fd }, O_PATH);
+	if (pfd < 0)
+		return -errno;
+	if (fstat(pfd, &st) < 0) {
+		int err = -errno;
+
+		close(pfd);
+		return err;
+	}
+	/* New files are never store objects. */
+	n = vu_node_install(parent, name, pfd, &st, false);
+	if (!n)
+		return -errno;
+	vu_fill_entry(n, &st, e);
+	return 0;
+}
+
+static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, mode_t mode,
+		      struct fuse_file_info *fi)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	struct vu_node *parent = vu_node_get(parent_ino);
+	int bflags = backing_flags(fi->flags), fd, err;
+	struct fuse_entry_param e;
+	struct vu_creds creds;
+	struct vu_file *f;
+
+	if (!vu_name_ok(name)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	err = vu_creds_enter(&creds, ctx->uid, ctx->gid, ctx->umask);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	/* Always exclusive on the backing side: an existing name might be a
+	 * store object, which must be opened through the break logic. */
+	fd = openat(parent->fd, name, bflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	err = fd < 0 ? -errno : 0;
+	vu_creds_leave(&creds);
+
+	if (err == -EEXIST && !(fi->flags & O_EXCL)) {
+		/* Lost a race with another creator: open what is there. */
+		err = vu_do_lookup(parent, name, &e);
+		if (!err) {
+			err = open_node(vu_node_get(e.ino), fi->flags & ~O_CREAT, &f);
+			if (err)
+				vu_node_forget(vu_node_get(e.ino), 1);
+		}
+	} else if (!err) {
+		err = install_created(parent, name, fd, &e);
+		if (!err && !(f = file_new(fd, bflags, atomic_load(&vu_node_get(e.ino)->gen)))) {
+			vu_node_forget(vu_node_get(e.ino), 1);
+			err = -ENOMEM;
+		}
+		if (err) {
+			/* Nobody can have seen it yet: undo the creation. */
+			unlinkat(parent->fd, name, 0);
+			close(fd);
+		}
+	}
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
+	fi->fh = (uintptr_t)f;
+	set_open_flags(fi, fi->flags);
+	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+		/* Interrupted: the kernel took neither the entry nor the file. */
+		vu_node_forget(vu_node_get(e.ino), 1);
+		close(f->fd);
+		free(f);
+	}
+}
+
+int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,
+		  mode_t mask, struct fuse_entry_param *e, struct vu_file **fp)
+{
+	int bflags = backing_flags(flags) & ~O_TMPFILE, fd, err;
+	struct vu_creds creds;
+
+	err = vu_creds_enter(&creds, uid, gid, mask);
+	if (err)
+		return err;
+	/* O_EXCL passes through: such a file must never be linkable. */
+	fd = openat(parent->fd, ".", bflags | (flags & O_EXCL) | O_TMPFILE | O_CLOEXEC, mode);
+	err = fd < 0 ? -errno : 0;
+	vu_creds_leave(&creds);
+	if (err)
+		return err;
+	err = install_created(parent, "", fd, e);
+	if (!err && !(*fp = file_new(fd, bflags, atomic_load(&vu_node_get(e->ino)->gen)))) {
+		vu_node_forget(vu_node_get(e->ino), 1);
+		err = -ENOMEM;
+	}
+	if (err)
+		close(fd);
+	return err;
+}
+
+static void vu_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+		    struct fuse_file_info *fi)
+{
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+}
+
+static void vu_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
+			 struct fuse_file_info *fi)
+{
+	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	ssize_t res;
+
+	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	out.buf[0].fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+	out.buf[0].pos = off;
+	res = fuse_buf_copy(&out, in, 0);
+	if (res < 0)
+		fuse_reply_err(req, -res);
+	else
+		fuse_reply_write(req, res);
+}
+
+static void vu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vu_file *f = vu_file_of(fi);
+
+	close(f->fd);
+	free(f);
+	fuse_reply_err(req, 0);
+}
+
+static void vu_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+	int fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+	int res = datasync ? fdatasync(fd) : fsync(fd);
+
+	fuse_reply_err(req, res < 0 ? errno : 0);
+}
+
+static void vu_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+			 struct fuse_file_info *fi)
+{
+	int fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+
+	fuse_reply_err(req, fallocate(fd, mode, off, len) < 0 ? errno : 0);
+}
+
+static void vu_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
+		     struct fuse_file_info *fi)
+{
+	off_t res = lseek(vu_file_fd(vu_file_of(fi), vu_node_get(ino)), off, whence);
+
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_lseek(req, res);
+}
+
+static void vu_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
+			       struct fuse_file_info *fi_in, fuse_ino_t ino_out, off_t off_out,
+			       struct fuse_file_info *fi_out, size_t len, int flags)
+{
+	int in = vu_file_fd(vu_file_of(fi_in), vu_node_get(ino_in));
+	int out = vu_file_fd(vu_file_of(fi_out), vu_node_get(ino_out));
+	ssize_t res = copy_file_range(in, &off_in, out, &off_out, len, flags);
+
+	if (res < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_write(req, res);
+}
+
+void vu_ops_file(struct fuse_lowlevel_ops *ops)
+{
+	ops->open = vu_open;
+	ops->create = vu_create;
+	ops->read = vu_read;
+	ops->write_buf = vu_write_buf;
+	ops->release = vu_release;
+	ops->fsync = vu_fsync;
+	ops->fallocate = vu_fallocate;
+	ops->lseek = vu_lseek;
+	ops->copy_file_range = vu_copy_file_range;
+}

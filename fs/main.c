@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vunifyfs: mount one guest tree with copy-on-write for unified files.
+ *
+ * main() checks everything that can be checked before mounting, so that a
+ * bad invocation gets one clear line and a non-zero exit instead of a
+ * half-working mount, then mounts, daemonizes and serves.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+#ifndef VUNIFY_VERSION
+#define VUNIFY_VERSION "0.1"
+#endif
+
+struct vu_fs vu_fs = { .root_fd = -1, .lock_fd = -1, .proc_fd = -1 };
+
+static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("vunifyfs: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* Open @path as a directory (O_PATH), or die naming it and the cause. */
+static int open_dir(const char *path)
+{
+	int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+static bool is_mount_root(int fd)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, 0, &stx) < 0)
+		return false;
+	return (stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (stx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+/* MAJOR:MINOR of the filesystem mounted at @path, from mountinfo (never
+ * stat a FUSE mount whose daemon may not be serving yet). */
+static int mount_dev(const char *path, char *dev, size_t len)
+{
+	char line[8192], mdev[64], mpt[4096];
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", mdev, mpt) == 2 && strcmp(mpt, path) == 0) {
+			snprintf(dev, len, "%s", mdev);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static void check_guest(const struct vu_opts *o, const char *guest, const char *mnt)
+{
+	char probe[64];
+	size_t glen = strlen(guest);
+
+	/* Mounting inside the guest tree would show the guest to itself. */
+	if (strncmp(mnt, guest, glen) == 0 && (mnt[glen] == '/' || mnt[glen] == '\0'))
+		die("%s: mount point inside GUEST_DIR %s", mnt, guest);
+	snprintf(probe, sizeof(probe), "/proc/self/fd/%d", vu_fs.root_fd);
+	if (getxattr(probe, VU_MARK_XATTR, NULL, 0) < 0 && errno != ENODATA)
+		die("%s: no trusted xattrs on this filesystem (%s); vunify needs them for its mark",
+		    guest, strerror(errno));
+	/* The guest lock: one writer of a guest tree at a time (format.h). */
+	vu_fs.lock_fd = open(guest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (vu_fs.lock_fd < 0)
+		die("%s: %s", guest, strerror(errno));
+	if (flock(vu_fs.lock_fd, LOCK_EX | LOCK_NB) < 0)
+		die("%s: %s", guest, errno == EWOULDBLOCK ?
+		    "in use (mounted by another vunifyfs, or vhashify is working on it)" :
+		    strerror(errno));
+	(void)o;
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One O_PATH descriptor per cached inode. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void make_tmp_tag(void)
+{
+	unsigned char r[8];
+
+	if (getrandom(r, sizeof(r), 0) != sizeof(r))
+		die("getrandom: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(r); i++)
+		sprintf(vu_fs.tmp_tag + 2 * i, "%02x", r[i]);
+}
+
+static void vu_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Permissions are checked by the kernel, ACLs included; umask and
+	 * default ACLs are applied by the backing filesystem (creds.c). */
+	conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
+	/* The kernel must drop setuid/setgid and capabilities on writes by
+	 * unprivileged callers itself, through setattr and removexattr. */
+	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
+	/* Every directory listing also looks its entries up, so inode numbers
+	 * in readdir agree with stat (unified names have their own). */
+	if (conn->capable & FUSE_CAP_READDIRPLUS)
+		conn->want |= FUSE_CAP_READDIRPLUS;
+	conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+	if (conn->capable & FUSE_CAP_SPLICE_WRITE)
+		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	conn->time_gran = 1;
+}
+
+static int serve(struct fuse_session *se, const struct vu_opts *o)
+{
+	struct fuse_loop_config *cfg;
+	int ret;
+
+	if (o->single)
+		return fuse_session_loop(se);
+	cfg = fuse_loop_cfg_create();
+	if (!cfg)
+		return -ENOMEM;
+	/* One /dev/fuse descriptor per thread: no shared read queue. */
+	fuse_loop_cfg_set_clone_fd(cfg, 1);
+	if (o->threads)
+		fuse_loop_cfg_set_max_threads(cfg, o->threads);
+	ret = fuse_session_loop_mt(se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct fuse_lowlevel_ops ops = { .init = vu_init };
+	char *fuse_argv[] = { argv[0], "-d", NULL };
+	struct fuse_args fargs = FUSE_ARGS_INIT(1, fuse_argv);
+	char guest[PATH_MAX], mnt[PATH_MAX], data[256], dev[64] = "";
+	struct fuse_session *se;
+	struct vu_opts o;
+	int devfd, mnt_fd, ret;
+
+	if (vu_opts_parse(argc, argv, &o) < 0) {
+		fprintf(stderr, "vunifyfs: %s (see vunifyfs --help)\n", o.error);
+		return 2;
+	}
+	if (o.help) {
+		vu_opts_usage(stdout);
+		return 0;
+	}
+	if (o.version) {
+		printf("vunifyfs %s (libfuse %d)\n", VUNIFY_VERSION, fuse_version());
+		return 0;
+	}
+	if (geteuid() != 0)
+		die("must run as root (trusted xattrs, mounting, and acting for every guest user)");
+
+	vu_fs.root_fd = open_dir(o.guest);
+	mnt_fd = open_dir(o.mountpoint);
+	if (!realpath(o.guest, guest))
+		die("%s: %s", o.guest, strerror(errno));
+	if (!realpath(o.mountpoint, mnt))
+		die("%s: %s", o.mountpoint, strerror(errno));
+	if (is_mount_root(mnt_fd))
+		die("%s: already a mount point", mnt);
+	close(mnt_fd);
+	check_guest(&o, guest, mnt);
+
+	vu_fs.readonly = o.mountflags & MS_RDONLY;
+	vu_fs.timeout = o.timeout;
+	vu_fs.debug = o.debug;
+	make_tmp_tag();
+	raise_fd_limit();
+	/* Creation modes come with the caller's umask applied per thread. */
+	umask(0);
+	if (vu_table_init(vu_fs.root_fd) < 0)
+		die("out of memory");
+
+	vu_ops_dir(&ops);
+	vu_ops_file(&ops);
+	vu_ops_attr(&ops);
+	fargs.argc = o.debug ? 2 : 1;
+	se = fuse_session_new(&fargs, &ops, sizeof(ops), NULL);
+	if (!se)
+		die("cannot create the FUSE session");
+	vu_fs.se = se;
+	if (fuse_set_signal_handlers(se) < 0)
+		die("cannot set signal handlers");
+
+	devfd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+	if (devfd < 0)
+		die("/dev/fuse: %s", strerror(errno));
+	snprintf(data, sizeof(data),
+		 "fd=%d,rootmode=%o,user_id=0,group_id=0,default_permissions,allow_other", devfd,
+		 S_IFDIR);
+	if (o.max_read)
+		snprintf(data + strlen(data), sizeof(data) - strlen(data), ",max_read=%u",
+			 o.max_read);
+	{
+		char type[64];
+
+		snprintf(type, sizeof(type), "fuse.%s", o.subtype ? o.subtype : "vunifyfs");
+		if (mount(o.fsname ? o.fsname : guest, mnt, type, o.mountflags, data) < 0)
+			die("%s: mount: %s", mnt, strerror(errno));
+	}
+	mount_dev(mnt, dev, sizeof(dev));
+	if (vu_kio_setup(se, devfd) < 0) {
+		umount2(mnt, MNT_DETACH);
+		die("cannot attach to /dev/fuse");
+	}
+	if (!o.foreground) {
+		vu_log_to_syslog();
+		if (fuse_daemonize(0) < 0) {
+			umount2(mnt, MNT_DETACH);
+			die("cannot daemonize");
+		}
+	}
+
+	/* /proc/self resolves when opened: after the fork of daemonizing. */
+	vu_fs.proc_fd = open("/proc/self/fd", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (vu_fs.proc_fd < 0) {
+		vu_log(LOG_ERR, "/proc/self/fd: %s", strerror(errno));
+		umount2(mnt, MNT_DETACH);
+		return 1;
+	}
+	ret = serve(se, &o);
+
+	/* Ended by a signal rather than by umount: take the mount down. */
+	if (ret > 0) {
+		char now[64] = "";
+
+		if (mount_dev(mnt, now, sizeof(now)) && strcmp(now, dev) == 0)
+			umount2(mnt, MNT_DETACH | UMOUNT_NOFOLLOW);
+	}
+	fuse_remove_signal_handlers(se);
+	fuse_session_destroy(se);
+	vu_opts_free(&o);
+	return ret < 0 ? 1 : 0;
+}

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The immutable-link mark: is a backing inode a store object?
+ *
+ * Asked at every lookup of a regular file, so the answer is cached per
+ * backing inode.  An entry is trusted only while the inode's ctime is the
+ * one it was cached with: setting or removing an xattr changes ctime, and
+ * so does reuse of the inode number by a new file, so a stale answer is
+ * never used.  Any inode that carries the mark is shared, even if its value
+ * is malformed; such inodes are logged once.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <syslog.h>
+#include <xxhash.h>
+
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+#define MARK_SLOTS 65536          /* direct-mapped; a power of two */
+#define MARK_LOCKS 64
+
+struct mark_slot {
+	dev_t dev;
+	ino_t ino;
+	struct timespec ctime;
+	bool valid, marked;
+};
+
+static struct mark_slot slots[MARK_SLOTS];
+static pthread_mutex_t locks[MARK_LOCKS];
+static pthread_once_t locks_once = PTHREAD_ONCE_INIT;
+
+static void init_locks(void)
+{
+	for (int i = 0; i < MARK_LOCKS; i++)
+		pthread_mutex_init(&locks[i], NULL);
+}
+
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Read the mark from the inode itself. */
+static bool read_mark(int fd, const struct stat *st)
+{
+	char path[64], val[VU_ID_HEXLEN + 1];
+	ssize_t len;
+
+	/* getxattr() through our own O_PATH descriptor: the only way to read
+	 * an xattr of an inode we hold no name for without opening it. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = getxattr(path, VU_MARK_XATTR, val, sizeof(val));
+	if (len < 0 && errno == ENODATA)
+		return false;
+	if (len < 0 && errno == ERANGE)
+		len = sizeof(val);      /* too long: malformed, still a mark */
+	if (len < 0) {
+		vu_log(LOG_WARNING, "inode %lu: cannot read mark (%s); treated as shared",
+		       (unsigned long)st->st_ino, strerror(errno));
+		return true;
+	}
+	if (!vu_id_valid(val, len))
+		vu_log(LOG_WARNING, "inode %lu: malformed %s; treated as shared",
+		       (unsigned long)st->st_ino, VU_MARK_XATTR);
+	return true;
+}
+
+bool vu_mark_check(int fd, const struct stat *st)
+{
+	uint64_t k[2] = { st->st_dev, st->st_ino };
+	size_t h = XXH3_64bits(k, sizeof(k));
+	struct mark_slot *s = &slots[h & (MARK_SLOTS - 1)];
+	pthread_mutex_t *lock = &locks[h % MARK_LOCKS];
+	bool marked;
+
+	if (!S_ISREG(st->st_mode))
+		return false;
+	pthread_once(&locks_once, init_locks);
+
+	pthread_mutex_lock(lock);
+	if (s->valid && s->dev == st->st_dev && s->ino == st->st_ino &&
+	    same_time(&s->ctime, &st->st_ctim)) {
+		marked = s->marked;
+		pthread_mutex_unlock(lock);
+		return marked;
+	}
+	pthread_mutex_unlock(lock);
+
+	marked = read_mark(fd, st);
+
+	pthread_mutex_lock(lock);
+	*s = (struct mark_slot){ .dev = st->st_dev, .ino = st->st_ino,
+				 .ctime = st->st_ctim, .valid = true, .marked = marked };
+	pthread_mutex_unlock(lock);
+	return marked;
+}

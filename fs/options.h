@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* vunifyfs command line and mount options (options.c). */
+#ifndef VUNIFYFS_OPTIONS_H
+#define VUNIFYFS_OPTIONS_H
+
+#define FUSE_USE_VERSION 312
+#include <fuse_opt.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+struct vu_opts {
+	char *guest, *mountpoint;
+	char *fsname, *subtype;
+	unsigned long mountflags;       /* MS_* for mount(2) */
+	unsigned int max_read;
+	unsigned int threads;
+	double timeout;
+	bool foreground, debug, single, help, version;
+	char error[256];                /* why parsing failed */
+};
+
+/* Parse argv; on failure returns -1 with o->error set. */
+int vu_opts_parse(int argc, char **argv, struct vu_opts *o);
+void vu_opts_free(struct vu_opts *o);
+void vu_opts_usage(FILE *f);
+
+#endif

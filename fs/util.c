@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Small helpers shared by the vunifyfs operations. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+static bool use_syslog;
+
+/*
+ * Reopen a node's backing inode with real open flags.  An O_PATH descriptor
+ * cannot be read or written; the kernel's /proc/self/fd/N magic link is the
+ * only way to open the very inode it refers to without a name (a name could
+ * have been replaced meanwhile).  N is our own descriptor, never anything a
+ * guest controls, and the lookup is relative to a held /proc/self/fd.
+ */
+int vu_reopen(const struct vu_node *n, int flags)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%d", n->fd);
+	return openat(vu_fs.proc_fd, num, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
+}
+
+/* The same magic link as a path, for the *xattr and *at calls that have no
+ * descriptor form working on O_PATH descriptors. */
+int vu_proc_path(const struct vu_node *n, char *buf, size_t len)
+{
+	return snprintf(buf, len, "/proc/self/fd/%d", n->fd);
+}
+
+int vu_stat(const struct vu_node *n, struct stat *st)
+{
+	return fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+}
+
+/* A fresh temporary name of this instance (see format.h, Reserved names). */
+void vu_tmp_name(char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s.%lu", VU_TMP_PREFIX, VU_TMP_TAG_BREAK, vu_fs.tmp_tag,
+		 atomic_fetch_add(&vu_fs.tmp_seq, 1));
+}
+
+/* May a guest create or look up @name?  One component, not reserved. */
+bool vu_name_ok(const char *name)
+{
+	return name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..") &&
+	       !vu_name_reserved(name);
+}
+
+void vu_log_to_syslog(void)
+{
+	openlog("vunifyfs", LOG_PID, LOG_DAEMON);
+	use_syslog = true;
+}
+
+void vu_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(prio, fmt, ap);
+	} else {
+		fputs("vunifyfs: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}

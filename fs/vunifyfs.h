@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * vunifyfs internals.
+ *
+ * Nodes.  Every FUSE inode is a struct vu_node.  A private node stands for a
+ * backing inode and is found by its backing (dev, ino), so that the guest's
+ * own hardlinks are one FUSE inode, as on any filesystem.  A unified node
+ * stands for one *name* of a store object, (parent node, name), so that each
+ * name of a shared inode looks like a standalone file (st_nlink 1, an inode
+ * number of its own) and can be broken on its own.  When a unified node is
+ * broken it becomes a private node in place: same FUSE inode, new backing
+ * inode, generation bumped, so that open files notice (vu_file_fd()).
+ *
+ * Every node holds an O_PATH|O_NOFOLLOW descriptor of its backing inode; all
+ * backing access is relative to those descriptors, never to host paths.
+ *
+ * Locking.  The node table has one mutex, held only for hash-table work
+ * (never across a syscall).  Each node has a mutex that serialises the link
+ * break with everything that moves or removes the node's name (rename,
+ * unlink) and with refreshing stale file descriptors.  Lock order: node
+ * locks (by address) before the table mutex.
+ */
+#ifndef VUNIFYFS_H
+#define VUNIFYFS_H
+
+#define FUSE_USE_VERSION 312
+
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+struct vu_node {
+	/* Identity of the backing inode; the private table's key. */
+	dev_t dev;
+	ino_t ino;
+	mode_t type;                /* S_IFMT bits; fixed for the node's life */
+	uint64_t ino_shown;         /* st_ino the guest sees */
+
+	_Atomic int fd;             /* O_PATH|O_NOFOLLOW; changed only by a break */
+	int fd_old;                 /* the one before the break, closed with the node */
+	atomic_bool unified;        /* shares a store object; only ever goes false */
+
+	/* Unified nodes only: the one name this node stands for; the unified
+	 * table's key.  parent is pinned.  name is NULL once the name was
+	 * unlinked or renamed over (the node lives on while open). */
+	struct vu_node *parent;
+	char *name;
+
+	/* Table bookkeeping, under the table mutex. */
+	uint64_t nlookup;           /* the kernel's references */
+	uint64_t pins;              /* ours: children naming us as parent */
+	struct vu_node *next_priv;  /* chain in the private table */
+	struct vu_node *next_unif;  /* chain in the unified table */
+	bool in_priv, in_unif;
+
+	pthread_mutex_t lock;
+	atomic_uint gen;            /* bumped whenever fd changes inode */
+};
+
+/* An open regular file. */
+struct vu_file {
+	int fd;                     /* backing descriptor, may be dup2()-refreshed */
+	int flags;                  /* open flags used for the backing fd */
+	atomic_uint gen;            /* node generation fd belongs to */
+};
+
+/* Mount-wide state. */
+struct vu_fs {
+	int root_fd;                /* O_PATH of GUEST_DIR */
+	int lock_fd;                /* O_RDONLY of GUEST_DIR, holds the guest flock */
+	int proc_fd;                /* O_PATH of /proc/self/fd, to reopen O_PATH fds */
+	dev_t root_dev;
+	struct vu_node *root;
+
+	double timeout;             /* entry and attribute cache seconds */
+	bool readonly;
+	bool debug;
+	char tmp_tag[24];           /* this instance's temporary-name tag */
+	atomic_ulong tmp_seq;
+
+	struct fuse_session *se;
+};
+
+extern struct vu_fs vu_fs;
+
+/* node.c: the node table. */
+int vu_table_init(int root_fd);
+struct vu_node *vu_node_get(fuse_ino_t ino);
+fuse_ino_t vu_node_id(const struct vu_node *n);
+/* Find or create the node for @name in @parent whose backing is @fd/@st
+ * (consumes @fd), take one kernel reference. @unified from the mark. */
+struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
+				int fd, const struct stat *st, bool unified);
+void vu_node_forget(struct vu_node *n, uint64_t nlookup);
+/* The unified node currently standing for (parent, name), or NULL; pinned
+ * with vu_node_hold() / released with vu_node_release(). */
+struct vu_node *vu_node_find_name(struct vu_node *parent, const char *name);
+void vu_node_hold(struct vu_node *n);
+void vu_node_release(struct vu_node *n);
+/* Namespace changes that move or drop unified names (caller holds the
+ * affected nodes' locks). */
+/* A rename happened: @a and @b are the held unified nodes (or NULL) found
+ * for the source and target names, in any order. */
+void vu_node_moved(struct vu_node *a, struct vu_node *b,
+		   struct vu_node *oldparent, const char *oldname,
+		   struct vu_node *newparent, const char *newname, bool exchange);
+/* @n's name was unlinked (a no-op if @n no longer has a name). */
+void vu_node_unnamed(struct vu_node *n);
+/* Copy out a unified node's (parent, name), parent held (release it);
+ * *parent is NULL if the node has no name any more. */
+int vu_node_name_get(struct vu_node *n, struct vu_node **parent, char **name);
+/* A broken node: now private with backing @st. */
+void vu_node_privatised(struct vu_node *n, const struct stat *st);
+/* What st_ino the guest would see for @name in @parent with backing @st. */
+uint64_t vu_node_peek_ino(struct vu_node *parent, const char *name, const struct stat *st,
+			  bool unified);
+
+/* mark.c: is a backing inode a store object? */
+bool vu_mark_check(int fd, const struct stat *st);
+
+/* creds.c: act as the calling guest process for object creation. */
+struct vu_creds {
+	bool switched;
+};
+int vu_creds_enter(struct vu_creds *c, uid_t uid, gid_t gid, mode_t umask);
+void vu_creds_leave(struct vu_creds *c);
+
+/* copy.c: data and metadata copies for the link break. */
+int vu_copy_data(int src, int dst, off_t len);
+int vu_copy_xattrs(int src, int dst);
+
+/* break.c: the link break; the one entry point. */
+int vu_break(struct vu_node *n, off_t keep);
+
+/* util.c */
+int vu_reopen(const struct vu_node *n, int flags);
+int vu_proc_path(const struct vu_node *n, char *buf, size_t len);
+int vu_stat(const struct vu_node *n, struct stat *st);
+void vu_tmp_name(char *buf, size_t len);
+bool vu_name_ok(const char *name);
+void vu_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vu_log_to_syslog(void);
+
+/* file.c */
+int vu_file_fd(struct vu_file *f, struct vu_node *n);
+
+/* The operation tables, split by area. */
+void vu_ops_dir(struct fuse_lowlevel_ops *ops);
+void vu_ops_file(struct fuse_lowlevel_ops *ops);
+void vu_ops_attr(struct fuse_lowlevel_ops *ops);
+
+/* Helpers shared by the ops. */
+int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_param *e);
+void vu_fill_entry(const struct vu_node *n, const struct stat *st, struct fuse_entry_param *e);
+void vu_fix_stat(const struct vu_node *n, struct stat *st);
+
+/* kio.c: the session channel (mount, custom I/O, requests libfuse lacks). */
+int vu_kio_setup(struct fuse_session *se, int devfd);
+int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,
+		  mode_t umask, struct fuse_entry_param *e, struct vu_file **filep);
+
+static inline struct vu_file *vu_file_of(const struct fuse_file_info *fi)
+{
+	return (struct vu_file *)(uintptr_t)fi->fh;
+}
+
+#endif /* VUNIFYFS_H */
