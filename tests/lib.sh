@@ -135,10 +135,14 @@ vu_snap() {
 				"$(stat -c %u "$p")" "$(stat -c %g "$p")" "$(stat -c %s "$p")" \
 				"$(stat -c %y "$p")" "$(stat -c %x "$p")" \
 				"$([ -L "$p" ] && readlink "$p")"
-			[ -f "$p" ] && [ ! -L "$p" ] && printf ' %s' "$(sha256sum < "$p" | cut -c1-16)"
+			[ -f "$p" ] && [ ! -L "$p" ] && printf ' %s' "$(vu_hash "$p" | cut -c1-16)"
 			printf ' %s\n' "$(getfattr -h -d -m - -e hex "$p" 2>/dev/null | grep -v '^#' | sort | tr '\n' ' ')"
 		done)
 }
+
+# vu_hash FILE: content hash that does not update FILE's atime (reading a
+# store object directly must not change it, or comparisons of it fail).
+vu_hash() { dd if="$1" iflag=noatime status=none | sha256sum | cut -c1-64; }
 
 # vu_stat_all FILE: the complete stat of FILE (including ino, nlink, ctime).
 vu_stat_all() { stat -c '%d %i %h %f %u %g %s %b %X.%x %Y.%y %Z.%z' "$1"; }
