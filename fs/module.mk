@@ -1,9 +1,11 @@
 # vunifyfs: the copy-on-write unification filesystem (FUSE, low-level API).
+# It shares only the on-disk contract (include/vunify/format.h) with the
+# tools, not libvunify: the filesystem daemon links nothing it does not use.
 VUNIFYFS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard fs/*.c))
 # Everything but main(), for the unit tests of fs internals.
 VUNIFYFS_LIB_OBJ := $(filter-out $(OBJ)/fs/main.o,$(VUNIFYFS_OBJ))
 EXTRA_CFLAGS_fs = $(FUSE_CFLAGS)
-VUNIFYFS_LIBS = $(FUSE_LIBS) -lpthread
+VUNIFYFS_LIBS = $(FUSE_LIBS) -lxxhash -lpthread
 
-$(eval $(call vu_program,vunifyfs,$(VUNIFYFS_OBJ),$(LIBVUNIFY),$(LIBVUNIFY_LIBS) $(VUNIFYFS_LIBS)))
+$(eval $(call vu_program,vunifyfs,$(VUNIFYFS_OBJ),,$(VUNIFYFS_LIBS)))
 MANPAGES += fs/vunifyfs.8

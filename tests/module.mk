@@ -4,13 +4,15 @@
 TEST_BIN := $(BUILD)/tests/bin
 UNIT_BIN := $(BUILD)/tests/unit
 
-# Helpers: one program per file, linked with libvunify for shared pieces.
+# Helpers: one program per file.  A helper that needs more than libc sets
+# HELPER_DEPS_NAME (objects, archives) and HELPER_LIBS_NAME (link flags).
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(TEST_BIN)/%,$(wildcard tests/helpers/*.c))
 TEST_PROGRAMS += $(TEST_HELPERS)
 DEPFILES += $(patsubst tests/helpers/%.c,$(OBJ)/tests/helpers/%.d,$(wildcard tests/helpers/*.c))
-$(TEST_BIN)/%: $(OBJ)/tests/helpers/%.o $(LIBVUNIFY)
+.SECONDEXPANSION:
+$(TEST_BIN)/%: $(OBJ)/tests/helpers/%.o $$(HELPER_DEPS_$$*)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -o $@ $< $(LIBVUNIFY) $(LIBVUNIFY_LIBS) -lpthread
+	$(CC) $(CFLAGS) -o $@ $< $(HELPER_DEPS_$*) $(HELPER_LIBS_$*) -lpthread
 
 # Unit tests: tests/unit/test_NAME.c; the libraries of the piece under test
 # are listed in UNIT_LIBS_NAME (default: libvunify).
@@ -18,7 +20,6 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_BIN)/%,$(wildcard tests/unit/test
 TEST_PROGRAMS += $(UNIT_TESTS)
 DEPFILES += $(patsubst tests/unit/%.c,$(OBJ)/tests/unit/%.d,$(wildcard tests/unit/test_*.c))
 EXTRA_CFLAGS_tests/unit = $(FUSE_CFLAGS)
-.SECONDEXPANSION:
 $(UNIT_BIN)/%: $(OBJ)/tests/unit/%.o $$(or $$(UNIT_DEPS_$$*),$(LIBVUNIFY))
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< $(or $(UNIT_DEPS_$*),$(LIBVUNIFY)) \
