@@ -147,15 +147,15 @@ vu_hash() { dd if="$1" iflag=noatime status=none | sha256sum | cut -c1-64; }
 # vu_stat_all FILE: the complete stat of FILE (including ino, nlink, ctime).
 vu_stat_all() { stat -c '%d %i %h %f %u %g %s %b %X.%x %Y.%y %Z.%z' "$1"; }
 
-# vu_unify STORE ID FILE...: make FILEs (identical content and metadata)
-# unified by hand: the first becomes the object STORE/objects/xx/rest,
-# marked, and every FILE is replaced by a link to it.  Independent of vhashify
-# so that the filesystem tests do not depend on it.
+# vu_unify STORE ID SRC FILE...: unify by hand, independent of vhashify (so
+# that the filesystem tests do not depend on it): a copy of SRC (content and
+# metadata) becomes the marked object STORE/objects/xx/rest, and every FILE
+# becomes a link to it.  SRC itself is left alone.
 vu_unify() {
-	local store=$1 id=$2 obj f; shift 2
+	local store=$1 id=$2 src=$3 obj f; shift 3
 	obj=$store/objects/${id:0:2}/${id:2}
 	mkdir -p "${obj%/*}"
-	cp -a "$1" "$obj"
+	cp -a "$src" "$obj"
 	setfattr -n trusted.vunify -v "$id" "$obj"
 	for f in "$@"; do ln -f "$obj" "$f"; done
 }
