@@ -29,8 +29,6 @@
 #define VUNIFY_VERSION "0.1"
 #endif
 
-struct vu_fs vu_fs = { .root_fd = -1, .lock_fd = -1, .proc_fd = -1 };
-
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {

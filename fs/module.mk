@@ -9,3 +9,13 @@ VUNIFYFS_LIBS = $(FUSE_LIBS) -lxxhash -lpthread
 
 $(eval $(call vu_program,vunifyfs,$(VUNIFYFS_OBJ),,$(VUNIFYFS_LIBS)))
 MANPAGES += fs/vunifyfs.8
+
+# Unit tests of fs internals link the filesystem's objects (all but main).
+UNIT_DEPS_test_fs_node = $(VUNIFYFS_LIB_OBJ)
+UNIT_LIBS_test_fs_node = $(VUNIFYFS_LIBS)
+UNIT_DEPS_test_fs_options = $(VUNIFYFS_LIB_OBJ)
+UNIT_LIBS_test_fs_options = $(VUNIFYFS_LIBS)
+UNIT_DEPS_test_fs_copy = $(VUNIFYFS_LIB_OBJ)
+UNIT_LIBS_test_fs_copy = $(VUNIFYFS_LIBS)
+UNIT_DEPS_test_format = $(VUNIFYFS_LIB_OBJ)
+UNIT_LIBS_test_format = $(VUNIFYFS_LIBS)

@@ -11,6 +11,8 @@
 #include "vunify/format.h"
 #include "vunifyfs.h"
 
+struct vu_fs vu_fs = { .root_fd = -1, .lock_fd = -1, .proc_fd = -1 };
+
 static bool use_syslog;
 
 /*
