@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * A session: one store, its index, and the guests a command works on, with
+ * the locks that make it safe to change them.
+ *
+ * Opening a session for writing takes the store lock (STORE/lock), opens
+ * the index, and finishes what an interrupted run left (journal.h).
+ * Guests are checked first (vu_session_guest_add: exists, is a directory,
+ * same filesystem and mount as the store, not nested with the store), then
+ * locked (vu_session_guest_lock: the guest lock of format.h; fails if
+ * vunifyfs has the guest mounted).
+ */
+#ifndef VUNIFY_SESSION_H
+#define VUNIFY_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include "vunify/error.h"
+#include "vunify/index.h"
+#include "vunify/journal.h"
+#include "vunify/objset.h"
+#include "vunify/report.h"
+#include "vunify/store.h"
+
+struct vu_guest {
+	char *label;                 /* as the user named it, for messages */
+	char *path;                  /* canonical absolute path */
+	int fd;                      /* its top directory; holds the guest lock */
+	int64_t id;                  /* in the index */
+	struct statx stx;
+	bool locked;
+	bool failed;                 /* a guest-wide error: left alone */
+};
+
+enum vu_session_mode {
+	VU_SESSION_WRITE,            /* change guests and the store */
+	VU_SESSION_READ,             /* look only (stats, verify); no locks */
+	VU_SESSION_DRY_RUN,          /* as WRITE, but change nothing */
+};
+
+struct vu_session {
+	enum vu_session_mode mode;
+	struct vu_store store;
+	struct vu_index index;
+	struct vu_journal journal;
+	struct vu_objset objects;    /* inode numbers of all objects */
+	struct vu_guest *guests;
+	size_t nguests;
+	const struct vu_report *rep;
+	bool store_absent;           /* dry run on a store not yet made */
+};
+
+int vu_session_open(struct vu_session *s, const char *store, enum vu_session_mode mode,
+		    const struct vu_report *rep, struct vu_err *e);
+void vu_session_close(struct vu_session *s);
+
+/* Check GUEST and add it (not yet locked).  Every error here is the
+ * caller's: a missing path, not a directory, another filesystem. */
+int vu_session_guest_add(struct vu_session *s, const char *guest, struct vu_err *e);
+/* Take @g's guest lock and register it in the index. */
+int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_err *e);
+
+/* Register an object instance found on disk (index and inode set). */
+int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,
+			    const struct statx *stx, unsigned kflags, struct vu_err *e);
+
+#define VU_KFLAGS_UNKNOWN (~0u)
+
+#endif /* VUNIFY_SESSION_H */

@@ -1,0 +1,411 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vhashify: unify identical files of guest trees into a content-addressed
+ * store (see vhashify.8).  This file: option parsing and output; the work
+ * is in libvunify (hashify.h, maint.h).
+ *
+ *   vhashify [OPTIONS] --store DIR GUEST_DIR...
+ *   vhashify gc --store DIR [-n]
+ *   vhashify verify --store DIR
+ *   vhashify stats --store DIR [--json] [GUEST_DIR...]
+ *
+ * Exit status: 0 all well, 1 some files, guests or objects failed (or the
+ * store or index could not be used), 2 usage error (bad options or
+ * arguments, missing guest, guest on another filesystem).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "vunify/cli.h"
+#include "vunify/hashify.h"
+#include "vunify/key.h"
+#include "vunify/maint.h"
+#include "vunify/session.h"
+
+#define PROG "vhashify"
+
+enum { OPT_NO_DEFAULT = 256, OPT_IGNORE_MTIME, OPT_IGNORE_ATIME, OPT_PROGRESS,
+       OPT_NO_PROGRESS, OPT_JSON };
+
+static const struct option long_opts[] = {
+	{ "store", required_argument, NULL, 's' },
+	{ "exclude", required_argument, NULL, 'x' },
+	{ "exclude-from", required_argument, NULL, 'X' },
+	{ "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT },
+	{ "min-size", required_argument, NULL, 'm' },
+	{ "jobs", required_argument, NULL, 'j' },
+	{ "ignore-mtime", no_argument, NULL, OPT_IGNORE_MTIME },
+	{ "ignore-atime", no_argument, NULL, OPT_IGNORE_ATIME },
+	{ "all", no_argument, NULL, 'a' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "progress", no_argument, NULL, OPT_PROGRESS },
+	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vhashify [OPTIONS] --store DIR GUEST_DIR...\n"
+		"       vhashify gc --store DIR [-n] [-q] [-v] [--json]\n"
+		"       vhashify verify --store DIR [-q] [-v] [--json]\n"
+		"       vhashify stats --store DIR [--json] [GUEST_DIR...]\n"
+		"\n"
+		"  -s, --store DIR            the object store (same filesystem as the guests)\n"
+		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
+		"  -X, --exclude-from FILE    exclude rules from FILE\n"
+		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
+		"  -m, --min-size N[kMG]      leave files smaller than N bytes alone (default 1)\n"
+		"  -j, --jobs N               threads (default: one per CPU)\n"
+		"      --ignore-mtime         also link files whose mtime differs\n"
+		"      --ignore-atime         also link files whose atime differs\n"
+		"  -a, --all                  make every eligible file a link, twin or not\n"
+		"  -n, --dry-run              report what would be linked; change nothing\n"
+		"  -q, --quiet                errors only\n"
+		"  -v, --verbose              say what is done (twice: why)\n"
+		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
+		"      --json                 the summary as one JSON object\n"
+		"See vhashify(8).\n");
+}
+
+struct args {
+	const char *store;
+	struct vu_exclude ex;
+	bool defaults;
+	struct vu_hashify_opts o;
+	bool dry, json;
+	char **rest;
+	int nrest;
+};
+
+/* Parse the options of every subcommand; returns 0, or 2 (usage). */
+static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool hashify)
+{
+	const char **rules = calloc(argc, sizeof(char *));
+	char *kinds = calloc(argc, 1);
+	int nrules = 0, c;
+	struct vu_err e;
+
+	if (!rules || !kinds)
+		return 2;
+	a->defaults = true;
+	a->o.min_size = 1;
+	while ((c = getopt_long(argc, argv, "s:x:X:m:j:anqvh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 's': a->store = optarg; break;
+		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
+		case 'X': rules[nrules] = optarg; kinds[nrules++] = 'X'; break;
+		case OPT_NO_DEFAULT: a->defaults = false; break;
+		case 'm':
+			if (vu_cli_size(optarg, &a->o.min_size) < 0) {
+				fprintf(stderr, "%s: --min-size %s: not a size\n", PROG, optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			if (vu_cli_uint(optarg, &a->o.jobs) < 0) {
+				fprintf(stderr, "%s: --jobs %s: not a number of threads\n", PROG, optarg);
+				return 2;
+			}
+			break;
+		case OPT_IGNORE_MTIME: a->o.ignore_mtime = true; break;
+		case OPT_IGNORE_ATIME: a->o.ignore_atime = true; break;
+		case 'a': a->o.all = true; break;
+		case 'n': a->dry = true; break;
+		case 'q': cli->verbose = -1; break;
+		case 'v': if (cli->verbose >= 0) cli->verbose++; break;
+		case OPT_PROGRESS: cli->progress = true; break;
+		case OPT_NO_PROGRESS: cli->progress = false; break;
+		case OPT_JSON: a->json = true; break;
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!a->store) {
+		fprintf(stderr, "%s: --store DIR is required\n", PROG);
+		return 2;
+	}
+	if (!hashify && (nrules || !a->defaults)) {
+		fprintf(stderr, "%s: exclude options are for hashing only\n", PROG);
+		return 2;
+	}
+	if (vu_exclude_init(&a->ex, a->defaults, &e) < 0)
+		goto bad;
+	for (int i = 0; i < nrules; i++)
+		if ((kinds[i] == 'x' ? vu_exclude_add(&a->ex, rules[i], &e) :
+		     vu_exclude_add_file(&a->ex, rules[i], &e)) < 0)
+			goto bad;
+	if (vu_exclude_finish(&a->ex, &e) < 0)
+		goto bad;
+	free(rules);
+	free(kinds);
+	a->o.ex = &a->ex;
+	a->rest = argv + optind;
+	a->nrest = argc - optind;
+	return 0;
+bad:
+	vu_err_print(&e, PROG);
+	return 2;
+}
+
+static int open_session(struct vu_session *s, const struct args *a, enum vu_session_mode mode,
+			struct vu_cli *cli)
+{
+	struct vu_err e;
+
+	if (vu_session_open(s, a->store, mode, &cli->rep, &e) < 0) {
+		vu_err_print(&e, PROG);
+		vu_session_close(s);
+		/* A store that is not there to read is the caller's mistake. */
+		return mode == VU_SESSION_READ && (e.code == ENOENT || e.code == ENOTDIR) ? 2 : 1;
+	}
+	return 0;
+}
+
+static void print_summary(const struct vu_hashify_stats *st, bool json, bool dry)
+{
+	if (!json) {
+		printf("scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
+		       " files, saved %" PRIu64 " bytes, %" PRIu64 " errors\n", st->scanned_files,
+		       st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors);
+		return;
+	}
+	printf("{\"scanned_files\":%" PRIu64 ",\"scanned_bytes\":%" PRIu64 ",\"linked_files\":%" PRIu64
+	       ",\"saved_bytes\":%" PRIu64 ",\"errors\":%" PRIu64 ",\"dry_run\":%s"
+	       ",\"linked_bytes\":%" PRIu64 ",\"changed\":%" PRIu64 ",\"unified_files\":%" PRIu64
+	       ",\"hardlinked_files\":%" PRIu64 ",\"foreign_files\":%" PRIu64 ",\"candidates\":%" PRIu64
+	       ",\"hashed_files\":%" PRIu64 ",\"hashed_bytes\":%" PRIu64 ",\"read_files\":%" PRIu64
+	       ",\"read_bytes\":%" PRIu64 ",\"objects_created\":%" PRIu64 ",\"objects_bytes\":%" PRIu64
+	       ",\"temporaries_removed\":%" PRIu64 ",\"seconds\":%.3f}\n",
+	       st->scanned_files, st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors,
+	       dry ? "true" : "false", st->linked_bytes, st->changed, st->unified_files,
+	       st->hardlinked_files, st->foreign_files, st->candidates, st->hashed_files,
+	       st->hashed_bytes, st->read_files, st->read_bytes, st->objects_created,
+	       st->objects_bytes, st->temporaries_removed, st->seconds);
+}
+
+static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
+{
+	struct args a = { 0 };
+	struct vu_session s;
+	struct vu_hashify_stats st = { 0 };
+	struct vu_err e;
+	uint64_t guest_errors = 0;
+	int rc;
+
+	if ((rc = parse(argc, argv, &a, cli, true)))
+		return rc;
+	if (!a.nrest) {
+		fprintf(stderr, "%s: no GUEST_DIR given\n", PROG);
+		usage(stderr);
+		return 2;
+	}
+	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, cli)))
+		return rc;
+	/* Every guest is checked before anything is changed. */
+	rc = 0;
+	for (int i = 0; i < a.nrest; i++)
+		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
+			vu_err_print(&e, PROG);
+			rc = 2;
+		}
+	if (rc) {
+		vu_session_close(&s);
+		return rc;
+	}
+	if (!a.dry)
+		for (size_t i = 0; i < s.nguests; i++)
+			if (vu_session_guest_lock(&s, &s.guests[i], &e) < 0) {
+				vu_err_print(&e, PROG);
+				s.guests[i].failed = true;
+				guest_errors++;
+			}
+	rc = vu_hashify(&s, &a.o, &st, &e);
+	vu_cli_clear(cli);
+	st.errors += guest_errors;
+	if (rc < 0) {
+		vu_err_print(&e, PROG);
+		st.errors++;
+	}
+	if (cli->verbose >= 0 || a.json)
+		print_summary(&st, a.json, a.dry);
+	if (a.dry && cli->verbose >= 0 && !a.json)
+		fprintf(stderr, "%s: dry run: nothing was changed\n", PROG);
+	vu_session_close(&s);
+	vu_exclude_free(&a.ex);
+	return st.errors ? 1 : 0;
+}
+
+static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
+{
+	struct args a = { 0 };
+	struct vu_session s;
+	struct vu_gc_stats st;
+	struct vu_err e;
+	int rc;
+
+	if ((rc = parse(argc, argv, &a, cli, false)))
+		return rc;
+	if (a.nrest) {
+		fprintf(stderr, "%s gc: unexpected argument '%s'\n", PROG, a.rest[0]);
+		return 2;
+	}
+	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE, cli)))
+		return rc;
+	rc = vu_gc(&s, a.dry, &st, &e);
+	if (rc < 0) {
+		vu_err_print(&e, PROG);
+		st.errors++;
+	}
+	if (a.json)
+		printf("{\"removed\":%" PRIu64 ",\"removed_bytes\":%" PRIu64 ",\"objects\":%" PRIu64
+		       ",\"objects_bytes\":%" PRIu64 ",\"guests_forgotten\":%" PRIu64
+		       ",\"errors\":%" PRIu64 ",\"dry_run\":%s}\n", st.removed, st.removed_bytes,
+		       st.objects, st.objects_bytes, st.guests_forgotten, st.errors,
+		       a.dry ? "true" : "false");
+	else if (cli->verbose >= 0)
+		printf("%s %" PRIu64 " objects (%" PRIu64 " bytes), kept %" PRIu64 " objects (%" PRIu64
+		       " bytes), %" PRIu64 " errors\n", a.dry ? "would remove" : "removed", st.removed,
+		       st.removed_bytes, st.objects, st.objects_bytes, st.errors);
+	vu_session_close(&s);
+	vu_exclude_free(&a.ex);
+	return st.errors ? 1 : 0;
+}
+
+static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
+{
+	struct args a = { 0 };
+	struct vu_session s;
+	struct vu_verify_stats st;
+	struct vu_err e;
+	int rc;
+
+	if ((rc = parse(argc, argv, &a, cli, false)))
+		return rc;
+	if (a.nrest) {
+		fprintf(stderr, "%s verify: unexpected argument '%s'\n", PROG, a.rest[0]);
+		return 2;
+	}
+	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
+		return rc;
+	rc = vu_verify(&s, &st, &e);
+	if (rc < 0) {
+		vu_err_print(&e, PROG);
+		st.errors++;
+	}
+	if (a.json)
+		printf("{\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"bad\":%" PRIu64
+		       ",\"errors\":%" PRIu64 "}\n", st.objects, st.bytes, st.bad, st.errors);
+	else if (cli->verbose >= 0)
+		printf("verified %" PRIu64 " objects (%" PRIu64 " bytes), %" PRIu64 " bad, %" PRIu64
+		       " errors\n", st.objects, st.bytes, st.bad, st.errors);
+	vu_session_close(&s);
+	vu_exclude_free(&a.ex);
+	return st.bad || st.errors ? 1 : 0;
+}
+
+static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
+{
+	struct args a = { 0 };
+	struct vu_session s;
+	struct vu_store_stats ss;
+	struct vu_err e;
+	uint64_t errors = 0;
+	int rc;
+
+	if ((rc = parse(argc, argv, &a, cli, false)))
+		return rc;
+	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
+		return rc;
+	rc = 0;
+	for (int i = 0; i < a.nrest; i++)
+		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
+			vu_err_print(&e, PROG);
+			rc = 2;
+		}
+	if (rc) {
+		vu_session_close(&s);
+		return rc;
+	}
+	if (!a.nrest && vu_stats_known_guests(&s, &e) < 0) {
+		vu_err_print(&e, PROG);
+		errors++;
+	}
+	if (a.json)
+		printf("{\"guests\":[");
+	else
+		printf("%-32s %10s %10s %14s %14s %14s\n", "GUEST", "FILES", "UNIFIED", "PRIVATE_BYTES",
+		       "SHARED_BYTES", "SAVED_BYTES");
+	for (size_t i = 0; i < s.nguests; i++) {
+		struct vu_guest_stats gs;
+
+		if (vu_stats_guest(&s, &s.guests[i], &gs, &e) < 0) {
+			vu_err_print(&e, PROG);
+			errors++;
+			continue;
+		}
+		errors += gs.errors;
+		if (a.json) {
+			printf("%s{\"path\":", i ? "," : "");
+			vu_cli_json_str(stdout, s.guests[i].label);
+			printf(",\"files\":%" PRIu64 ",\"unified_files\":%" PRIu64 ",\"private_bytes\":%"
+			       PRIu64 ",\"shared_bytes\":%" PRIu64 ",\"saved_bytes\":%" PRIu64 "}",
+			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes);
+		} else {
+			printf("%-32s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
+			       s.guests[i].label, gs.files, gs.unified_files, gs.private_bytes,
+			       gs.shared_bytes, gs.saved_bytes);
+		}
+	}
+	if (vu_stats_store(&s, &ss, &e) < 0) {
+		vu_err_print(&e, PROG);
+		errors++;
+	}
+	if (a.json)
+		printf("],\"store\":{\"objects\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"links\":%" PRIu64
+		       ",\"saved_bytes\":%" PRIu64 ",\"unreferenced_objects\":%" PRIu64
+		       ",\"unreferenced_bytes\":%" PRIu64 "},\"errors\":%" PRIu64 "}\n", ss.objects,
+		       ss.bytes, ss.links, ss.saved_bytes, ss.unreferenced, ss.unreferenced_bytes, errors);
+	else
+		printf("store: %" PRIu64 " objects (%" PRIu64 " bytes), %" PRIu64 " guest links, saved %"
+		       PRIu64 " bytes, %" PRIu64 " unreferenced objects (%" PRIu64 " bytes)\n",
+		       ss.objects, ss.bytes, ss.links, ss.saved_bytes, ss.unreferenced,
+		       ss.unreferenced_bytes);
+	vu_session_close(&s);
+	vu_exclude_free(&a.ex);
+	return errors ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vu_cli cli;
+	struct vu_err e;
+	struct rlimit rl;
+
+	vu_cli_init(&cli, PROG);
+	if (vu_key_init(&e) < 0) {
+		vu_err_print(&e, PROG);
+		return 2;
+	}
+	/* Deep trees hold one descriptor per level. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (argc > 1 && !strcmp(argv[1], "gc"))
+		return cmd_gc(argc - 1, argv + 1, &cli);
+	if (argc > 1 && !strcmp(argv[1], "verify"))
+		return cmd_verify(argc - 1, argv + 1, &cli);
+	if (argc > 1 && !strcmp(argv[1], "stats"))
+		return cmd_stats(argc - 1, argv + 1, &cli);
+	return cmd_hashify(argc, argv, &cli);
+}

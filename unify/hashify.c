@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vhashify's engine, the conductor: see include/vunify/hashify.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vunify/meta.h"
+#include "vunify/pool.h"
+#include "hashify-int.h"
+
+/* Groups in flight per thread: enough to keep every thread busy while the
+ * main thread writes the index, few enough to bound memory. */
+#define INFLIGHT_PER_THREAD 8
+
+double vu_hx_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct conductor {
+	struct vu_hx_shared *sh;
+	struct vu_hashify_stats *st;
+	uint64_t files_total, bytes_total;
+	double start, last_progress;
+};
+
+static void progress(struct conductor *c, bool last)
+{
+	const struct vu_report *r = c->sh->s->rep;
+	double now = vu_hx_now();
+	struct vu_progress p = {
+		.phase = c->sh->dry ? "comparing (dry run)" : "linking",
+		.files = atomic_load(&c->sh->files_done),
+		.bytes = atomic_load(&c->sh->bytes_done),
+		.files_total = c->files_total,
+		.bytes_total = c->bytes_total,
+		.elapsed = now - c->start,
+	};
+
+	if (!r || !r->progress || (!last && now - c->last_progress < 0.2))
+		return;
+	c->last_progress = now;
+	r->progress(r->arg, &p, last);
+}
+
+/* Take in what a worker did with a group.  -1 if the index failed. */
+static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
+{
+	struct vu_session *s = c->sh->s;
+	struct vu_hashify_stats *st = c->st;
+	bool write = !c->sh->dry;
+
+	for (size_t i = 0; i < g->nmsgs; i++)
+		vu_report_log(s->rep, g->msgs[i].level, "%s", g->msgs[i].text);
+	for (size_t i = 0; i < g->n; i++) {
+		struct vu_hx_member *m = &g->m[i];
+
+		switch (m->outcome) {
+		case VU_HX_LINKED:
+			st->linked_files++;
+			st->linked_bytes += m->scan.stx_size;
+			if (write && vu_index_file_del(&s->index, m->guest_id, m->path, e) < 0)
+				return -1;
+			break;
+		case VU_HX_CHANGED:
+			st->changed++;
+			break;
+		case VU_HX_ERROR:
+			st->errors++;
+			break;
+		case VU_HX_SKIPPED:
+			st->foreign_files++;
+			break;
+		default:
+			if (write && m->hashed &&
+			    vu_index_file_put(&s->index, m->guest_id, m->path, &m->seen, c->sh->kflags,
+					      &m->id, e) < 0)
+				return -1;
+			break;
+		}
+		if (write && vu_index_tick(&s->index, e) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < g->nobjs; i++) {
+		struct vu_hx_newobj *o = &g->objs[i];
+
+		if (o->dropped)
+			continue;
+		st->objects_created++;
+		st->objects_bytes += o->stx.stx_size;
+		if (write && vu_session_object_found(s, &o->id, o->seq, &o->stx, c->sh->kflags, e) < 0)
+			return -1;
+	}
+	st->objects_created += g->virtual_objects;
+	st->objects_bytes += g->virtual_bytes;
+	st->hashed_files += g->hashed_files;
+	st->hashed_bytes += g->hashed_bytes;
+	st->read_files += g->read_files;
+	st->read_bytes += g->read_bytes;
+	return 0;
+}
+
+static unsigned thread_count(const struct vu_hashify_opts *o)
+{
+	long n = o->jobs ? (long)o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	if (n > 256)
+		n = 256;
+	return (unsigned)n;
+}
+
+static int link_groups(struct conductor *c, struct vu_err *e)
+{
+	struct vu_hx_shared *sh = c->sh;
+	unsigned n = thread_count(sh->o);
+	struct vu_hx_worker *w = calloc(n, sizeof(*w));
+	void **wp = calloc(n, sizeof(*wp));
+	struct vu_group_iter it = { 0 };
+	struct vu_pool pool;
+	size_t cap = (size_t)n * INFLIGHT_PER_THREAD;
+	unsigned started = 0;
+	bool more = true, pool_up = false;
+	int rc = -1;
+
+	if (!w || !wp) {
+		vu_err_set(e, ENOMEM, "threads");
+		goto out;
+	}
+	for (; started < n; started++) {
+		if (vu_worker_init(&w[started], sh, started, e) < 0) {
+			vu_worker_fini(&w[started]);
+			goto out;
+		}
+		wp[started] = &w[started];
+	}
+	if (vu_pool_start(&pool, n, cap, vu_worker_run, wp, e) < 0)
+		goto out;
+	pool_up = true;
+	c->start = vu_hx_now();
+	for (;;) {
+		struct vu_hx_group *g;
+
+		while (more && vu_pool_inflight(&pool) < cap) {
+			int r = vu_group_next(sh, &it, &g, e);
+
+			if (r < 0)
+				goto out;
+			if (r == 0) {
+				more = false;
+				break;
+			}
+			vu_pool_submit(&pool, g);
+		}
+		if (!more && !vu_pool_inflight(&pool))
+			break;
+		g = vu_pool_collect(&pool, 200);
+		if (g) {
+			int r = apply(c, g, e);
+
+			vu_group_free(g);
+			if (r < 0)
+				goto out;
+		}
+		progress(c, false);
+	}
+	progress(c, true);
+	rc = 0;
+out:
+	if (pool_up) {
+		struct vu_hx_group *g;
+
+		/* On error: let the threads finish what they hold, then drop it. */
+		while (vu_pool_inflight(&pool))
+			if ((g = vu_pool_collect(&pool, 200)))
+				vu_group_free(g);
+		vu_pool_stop(&pool);
+	}
+	vu_group_iter_end(&it);
+	for (unsigned i = 0; i < started; i++)
+		vu_worker_fini(&w[i]);
+	free(w);
+	free(wp);
+	return rc;
+}
+
+/* Rows of files that no longer are candidates (gone, or unified since). */
+static int forget_stale(struct vu_session *s, struct vu_err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	rc = sqlite3_prepare_v2(s->index.db, "DELETE FROM main.files WHERE guest = ?1 AND path NOT IN"
+				" (SELECT path FROM temp.cand WHERE guest = ?1)", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return vu_index_err(&s->index, rc, e, NULL);
+	for (size_t i = 0; i < s->nguests; i++) {
+		struct vu_guest *g = &s->guests[i];
+
+		if (!g->locked || g->failed)
+			continue;
+		sqlite3_bind_int64(st, 1, g->id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE || vu_index_guest_ran(&s->index, g->id, e) < 0) {
+			sqlite3_finalize(st);
+			return rc != SQLITE_DONE ? vu_index_err(&s->index, rc, e, NULL) : -1;
+		}
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
+	       struct vu_hashify_stats *st, struct vu_err *e)
+{
+	struct vu_hx_shared *sh = calloc(1, sizeof(*sh));
+	struct conductor c = { .st = st };
+	struct vu_scan sc;
+	bool scanning = false;
+	double t0 = vu_hx_now();
+	int rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	if (!sh)
+		return vu_err_set(e, ENOMEM, "vhashify");
+	sh->s = s;
+	sh->o = o;
+	sh->dry = s->mode != VU_SESSION_WRITE;
+	sh->kflags = o->ignore_mtime ? VU_KEY_IGNORE_MTIME : 0;
+	sh->ignore = (o->ignore_mtime ? VU_META_IGNORE_MTIME : 0) |
+		     (o->ignore_atime ? VU_META_IGNORE_ATIME : 0);
+	for (int i = 0; i < VU_REPLACE_LOCKS; i++)
+		pthread_mutex_init(&sh->dir_locks[i], NULL);
+	for (int i = 0; i < 256; i++)
+		pthread_mutex_init(&sh->id_locks[i], NULL);
+	c.sh = sh;
+	/* A dry run writes only its temporary tables: do not hold the index's
+	 * write lock for it. */
+	s->index.deferred = sh->dry;
+	if (vu_index_begin(&s->index, e) < 0 || vu_scan_begin(&sc, sh, st, e) < 0)
+		goto out;
+	scanning = true;
+	for (uint32_t i = 0; i < s->nguests; i++) {
+		struct vu_guest *g = &s->guests[i];
+
+		if (g->failed || (!g->locked && !sh->dry))
+			continue;
+		if (vu_scan_guest(&sc, i, e) < 0)
+			goto out;
+	}
+	if (s->rep && s->rep->progress) {
+		struct vu_progress p = { .phase = "scanning", .files = st->scanned_files,
+					 .bytes = st->scanned_bytes, .elapsed = vu_hx_now() - t0 };
+
+		s->rep->progress(s->rep->arg, &p, true);
+	}
+	if (vu_index_exec(&s->index, "CREATE INDEX temp.cand_guest ON cand(guest, path)", e) < 0 ||
+	    vu_group_prepare(sh, &c.files_total, &c.bytes_total, e) < 0)
+		goto out;
+	if (vu_index_commit(&s->index, e) < 0 || vu_index_begin(&s->index, e) < 0)
+		goto out;
+	if (link_groups(&c, e) < 0)
+		goto out;
+	if (!sh->dry && forget_stale(s, e) < 0)
+		goto out;
+	if (vu_index_commit(&s->index, e) < 0)
+		goto out;
+	rc = 0;
+out:
+	if (scanning)
+		vu_scan_end(&sc);
+	if (s->index.in_tx && rc < 0) {
+		/* Keep what was committed; the rest is redone next time. */
+		sqlite3_exec(s->index.db, "ROLLBACK", NULL, NULL, NULL);
+		s->index.in_tx = false;
+	}
+	sqlite3_exec(s->index.db, "DROP TABLE IF EXISTS temp.work; DROP TABLE IF EXISTS temp.cand",
+		     NULL, NULL, NULL);
+	st->saved_bytes = st->linked_bytes > st->objects_bytes ? st->linked_bytes - st->objects_bytes : 0;
+	st->seconds = vu_hx_now() - t0;
+	for (int i = 0; i < VU_REPLACE_LOCKS; i++)
+		pthread_mutex_destroy(&sh->dir_locks[i]);
+	for (int i = 0; i < 256; i++)
+		pthread_mutex_destroy(&sh->id_locks[i]);
+	free(sh);
+	return rc;
+}

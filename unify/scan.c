@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vhashify, step 1: walk the guests and note the candidates (see
+ * include/vunify/hashify.h).  The candidates go to a temporary sqlite
+ * table, so that memory does not grow with the number of files.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "vunify/cleanup.h"
+#include "vunify/format.h"
+#include "vunify/meta.h"
+#include "vunify/walk.h"
+#include "hashify-int.h"
+
+static const char cand_sql[] =
+	"CREATE TEMP TABLE cand(gidx INTEGER, guest INTEGER, path TEXT, dev INTEGER,"
+	" ino INTEGER, size INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,"
+	" mtime_ns INTEGER, atime_ns INTEGER, ctime_ns INTEGER, gkey INTEGER)";
+
+static const char ins_sql[] =
+	"INSERT INTO temp.cand VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+
+int vu_scan_begin(struct vu_scan *sc, struct vu_hx_shared *sh, struct vu_hashify_stats *st,
+		  struct vu_err *e)
+{
+	struct vu_index *ix = &sh->s->index;
+	int rc;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->s = sh->s;
+	sc->o = sh->o;
+	sc->st = st;
+	sc->ignore = sh->ignore;
+	sc->dry = sh->dry;
+	sc->slot.fd = -1;
+	sc->start = vu_hx_now();
+	if (vu_index_exec(ix, "DROP TABLE IF EXISTS temp.cand; DROP TABLE IF EXISTS temp.work", e) < 0 ||
+	    vu_index_exec(ix, cand_sql, e) < 0)
+		return -1;
+	rc = sqlite3_prepare_v2(ix->db, ins_sql, -1, &sc->ins, NULL);
+	if (rc != SQLITE_OK)
+		return vu_index_err(ix, rc, e, NULL);
+	if (!sc->dry && vu_journal_slot_new(&sc->s->journal, &sc->slot, e) < 0)
+		return -1;
+	vu_replace_init(&sc->rep, &sc->slot, sh->dir_locks, 0);
+	return 0;
+}
+
+void vu_scan_end(struct vu_scan *sc)
+{
+	sqlite3_finalize(sc->ins);
+	sc->ins = NULL;
+	if (sc->slot.fd >= 0)
+		vu_journal_slot_drop(&sc->s->journal, &sc->slot);
+}
+
+static void progress(struct vu_scan *sc, bool last)
+{
+	const struct vu_report *r = sc->s->rep;
+	double now = vu_hx_now();
+	struct vu_progress p = {
+		.phase = "scanning",
+		.files = sc->st->scanned_files,
+		.bytes = sc->st->scanned_bytes,
+		.elapsed = now - sc->start,
+	};
+
+	if (!r || !r->progress || (!last && now - sc->last_progress < 0.2))
+		return;
+	sc->last_progress = now;
+	r->progress(r->arg, &p, last);
+}
+
+/* A file with more than one link that is not a known object: an object
+ * the index lost (marked, and the store has that inode), a file another
+ * store unified (marked), or a hardlink the guest made itself. */
+static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
+{
+	_cleanup_close_ int fd = -1;
+	char mark[VU_ID_HEXLEN + 1];
+	struct vu_id id;
+	ssize_t n;
+	struct vu_err e;
+
+	fd = openat(ent->dirfd, ent->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
+		    O_NOATIME | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno != ENOENT) {
+			vu_err_set(&e, errno, "%s%s", sc->g->label, ent->path);
+			vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
+			sc->st->errors++;
+		}
+		return;
+	}
+	n = fgetxattr(fd, VU_MARK_XATTR, mark, sizeof(mark));
+	if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE) {
+		vu_err_set(&e, errno, "%s%s: %s", sc->g->label, ent->path, VU_MARK_XATTR);
+		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
+		sc->st->errors++;
+		return;
+	}
+	if (n < 0 && errno != ERANGE) {
+		sc->st->hardlinked_files++;
+		vu_report_log(sc->s->rep, VU_LOG_DEBUG, "%s%s: hardlinked by the guest, left alone",
+			      sc->g->label, ent->path);
+		return;
+	}
+	if (n >= 0 && vu_id_parse(mark, n, &id) == 0) {
+		for (unsigned seq = 0; seq < 1024; seq++) {
+			struct statx ostx;
+
+			if (vu_store_stat(&sc->s->store, &id, seq, &ostx) < 0)
+				break;
+			if (!vu_meta_same_inode(&ostx, ent->stx))
+				continue;
+			if (vu_session_object_found(sc->s, &id, seq, &ostx, VU_KFLAGS_UNKNOWN, &e) < 0) {
+				vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
+				sc->st->errors++;
+				return;
+			}
+			sc->st->unified_files++;
+			return;
+		}
+	}
+	sc->st->foreign_files++;
+	vu_report_log(sc->s->rep, VU_LOG_WARN, "%s%s: carries %s but is not an object of %s; left alone",
+		      sc->g->label, ent->path, VU_MARK_XATTR, sc->s->store.path);
+}
+
+static int add_candidate(struct vu_scan *sc, const struct vu_walk_entry *ent)
+{
+	const struct statx *x = ent->stx;
+	sqlite3_stmt *st = sc->ins;
+	int rc;
+
+	sqlite3_bind_int(st, 1, (int)sc->gidx);
+	sqlite3_bind_int64(st, 2, sc->g->id);
+	sqlite3_bind_text(st, 3, ent->path, (int)ent->pathlen, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (int64_t)vu_meta_dev(x));
+	sqlite3_bind_int64(st, 5, (int64_t)x->stx_ino);
+	sqlite3_bind_int64(st, 6, (int64_t)x->stx_size);
+	sqlite3_bind_int(st, 7, x->stx_mode);
+	sqlite3_bind_int64(st, 8, x->stx_uid);
+	sqlite3_bind_int64(st, 9, x->stx_gid);
+	sqlite3_bind_int64(st, 10, vu_meta_ns(&x->stx_mtime));
+	sqlite3_bind_int64(st, 11, vu_meta_ns(&x->stx_atime));
+	sqlite3_bind_int64(st, 12, vu_meta_ns(&x->stx_ctime));
+	sqlite3_bind_int64(st, 13, vu_group_key(x->stx_size, x->stx_mode, x->stx_uid, x->stx_gid,
+						vu_meta_ns(&x->stx_mtime), vu_meta_ns(&x->stx_atime),
+						sc->ignore));
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return vu_index_err(&sc->s->index, rc, &sc->err, NULL);
+	sc->st->candidates++;
+	return vu_index_tick(&sc->s->index, &sc->err);
+}
+
+static int remove_stray(struct vu_scan *sc, const struct vu_walk_entry *ent)
+{
+	char label[4096 + 256];
+	size_t dl = ent->pathlen - strlen(ent->name) - 1;
+	char *dir = strndup(ent->path, dl);
+	struct vu_err e;
+	int r;
+
+	if (!dir)
+		return 0;
+	snprintf(label, sizeof(label), "%s%s", sc->g->label, ent->path);
+	r = vu_replace_unlink(&sc->rep, sc->g->path, ent->dirfd, dir, ent->name, &e, label);
+	free(dir);
+	if (r < 0) {
+		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
+		sc->st->errors++;
+		return 0;
+	}
+	sc->st->temporaries_removed++;
+	vu_report_log(sc->s->rep, VU_LOG_INFO, "%s: removed a temporary left by an interrupted run",
+		      label);
+	return 0;
+}
+
+static int scan_entry(void *arg, const struct vu_walk_entry *ent, void **data)
+{
+	struct vu_scan *sc = arg;
+	const struct statx *x = ent->stx;
+
+	if (ent->reserved) {
+		if (S_ISDIR(x->stx_mode)) {
+			vu_report_log(sc->s->rep, VU_LOG_WARN, "%s%s: a directory with a reserved name; "
+				      "left alone", sc->g->label, ent->path);
+			return VU_WALK_NEXT;
+		}
+		return sc->dry ? VU_WALK_NEXT : remove_stray(sc, ent);
+	}
+	if (ent->mount_point) {
+		vu_report_log(sc->s->rep, VU_LOG_INFO, "%s%s: a mount point; not entered",
+			      sc->g->label, ent->path);
+		return VU_WALK_NEXT;
+	}
+	if (S_ISDIR(x->stx_mode)) {
+		if (vu_ex_included(ent->decision) ||
+		    (sc->o->ex && vu_exclude_may_include_below(sc->o->ex, ent->path)))
+			return VU_WALK_DESCEND;
+		return VU_WALK_NEXT;
+	}
+	if (!S_ISREG(x->stx_mode) || !vu_ex_included(ent->decision))
+		return VU_WALK_NEXT;
+	sc->st->scanned_files++;
+	sc->st->scanned_bytes += x->stx_size;
+	progress(sc, false);
+	if (x->stx_size < sc->o->min_size)
+		return VU_WALK_NEXT;
+	if (x->stx_nlink > 1) {
+		if (vu_objset_has(&sc->s->objects, x->stx_ino))
+			sc->st->unified_files++;
+		else
+			classify_linked(sc, ent);
+		return VU_WALK_NEXT;
+	}
+	if (add_candidate(sc, ent) < 0) {
+		sc->fatal = true;
+		return VU_WALK_STOP;
+	}
+	return VU_WALK_NEXT;
+}
+
+static void scan_error(void *arg, const struct vu_err *e)
+{
+	struct vu_scan *sc = arg;
+
+	vu_report_err(sc->s->rep, VU_LOG_ERROR, e);
+	sc->st->errors++;
+}
+
+int vu_scan_guest(struct vu_scan *sc, uint32_t gidx, struct vu_err *e)
+{
+	static const struct vu_walk_ops ops = { .entry = scan_entry, .error = scan_error };
+	struct vu_walk_entry top = { 0 };
+	int r;
+
+	sc->g = &sc->s->guests[gidx];
+	sc->gidx = gidx;
+	(void)top;
+	r = vu_walk(sc->g->fd, sc->g->label, sc->o->ex, &ops, sc, NULL, e);
+	progress(sc, false);
+	if (sc->fatal) {
+		*e = sc->err;
+		return -1;
+	}
+	if (r < 0) {
+		/* The walk could not start: a guest-wide error. */
+		sc->g->failed = true;
+		vu_report_err(sc->s->rep, VU_LOG_ERROR, e);
+		sc->st->errors++;
+	}
+	return 0;
+}
