@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Guest paths and the running lock: see include/vunify/layout.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vunify/cleanup.h"
+#include "vunify/guestconf.h"
+#include "vunify/layout.h"
+
+int vu_layout_base(char out[PATH_MAX], const char *opt, struct vu_err *e)
+{
+	const char *b = opt;
+	char cwd[PATH_MAX - 256];
+
+	if (!b || !*b)
+		b = getenv("VUNIFY_BASE");
+	if (!b || !*b)
+		b = VU_BASE_DEFAULT;
+	if (b[0] == '/') {
+		if (strlen(b) >= PATH_MAX - 128)
+			return vu_err_set(e, ENAMETOOLONG, "%s", b);
+		snprintf(out, PATH_MAX, "%s", b);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd)))
+			return vu_err_set(e, errno, "getcwd");
+		size_t cl = strlen(cwd), bl = strlen(b);
+
+		if (cl + 1 + bl >= PATH_MAX - 128)
+			return vu_err_set(e, ENAMETOOLONG, "%s", b);
+		memcpy(out, cwd, cl);
+		out[cl] = '/';
+		memcpy(out + cl + 1, b, bl + 1);
+	}
+	/* Drop trailing slashes, so that messages look right. */
+	for (size_t n = strlen(out); n > 1 && out[n - 1] == '/'; n--)
+		out[n - 1] = 0;
+	return 0;
+}
+
+const char *vu_layout_rundir(void)
+{
+	const char *r = getenv("VUNIFY_RUNDIR");
+
+	return r && r[0] == '/' ? r : VU_RUNDIR_DEFAULT;
+}
+
+int vu_layout_init(struct vu_layout *l, const char *base, const char *name, struct vu_err *e)
+{
+	const char *run = vu_layout_rundir();
+
+	memset(l, 0, sizeof(*l));
+	if (!vu_guest_name_valid(name))
+		return vu_err_set(e, EINVAL, "'%s' is not a valid guest name "
+				  "(letters, digits, '.', '_', '-'; at most 63)", name);
+	if (strlen(base) > PATH_MAX - 128 || strlen(run) > PATH_MAX - 128)
+		return vu_err_set(e, ENAMETOOLONG, "%s", base);
+	/* Every path from base, run and name, never from another field. */
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(l->base, sizeof(l->base), "%s", base);
+	snprintf(l->store, sizeof(l->store), "%s/store", base);
+	snprintf(l->guest, sizeof(l->guest), "%s/guests/%s", base, name);
+	snprintf(l->root, sizeof(l->root), "%s/guests/%s/root", base, name);
+	snprintf(l->conf, sizeof(l->conf), "%s/guests/%s/guest.conf", base, name);
+	snprintf(l->run, sizeof(l->run), "%s/%s", run, name);
+	snprintf(l->lock, sizeof(l->lock), "%s/%s/lock", run, name);
+	snprintf(l->sock, sizeof(l->sock), "%s/%s/sock", run, name);
+	snprintf(l->state, sizeof(l->state), "%s/%s/state", run, name);
+	snprintf(l->console, sizeof(l->console), "%s/%s/console.log", run, name);
+	snprintf(l->log, sizeof(l->log), "%s/%s/supervisor.log", run, name);
+	snprintf(l->mnt, sizeof(l->mnt), "%s/%s/root", run, name);
+	return 0;
+}
+
+bool vu_layout_exists(const struct vu_layout *l)
+{
+	struct stat st;
+
+	return lstat(l->guest, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+int vu_layout_mkrun(const struct vu_layout *l, struct vu_err *e)
+{
+	const char *run = vu_layout_rundir();
+
+	if (mkdir(run, 0700) < 0 && errno != EEXIST)
+		return vu_err_set(e, errno, "%s", run);
+	if (mkdir(l->run, 0700) < 0 && errno != EEXIST)
+		return vu_err_set(e, errno, "%s", l->run);
+	return 0;
+}
+
+int vu_layout_lock(const struct vu_layout *l, struct vu_err *e)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = open(l->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return vu_err_set(e, errno, "%s", l->lock);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return vu_err_set(e, errno == EWOULDBLOCK ? EWOULDBLOCK : errno, "%s", l->lock);
+	return vu_steal_fd(&fd);
+}
+
+bool vu_layout_running(const struct vu_layout *l)
+{
+	_cleanup_close_ int fd = open(l->lock, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0)
+		return false;
+	if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK;
+	return false;
+}

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Minimal rtnetlink: see include/vunify/netlink.h. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+#include "vunify/netlink.h"
+
+#define MSG_SPACE 4096
+
+struct req {
+	struct nlmsghdr *h;
+	char buf[MSG_SPACE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	bool overflow;
+};
+
+static void req_init(struct req *r, uint16_t type, uint16_t flags, size_t hdrlen)
+{
+	memset(r->buf, 0, sizeof(r->buf));
+	r->overflow = false;
+	r->h = (struct nlmsghdr *)r->buf;
+	r->h->nlmsg_len = NLMSG_LENGTH(hdrlen);
+	r->h->nlmsg_type = type;
+	r->h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+}
+
+static void *req_payload(struct req *r)
+{
+	return NLMSG_DATA(r->h);
+}
+
+static struct rtattr *attr_add(struct req *r, uint16_t type, const void *data, size_t len)
+{
+	size_t off = NLMSG_ALIGN(r->h->nlmsg_len);
+	struct rtattr *a = (struct rtattr *)(r->buf + off);
+
+	if (off + RTA_SPACE(len) > sizeof(r->buf)) {
+		r->overflow = true;
+		return (struct rtattr *)r->buf;   /* harmless scratch; request fails */
+	}
+	a->rta_type = type;
+	a->rta_len = (uint16_t)RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(a), data, len);
+	r->h->nlmsg_len = (uint32_t)(off + RTA_SPACE(len));
+	return a;
+}
+
+static struct rtattr *nest_begin(struct req *r, uint16_t type)
+{
+	return attr_add(r, type, NULL, 0);
+}
+
+static void nest_end(struct req *r, struct rtattr *nest)
+{
+	if (!r->overflow)
+		nest->rta_len = (uint16_t)((char *)r->buf + r->h->nlmsg_len - (char *)nest);
+}
+
+int vu_nl_open(struct vu_nl *nl, struct vu_err *e)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+
+	nl->seq = 1;
+	nl->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (nl->fd < 0)
+		return vu_err_set(e, errno, "netlink socket");
+	if (bind(nl->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		vu_err_set(e, errno, "netlink bind");
+		close(nl->fd);
+		nl->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void vu_nl_close(struct vu_nl *nl)
+{
+	if (nl->fd >= 0)
+		close(nl->fd);
+	nl->fd = -1;
+}
+
+/* Send @r and wait for its acknowledgement; returns 0 or -errno. */
+static int talk(struct vu_nl *nl, struct req *r)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint32_t seq = nl->seq++;
+	ssize_t n;
+
+	if (r->overflow)
+		return -EMSGSIZE;
+	r->h->nlmsg_seq = seq;
+	if (sendto(nl->fd, r->buf, r->h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		return -errno;
+	for (;;) {
+		n = recv(nl->fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
+		     h = NLMSG_NEXT(h, n)) {
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *err = NLMSG_DATA(h);
+
+				return err->error;   /* 0 is the acknowledgement */
+			}
+		}
+	}
+}
+
+int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
+		      pid_t peer_pid, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi, peer = { .ifi_family = AF_UNSPEC };
+	struct rtattr *linkinfo, *data, *peerattr;
+	uint32_t pid = (uint32_t)peer_pid;
+	int ret;
+
+	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_add(&r, IFLA_IFNAME, host_name, strlen(host_name) + 1);
+	linkinfo = nest_begin(&r, IFLA_LINKINFO);
+	attr_add(&r, IFLA_INFO_KIND, "veth", 4);
+	data = nest_begin(&r, IFLA_INFO_DATA);
+	peerattr = nest_begin(&r, VETH_INFO_PEER);
+	/* The peer's attributes follow an ifinfomsg of its own. */
+	{
+		size_t off = NLMSG_ALIGN(r.h->nlmsg_len);
+
+		if (off + sizeof(peer) > sizeof(r.buf)) {
+			r.overflow = true;
+		} else {
+			memcpy(r.buf + off, &peer, sizeof(peer));
+			r.h->nlmsg_len = (uint32_t)(off + NLMSG_ALIGN(sizeof(peer)));
+		}
+	}
+	attr_add(&r, IFLA_IFNAME, peer_name, strlen(peer_name) + 1);
+	attr_add(&r, IFLA_NET_NS_PID, &pid, sizeof(pid));
+	nest_end(&r, peerattr);
+	nest_end(&r, data);
+	nest_end(&r, linkinfo);
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "creating veth %s", host_name);
+	return 0;
+}
+
+static int ifindex(const char *name, struct vu_err *e)
+{
+	unsigned idx = if_nametoindex(name);
+
+	if (!idx)
+		return vu_err_set(e, errno, "interface %s", name);
+	return (int)idx;
+}
+
+int vu_nl_link_del(struct vu_nl *nl, const char *name, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	int ret;
+
+	req_init(&r, RTM_DELLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_add(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	ret = talk(nl, &r);
+	if (ret < 0 && ret != -ENODEV)
+		return vu_err_set(e, -ret, "deleting interface %s", name);
+	return 0;
+}
+
+int vu_nl_link_up(struct vu_nl *nl, const char *name, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	int idx = ifindex(name, e), ret;
+
+	if (idx < 0)
+		return -1;
+	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "bringing %s up", name);
+	return 0;
+}
+
+int vu_nl_addr_add(struct vu_nl *nl, const char *name, const struct vu_gconf_addr *a,
+		   struct vu_err *e)
+{
+	struct req r;
+	struct ifaddrmsg *ifa;
+	size_t alen = a->family == AF_INET ? 4 : 16;
+	int idx = ifindex(name, e), ret;
+
+	if (idx < 0)
+		return -1;
+	req_init(&r, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+	ifa = req_payload(&r);
+	ifa->ifa_family = (uint8_t)a->family;
+	ifa->ifa_prefixlen = (uint8_t)a->prefix;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = (uint32_t)idx;
+	attr_add(&r, IFA_LOCAL, a->addr, alen);
+	attr_add(&r, IFA_ADDRESS, a->addr, alen);
+	/* IPv6 duplicate address detection would hold the address back for
+	 * a second or two; the link is a point-to-point pipe of ours. */
+	if (a->family == AF_INET6) {
+		uint32_t flags = IFA_F_NODAD;
+
+		attr_add(&r, IFA_FLAGS, &flags, sizeof(flags));
+	}
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "adding an address to %s", name);
+	return 0;
+}
+
+int vu_nl_route_default(struct vu_nl *nl, const struct vu_gconf_addr *gw, struct vu_err *e)
+{
+	struct req r;
+	struct rtmsg *rt;
+	size_t alen = gw->family == AF_INET ? 4 : 16;
+	int ret;
+
+	req_init(&r, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rt));
+	rt = req_payload(&r);
+	rt->rtm_family = (uint8_t)gw->family;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_BOOT;
+	rt->rtm_scope = RT_SCOPE_UNIVERSE;
+	rt->rtm_type = RTN_UNICAST;
+	attr_add(&r, RTA_GATEWAY, gw->addr, alen);
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "adding the default route");
+	return 0;
+}
+
+bool vu_nl_link_exists(const char *name)
+{
+	return if_nametoindex(name) != 0;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The supervisor's control socket (RUN/NAME/sock, AF_UNIX SOCK_SEQPACKET,
+ * mode 0600) and its state file (RUN/NAME/state).
+ *
+ * Requests, one message each, answered with "ok ..." or "err ERRNO MSG":
+ *   info          "ok init=PID supervisor=PID started=EPOCH phase=running"
+ *   pidfd         "ok PID" with a pidfd of init (SCM_RIGHTS): vserver exec
+ *                 and enter join the guest's namespaces through it
+ *   stop SECONDS  answered once the guest is down and everything is torn
+ *                 down: "ok stopped"
+ */
+#ifndef VUNIFY_CONTROL_H
+#define VUNIFY_CONTROL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "vunify/error.h"
+#include "vunify/guestconf.h"
+
+struct vu_state {
+	pid_t supervisor;
+	pid_t init;                 /* host PID of the guest's init */
+	pid_t fs;                   /* vunifyfs, 0 if the mount was not ours */
+	long long started;          /* seconds since the epoch */
+	char cgroup[8];             /* "v1" or "v2" */
+	char host_ifname[VU_IFNAMSIZ];
+	bool own_mount;
+};
+
+int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e);
+int vu_state_read(const char *path, struct vu_state *s, struct vu_err *e);
+
+/* Listen on @path (replacing a stale socket).  Non-blocking, O_CLOEXEC. */
+int vu_ctl_listen(const char *path, struct vu_err *e);
+
+/* Send @req to the supervisor behind @path and wait (-1: forever) for the
+ * reply; a passed descriptor goes to *fd if @fd is not NULL.  An "err"
+ * reply becomes a -1 return with its errno and message.  ECONNREFUSED or
+ * ENOENT: no supervisor. */
+int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
+		int timeout_ms, struct vu_err *e);
+
+#endif /* VUNIFY_CONTROL_H */

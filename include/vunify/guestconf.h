@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * guest.conf: the configuration of one guest, an INI file read with libinih.
+ *
+ *   [guest]     hostname, domainname, init, stop_signal, stop_timeout
+ *   [limits]    memory, memory_swap, cpu_weight, cpu_quota, cpu_period, pids,
+ *               io_weight, io_read_bps, io_write_bps, io_read_iops,
+ *               io_write_iops (each "DEVICE VALUE", repeatable),
+ *               disk, inodes, disk_reserved (passed to vunifyfs)
+ *   [network]   mode (none|host|veth), address, host_address, gateway,
+ *               host_ifname, guest_ifname
+ *   [security]  cap_keep, cap_drop, seccomp
+ *   [mounts]    /target/in/guest = /host/source [ro|rw]
+ *
+ * vserver(8) documents every key.  Any unknown section or key, any value that
+ * does not parse, is an error naming the file and the line
+ * ("/var/lib/vunify/guests/g1/guest.conf:7: [limits] memory: 'lots' is not
+ * a size"); nothing is guessed.
+ */
+#ifndef VUNIFY_GUESTCONF_H
+#define VUNIFY_GUESTCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "vunify/error.h"
+
+#define VU_GCONF_MAX_ADDRS  4
+#define VU_GCONF_MAX_IO     16
+#define VU_GCONF_MAX_MOUNTS 32
+#define VU_GCONF_MAX_ARGS   16
+#define VU_IFNAMSIZ         16   /* IFNAMSIZ, including the NUL */
+
+enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
+
+enum vu_io_kind { VU_IO_READ_BPS, VU_IO_WRITE_BPS, VU_IO_READ_IOPS, VU_IO_WRITE_IOPS };
+
+struct vu_gconf_io {
+	enum vu_io_kind kind;
+	char device[128];           /* as written: /dev/PATH or MAJ:MIN */
+	uint64_t value;
+};
+
+struct vu_gconf_addr {
+	int family;                 /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned prefix;
+};
+
+struct vu_gconf_mount {
+	char target[256];           /* absolute, normalised, no "..", inside the guest */
+	char source[4096];          /* absolute host path */
+	bool readonly;
+};
+
+struct vu_gconf {
+	/* [guest] */
+	char hostname[65];
+	char domainname[65];
+	char *init_argv[VU_GCONF_MAX_ARGS + 1];  /* NULL-terminated */
+	int stop_signal;
+	unsigned stop_timeout;      /* seconds */
+
+	/* [limits]: 0 means "not set" for every field */
+	uint64_t memory;            /* bytes */
+	uint64_t memory_swap;       /* bytes of swap on top of memory */
+	bool memory_swap_set;
+	unsigned cpu_weight;        /* 1..10000, cgroup v2 scale */
+	uint64_t cpu_quota_us;      /* per cpu_period_us */
+	uint64_t cpu_period_us;
+	uint64_t pids;
+	unsigned io_weight;         /* 1..10000 */
+	struct vu_gconf_io io[VU_GCONF_MAX_IO];
+	size_t n_io;
+	uint64_t disk;              /* bytes, vunifyfs -o space= */
+	uint64_t inodes;            /* vunifyfs -o inodes= */
+	int disk_reserved;          /* percent, -1 if not set */
+
+	/* [network] */
+	enum vu_net_mode net_mode;
+	struct vu_gconf_addr addrs[VU_GCONF_MAX_ADDRS];
+	size_t n_addrs;
+	struct vu_gconf_addr host_addrs[VU_GCONF_MAX_ADDRS];
+	size_t n_host_addrs;
+	struct vu_gconf_addr gateways[2];
+	size_t n_gateways;
+	char host_ifname[VU_IFNAMSIZ];
+	char guest_ifname[VU_IFNAMSIZ];
+
+	/* [security] */
+	uint64_t cap_keep;          /* added to the default set */
+	uint64_t cap_drop;          /* removed from it */
+	bool seccomp;
+
+	/* [mounts] */
+	struct vu_gconf_mount mounts[VU_GCONF_MAX_MOUNTS];
+	size_t n_mounts;
+};
+
+/* Fill @c with the defaults for guest @name (hostname = name, init =
+ * /sbin/init, SIGINT, 30 s, no limits, network none, seccomp on). */
+void vu_gconf_defaults(struct vu_gconf *c, const char *name);
+
+/* Read @path into @c (which vu_gconf_defaults() prepared).  A missing file
+ * is an error; so is anything vu_gconf_parse() rejects. */
+int vu_gconf_load(struct vu_gconf *c, const char *path, struct vu_err *e);
+
+/* Parse an open stream; @fname names it in messages. */
+int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err *e);
+
+/* Release what parsing allocated. */
+void vu_gconf_free(struct vu_gconf *c);
+
+/* Value parsers, shared with the command line. */
+int vu_parse_u64(const char *s, uint64_t *out);
+/* SIZE: a number with an optional K, M, G or T suffix (powers of 1024). */
+int vu_parse_size(const char *s, uint64_t *out);
+/* A signal: "SIGINT", "INT", "RTMIN+3", "SIGRTMIN+3" or a number. */
+int vu_parse_signal(const char *s, int *sig);
+/* "ADDR/PREFIX" (or "ADDR" if @need_prefix is false: full-length prefix). */
+int vu_parse_addr(const char *s, bool need_prefix, struct vu_gconf_addr *a);
+/* A guest name: [A-Za-z0-9][A-Za-z0-9._-]{0,62}. */
+bool vu_guest_name_valid(const char *name);
+
+/* The host end's interface name for guest @name: "vu-NAME", or "vu-" and a
+ * hash of the name if that would not fit IFNAMSIZ. */
+void vu_gconf_default_host_ifname(const char *name, char out[VU_IFNAMSIZ]);
+
+#endif /* VUNIFY_GUESTCONF_H */

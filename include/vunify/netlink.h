@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Just enough rtnetlink to give a guest its network: create a veth pair with
+ * one end in another network namespace, add addresses and routes, bring
+ * links up, delete links.  No iproute2, no libmnl.  A socket talks to the
+ * network namespace it was created in.
+ */
+#ifndef VUNIFY_NETLINK_H
+#define VUNIFY_NETLINK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "vunify/error.h"
+#include "vunify/guestconf.h"
+
+struct vu_nl {
+	int fd;
+	unsigned seq;
+};
+
+int vu_nl_open(struct vu_nl *nl, struct vu_err *e);
+void vu_nl_close(struct vu_nl *nl);
+
+/* Create veth @host_name here and its peer @peer_name directly in the
+ * network namespace of process @peer_pid. */
+int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
+		      pid_t peer_pid, struct vu_err *e);
+
+/* Delete link @name; a missing link is not an error. */
+int vu_nl_link_del(struct vu_nl *nl, const char *name, struct vu_err *e);
+
+int vu_nl_link_up(struct vu_nl *nl, const char *name, struct vu_err *e);
+
+int vu_nl_addr_add(struct vu_nl *nl, const char *name, const struct vu_gconf_addr *a,
+		   struct vu_err *e);
+
+/* Default route via @gw (on whatever link reaches it). */
+int vu_nl_route_default(struct vu_nl *nl, const struct vu_gconf_addr *gw, struct vu_err *e);
+
+/* Does link @name exist? */
+bool vu_nl_link_exists(const char *name);
+
+#endif /* VUNIFY_NETLINK_H */

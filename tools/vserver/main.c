@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vserver: start, stop and enter guests.
+ *
+ *   vserver [--base DIR] NAME start|stop|restart|enter|exec|running|status|
+ *                             build|delete [ARGS...]
+ *   vserver [--base DIR] list
+ *
+ * See vserver(8).  Exit codes: 0 ok, 1 failure, 2 usage, 3 guest not
+ * running, 5 no such guest (exec: the command's own status).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vserver.h"
+
+static const struct {
+	const char *name;
+	int (*run)(struct vs *vs);
+} verbs[] = {
+	{ "start", vs_start },
+	{ "stop", vs_stop },
+	{ "restart", vs_restart },
+	{ "enter", vs_enter },
+	{ "exec", vs_exec },
+	{ "running", vs_running },
+	{ "status", vs_status },
+	{ "build", vs_build },
+	{ "delete", vs_delete },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vserver [--base DIR] NAME COMMAND [ARGS...]\n"
+		"       vserver [--base DIR] list\n"
+		"\n"
+		"commands:\n"
+		"  start                      boot the guest (init runs when this returns)\n"
+		"  stop [--timeout S]         shut it down; kill what is left after S seconds\n"
+		"  restart [--timeout S]      stop (if running), then start\n"
+		"  enter                      a login shell in the guest\n"
+		"  exec CMD [ARG...]          run CMD in the guest; its exit status is ours\n"
+		"  running                    exit 0 if running, 3 if not\n"
+		"  status                     state, init, processes, memory, CPU, disk\n"
+		"  build [--template NAME|DIR]  create the guest (a vclone of the template,\n"
+		"                             or an empty root)\n"
+		"  delete                     remove a stopped guest\n"
+		"\n"
+		"BASE is /var/lib/vunify, $VUNIFY_BASE or --base.  Exit codes: 0 ok,\n"
+		"1 failure, 2 usage, 3 not running, 5 no such guest.  See vserver(8).\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "base", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct vs vs = { .prog = "vserver" };
+	const char *base = NULL;
+	struct vu_err e;
+	int c;
+
+	/* Options stop at the guest name: what follows belongs to the command. */
+	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'b':
+			base = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return VS_OK;
+		default:
+			usage(stderr);
+			return VS_USAGE;
+		}
+	}
+	if (vu_layout_base(vs.base, base, &e) < 0)
+		return vs_fail(&vs, VS_USAGE, &e);
+	if (optind >= argc) {
+		usage(stderr);
+		return VS_USAGE;
+	}
+	if (!strcmp(argv[optind], "list")) {
+		vs.argc = argc - optind;
+		vs.argv = argv + optind;
+		return vs_list(&vs);
+	}
+	vs.name = argv[optind];
+	if (optind + 1 >= argc) {
+		fprintf(stderr, "vserver: %s: no command given\n", vs.name);
+		usage(stderr);
+		return VS_USAGE;
+	}
+	if (vu_layout_init(&vs.l, vs.base, vs.name, &e) < 0)
+		return vs_fail(&vs, VS_USAGE, &e);
+	vs.argc = argc - optind - 1;
+	vs.argv = argv + optind + 1;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
+		if (!strcmp(vs.argv[0], verbs[i].name))
+			return verbs[i].run(&vs);
+	fprintf(stderr, "vserver: %s: unknown command '%s'\n", vs.name, vs.argv[0]);
+	usage(stderr);
+	return VS_USAGE;
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* vserver NAME start: boot the guest; returns once its init runs. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vunify/cleanup.h"
+#include "vunify/supervisor.h"
+#include "vserver.h"
+
+int vs_start(struct vs *vs)
+{
+	_cleanup_close_ int lock = -1;
+	struct vu_gconf c;
+	struct vu_err e;
+	struct stat st;
+	pid_t init;
+	int r;
+
+	if (vs->argc > 1)
+		return vs_failf(vs, VS_USAGE, "start: unexpected argument '%s'", vs->argv[1]);
+	if ((r = vs_need_guest(vs)) != VS_OK)
+		return r;
+	if ((r = vs_load_conf(vs, &c)) != VS_OK)
+		return r;
+	if (lstat(vs->l.root, &st) < 0) {
+		r = vs_failf(vs, VS_FAIL, "%s: %s", vs->l.root, strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		r = vs_failf(vs, VS_FAIL, "%s: not a directory", vs->l.root);
+		goto out;
+	}
+	if (vu_layout_mkrun(&vs->l, &e) < 0) {
+		r = vs_fail(vs, VS_FAIL, &e);
+		goto out;
+	}
+	lock = vu_layout_lock(&vs->l, &e);
+	if (lock < 0) {
+		r = e.code == EWOULDBLOCK ? vs_failf(vs, VS_FAIL, "already running") :
+		    vs_fail(vs, VS_FAIL, &e);
+		goto out;
+	}
+	/* A supervisor that died may have left a mount or a cgroup. */
+	if (vu_sup_cleanup(&vs->l, &e) < 0) {
+		r = vs_fail(vs, VS_FAIL, &e);
+		goto out;
+	}
+	if (vu_sup_start(&vs->l, &c, lock, &init, &e) < 0) {
+		r = vs_fail(vs, VS_FAIL, &e);
+		goto out;
+	}
+	r = VS_OK;
+out:
+	vu_gconf_free(&c);
+	return r;
+}
