@@ -21,6 +21,7 @@ struct parse {
 	FILE *f;
 	const char *fname;
 	unsigned line;
+	unsigned section_line;      /* where the current [section] began */
 	bool failed;
 	struct vu_err *e;
 	unsigned seen;              /* bit per scalar key, for duplicates */
@@ -271,6 +272,21 @@ static int hostname_ok(const char *s)
 	return 1;
 }
 
+/* A configuration error: the message says it all, no strerror() text. */
+static int cerr(struct vu_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int cerr(struct vu_err *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	e->code = EINVAL;
+	errno = EINVAL;
+	return -1;
+}
+
 static int perr(struct parse *p, const char *section, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -284,10 +300,11 @@ static int perr(struct parse *p, const char *section, const char *key, const cha
 		vsnprintf(what, sizeof(what), fmt, ap);
 		va_end(ap);
 		if (key)
-			vu_err_set(p->e, EINVAL, "%s:%u: [%s] %s: %s", p->fname, p->line,
+			vu_err_set(p->e, 0, "%s:%u: [%s] %s: %s", p->fname, p->line,
 				   section, key, what);
 		else
-			vu_err_set(p->e, EINVAL, "%s:%u: %s", p->fname, p->line, what);
+			vu_err_set(p->e, 0, "%s:%u: %s", p->fname, p->line, what);
+		p->e->code = EINVAL;
 		p->failed = true;
 	}
 	return 0;
@@ -637,7 +654,14 @@ static int handler(void *user, const char *section, const char *key, const char 
 		return sec_mounts(p, key, value);
 	if (!*section)
 		return perr(p, NULL, NULL, "'%s' outside of any [section]", key);
-	return perr(p, NULL, NULL, "unknown section [%s]", section);
+	{
+		unsigned at = p->line;
+
+		p->line = p->section_line;      /* the header's line, not the key's */
+		perr(p, NULL, NULL, "unknown section [%s]", section);
+		p->line = at;
+	}
+	return 0;
 }
 
 /* fgets() for inih that counts lines (inih calls it exactly once per line)
@@ -669,7 +693,9 @@ static char *reader(char *str, int num, void *stream)
 		perr(p, NULL, NULL, "continuation lines are not supported");
 	else if (*s == '[' && !strchr(s, ']'))
 		perr(p, NULL, NULL, "syntax error: '[' without ']'");
-	else if (*s != '[' && !strpbrk(s, "=:"))
+	else if (*s == '[')
+		p->section_line = p->line;
+	else if (!strpbrk(s, "=:"))
 		perr(p, NULL, NULL, "syntax error (want [section] or key = value)");
 	return str;
 }
@@ -692,16 +718,16 @@ static int finish(struct parse *p)
 		/* pct_x1000 is percent * 1000; quota = period * pct / 100. */
 		c->cpu_quota_us = period * (pct_x1000 / 1000) / 100;
 		if (c->cpu_quota_us < 1000)
-			return vu_err_set(p->e, EINVAL, "%s: [limits] cpu_quota: less than 1 ms "
+			return cerr(p->e, "%s: [limits] cpu_quota: less than 1 ms "
 					  "per period", p->fname);
 	}
 	if (c->cpu_period_us && !c->cpu_quota_us)
-		return vu_err_set(p->e, EINVAL, "%s: [limits] cpu_period without cpu_quota", p->fname);
+		return cerr(p->e, "%s: [limits] cpu_period without cpu_quota", p->fname);
 	if (c->memory_swap_set && !c->memory)
-		return vu_err_set(p->e, EINVAL, "%s: [limits] memory_swap without memory", p->fname);
+		return cerr(p->e, "%s: [limits] memory_swap without memory", p->fname);
 	if (c->net_mode != VU_NET_VETH &&
 	    (c->n_addrs || c->n_host_addrs || c->n_gateways || c->host_ifname[0]))
-		return vu_err_set(p->e, EINVAL, "%s: [network] addresses, gateway and host_ifname "
+		return cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
 				  "need mode = veth", p->fname);
 	return 0;
 }
@@ -715,8 +741,7 @@ int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err
 	if (p.failed)
 		return -1;
 	if (r > 0)
-		return vu_err_set(e, EINVAL, "%s:%d: syntax error (want [section] or key = value)",
-				  fname, r);
+		return cerr(e, "%s:%d: syntax error (want [section] or key = value)", fname, r);
 	if (r < 0)
 		return vu_err_set(e, ENOMEM, "%s", fname);
 	if (ferror(f))

@@ -654,11 +654,12 @@ static __attribute__((noreturn)) void sup_main(const struct vu_layout *l, struct
 
 fail:
 	slog(&s, "start failed: %s", e.msg);
+	/* Tear down first: when vserver start returns, the guest is stopped. */
+	if (s.cg.ops)
+		finish(&s);
 	report(result_fd, "err %d %s\n", e.code, e.msg);
 	if (result_fd >= 0)
 		close(result_fd);
-	if (s.cg.ops)
-		finish(&s);
 	exit(1);
 }
 

@@ -53,6 +53,13 @@ static void usage(FILE *f)
 		"1 failure, 2 usage, 3 not running, 5 no such guest.  See vserver(8).\n");
 }
 
+static int usage_error(const char *what)
+{
+	fprintf(stderr, "vserver: %s (usage: vserver [--base DIR] NAME COMMAND [ARGS...], "
+		"vserver --help)\n", what);
+	return VS_USAGE;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -75,27 +82,21 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return VS_OK;
 		default:
-			usage(stderr);
-			return VS_USAGE;
+			return usage_error("bad option");
 		}
 	}
 	if (vu_layout_base(vs.base, base, &e) < 0)
 		return vs_fail(&vs, VS_USAGE, &e);
-	if (optind >= argc) {
-		usage(stderr);
-		return VS_USAGE;
-	}
+	if (optind >= argc)
+		return usage_error("no guest name given");
 	if (!strcmp(argv[optind], "list")) {
 		vs.argc = argc - optind;
 		vs.argv = argv + optind;
 		return vs_list(&vs);
 	}
 	vs.name = argv[optind];
-	if (optind + 1 >= argc) {
-		fprintf(stderr, "vserver: %s: no command given\n", vs.name);
-		usage(stderr);
-		return VS_USAGE;
-	}
+	if (optind + 1 >= argc)
+		return usage_error("no command given");
 	if (vu_layout_init(&vs.l, vs.base, vs.name, &e) < 0)
 		return vs_fail(&vs, VS_USAGE, &e);
 	vs.argc = argc - optind - 1;
@@ -103,7 +104,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(vs.argv[0], verbs[i].name))
 			return verbs[i].run(&vs);
-	fprintf(stderr, "vserver: %s: unknown command '%s'\n", vs.name, vs.argv[0]);
-	usage(stderr);
+	fprintf(stderr, "vserver: %s: unknown command '%s' (see vserver --help)\n", vs.name,
+		vs.argv[0]);
 	return VS_USAGE;
 }

@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared pieces of the vserver tests (tests/vserver/*.t).  Source it after
+# tests/lib.sh:
+#
+#   . "$(dirname "$0")/../lib.sh"
+#   . "$(dirname "$0")/vslib.sh"
+#
+# Everything lives below $T: the base directory ($T/base) and the runtime
+# directory ($T/run, through VUNIFY_RUNDIR), so that the runner's leftover
+# check sees every mount.  Guest names carry the test's PID so that cgroups
+# (/sys/fs/cgroup/*/vunify/NAME) and veth names never collide with anything
+# else.  Whatever a test starts is stopped, killed and removed at exit, even
+# when it fails.
+
+t_require_root
+[ -x "$VU_BIN/vserver" ] || t_skip "vserver is not built"
+[ -x "$VU_BIN/vunifyfs" ] || t_skip "vunifyfs is not built"
+[ -x /bin/busybox ] || t_skip "needs busybox-static"
+
+export VUNIFY_BASE=$T/base
+export VUNIFY_RUNDIR=$T/run
+VS=$VU_BIN/vserver
+VS_PROBE=$VU_TEST_BIN/vs_probe
+VS_GUESTS=()
+# A marker that exists only on the host: escape probes look for it.
+VS_MARKER=$T/host-only-marker
+mkdir -p "$VUNIFY_BASE/guests" "$VUNIFY_BASE/store" "$VUNIFY_RUNDIR"
+echo host > "$VS_MARKER"
+
+# vs_name SUFFIX: a guest name unique to this test run (<= 12 characters,
+# so that the host's veth end is "vu-NAME").
+vs_name() { printf 't%s%s' "$(( $$ % 100000 ))" "$1"; }
+
+# Host side of a guest, for checks and for the cleanup.
+vs_cgroup_dirs() { ls -d /sys/fs/cgroup/*/vunify/"$1" /sys/fs/cgroup/unified/vunify/"$1" 2>/dev/null; }
+vs_cgroup_procs() {
+	local d
+	for d in $(vs_cgroup_dirs "$1"); do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u
+}
+
+# Force everything of guest $1 away, whatever state it is in.
+vs_force_cleanup() {
+	local name=$1 d i
+	timeout 60 "$VS" "$name" stop --timeout 0 >/dev/null 2>&1
+	for i in 1 2 3; do
+		for d in $(vs_cgroup_dirs "$name"); do
+			[ -w "$d/cgroup.kill" ] && echo 1 > "$d/cgroup.kill"
+			[ -w "$d/freezer.state" ] && echo FROZEN > "$d/freezer.state"
+			xargs -r kill -9 < "$d/cgroup.procs" 2>/dev/null
+			[ -w "$d/freezer.state" ] && echo THAWED > "$d/freezer.state"
+		done
+		sleep 0.2
+		for d in $(vs_cgroup_dirs "$name"); do rmdir "$d" 2>/dev/null; done
+	done
+	ip link del "vu-$name" 2>/dev/null
+	return 0
+}
+t_on_exit 'for g in "${VS_GUESTS[@]:-}"; do [ -n "$g" ] && vs_force_cleanup "$g"; done'
+
+# vs_install_prog GUESTROOT PROG...: copy host programs and the libraries
+# they need into a guest tree (for the probes in the busybox guest).
+vs_install_prog() {
+	local root=$1 p lib; shift
+	for p in "$@"; do
+		mkdir -p "$root/usr/local/bin"
+		cp "$p" "$root/usr/local/bin/"
+		for lib in $(ldd "$p" 2>/dev/null | grep -o '/[^ ]*'); do
+			mkdir -p "$root$(dirname "$lib")"
+			cp -L "$lib" "$root$lib"
+		done
+	done
+}
+
+# vs_busybox_tree DIR: a small guest tree: busybox-static, its applets,
+# busybox init with an inittab that logs boot and shutdown, the probes.
+vs_busybox_tree() {
+	local root=$1 a
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,run,tmp,root,var/log,usr/bin,usr/sbin,mnt}
+	chmod 1777 "$root/tmp"
+	cp /bin/busybox "$root/bin/busybox"
+	for a in $("$root/bin/busybox" --list); do
+		[ -e "$root/bin/$a" ] || ln -s busybox "$root/bin/$a"
+	done
+	ln -sf ../bin/busybox "$root/sbin/init"
+	cat > "$root/etc/inittab" <<-'EOF'
+	::sysinit:/bin/echo vs-guest: booted
+	::respawn:/bin/sleep 1000000
+	::ctrlaltdel:/bin/poweroff
+	::shutdown:/bin/echo vs-guest: shutting down
+	EOF
+	echo 'root:x:0:0:root:/root:/bin/sh' > "$root/etc/passwd"
+	echo 'root:x:0:' > "$root/etc/group"
+	[ -x "$VS_PROBE" ] && vs_install_prog "$root" "$VS_PROBE"
+	return 0
+}
+
+# vs_guest SUFFIX [guest.conf lines...]: build a busybox guest, print its
+# name.  The configuration gets [guest] hostname = NAME plus the lines given
+# (which may open further sections).
+vs_guest() {
+	local name dir
+	name=$(vs_name "$1"); shift
+	dir=$VUNIFY_BASE/guests/$name
+	mkdir -p "$dir"
+	vs_busybox_tree "$dir/root"
+	{
+		echo "[guest]"
+		echo "hostname = $name"
+		printf '%s\n' "$@"
+	} > "$dir/guest.conf"
+	echo "$name"
+}
+
+# vs_start NAME: start the guest (registered for the cleanup), fail the test
+# if that fails.
+vs_start() {
+	VS_GUESTS+=("$1")
+	t_timeout 60 "$VS" "$1" start || t_fail "vserver $1 start failed"
+}
+
+# vs_exec NAME CMD...: run CMD in the guest (bounded).
+vs_exec() { local n=$1; shift; timeout -k 5 60 "$VS" "$n" exec "$@"; }
+
+# vs_stop NAME [ARGS]: stop, fail the test if that fails.
+vs_stop() { local n=$1; shift; t_timeout 120 "$VS" "$n" stop "$@" || t_fail "vserver $n stop failed"; }
+
+# vs_assert_gone NAME: nothing of the guest is left on the host: no mount,
+# no cgroup, no supervisor, watchdog or vunifyfs, no guest process, no veth,
+# no socket or state file; `vserver NAME running` says stopped.
+vs_assert_gone() {
+	local name=$1 run=$VUNIFY_RUNDIR/$1 rc
+	"$VS" "$name" running; rc=$?
+	[ $rc = 3 ] || t_fail "$name: running says $rc after the stop, want 3"
+	awk -v p="$run/" 'substr($5, 1, length(p)) == p { f = 1 } END { exit f }' /proc/self/mountinfo ||
+		t_fail "$name: a mount is left below $run"
+	[ -z "$(vs_cgroup_dirs "$name")" ] || t_fail "$name: cgroups left: $(vs_cgroup_dirs "$name")"
+	[ ! -e "$run/sock" ] || t_fail "$name: control socket left"
+	[ ! -e "$run/state" ] || t_fail "$name: state file left"
+	! ip link show "vu-$name" >/dev/null 2>&1 || t_fail "$name: veth vu-$name left"
+	# Live processes only: this machine's PID 1 does not reap orphans,
+	# so a finished supervisor may linger as a zombie.
+	local p
+	for p in $(pgrep -f -- "$VUNIFY_BASE.* $name( |\$)|/guests/$name/root"); do
+		[ "$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null)" = Z ] && continue
+		[ -d "/proc/$p" ] && t_fail "$name: process left: $p $(tr '\0' ' ' < "/proc/$p/cmdline")"
+	done
+	return 0
+}
+
+# vs_wait COND_CMD...: poll (up to 30 s) until COND_CMD succeeds.
+vs_wait() {
+	local i
+	for i in $(seq 300); do "$@" && return 0; sleep 0.1; done
+	return 1
+}
