@@ -40,11 +40,12 @@ int vu_fs_find(char out[PATH_MAX], struct vu_err *e)
 	return vu_err_set(e, ENOENT, "vunifyfs: not found next to this program nor in $PATH");
 }
 
-void vu_fs_options(const struct vu_gconf *c, char *buf, size_t len)
+void vu_fs_options(const char *name, const struct vu_gconf *c, char *buf, size_t len)
 {
-	size_t n = 0;
+	/* fsname: the guest's mount table shows this, not the host's path of
+	 * its tree; nodev: device nodes in the tree stay inert. */
+	size_t n = (size_t)snprintf(buf, len, "fsname=vunify:%s,nodev", name);
 
-	buf[0] = 0;
 	if (c->disk)
 		n += (size_t)snprintf(buf + n, len - n, "%sspace=%llu", n ? "," : "",
 				      (unsigned long long)c->disk);

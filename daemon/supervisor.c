@@ -180,9 +180,34 @@ static int setup_mount(struct sup *s, bool *own, struct vu_err *e)
 	return 0;
 }
 
+/* The last non-empty line written to @fd after offset @from. */
+static void last_line_since(int fd, off_t from, char *buf, size_t len)
+{
+	char tail[2048];
+	ssize_t n;
+	char *end, *start;
+
+	buf[0] = 0;
+	if (from < 0)
+		return;
+	n = pread(fd, tail, sizeof(tail) - 1, from);
+	if (n <= 0)
+		return;
+	tail[n] = 0;
+	for (end = tail + n; end > tail && (end[-1] == '\n' || end[-1] == ' '); end--)
+		;
+	*end = 0;
+	start = strrchr(tail, '\n');
+	start = start ? start + 1 : tail;
+	n = (ssize_t)strnlen(start, len - 1);
+	memcpy(buf, start, (size_t)n);
+	buf[n] = 0;
+}
+
 static int start_fs(struct sup *s, bool own, struct vu_err *e)
 {
-	char bin[PATH_MAX], opts[256];
+	char bin[PATH_MAX], opts[512];
+	off_t logged;
 
 	if (!own) {
 		slog(s, "using the vunifyfs mount already on %s", s->l->mnt);
@@ -191,10 +216,17 @@ static int start_fs(struct sup *s, bool own, struct vu_err *e)
 	}
 	if (vu_fs_find(bin, e) < 0)
 		return -1;
-	vu_fs_options(s->conf, opts, sizeof(opts));
+	vu_fs_options(s->l->name, s->conf, opts, sizeof(opts));
+	logged = lseek(STDERR_FILENO, 0, SEEK_END);
 	s->fs_pid = vu_fs_spawn(bin, opts, s->l->root, s->l->mnt, STDERR_FILENO, e);
 	if (s->fs_pid < 0) {
+		char said[512];
+
 		s->fs_pid = -1;
+		/* What vunifyfs said about it is the interesting part. */
+		last_line_since(STDERR_FILENO, logged, said, sizeof(said));
+		if (said[0])
+			return vu_err_prefix(e, "mounting the guest's root: %s", said);
 		return vu_err_prefix(e, "mounting the guest's root (see %s)", s->l->log);
 	}
 	return 0;

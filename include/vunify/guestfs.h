@@ -18,9 +18,10 @@
  * the first in $PATH. */
 int vu_fs_find(char out[PATH_MAX], struct vu_err *e);
 
-/* vunifyfs -o options for the guest's [limits] (space=, inodes=,
- * reserved=); empty if none. */
-void vu_fs_options(const struct vu_gconf *c, char *buf, size_t len);
+/* vunifyfs -o options for guest @name: fsname=vunify:NAME, nodev, and the
+ * guest's [limits] disk, inodes, disk_reserved as space=, inodes=,
+ * reserved=. */
+void vu_fs_options(const char *name, const struct vu_gconf *c, char *buf, size_t len);
 
 /* Is something mounted on @mnt (per /proc/self/mountinfo; the mount is
  * never touched)?  Its file system type goes to @type. */

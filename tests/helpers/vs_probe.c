@@ -6,7 +6,8 @@
  * failed, so that tests/lib.sh's t_errno can check the exact refusal.
  *
  *   vs_probe mount | umount PATH | insmod | settime | adjtime | sethostname
- *   vs_probe mknod-disk PATH MAJ MIN | open PATH | kill PID | ptrace PID
+ *   vs_probe mknod-disk|mknod-char PATH MAJ MIN | open PATH | mkdir PATH
+ *   vs_probe kill PID | signal0 PID | ptrace PID
  *   vs_probe chroot-escape MARKER | fchdir-escape MARKER | proc-escape MARKER
  *   vs_probe open-by-handle | unshare-user | setns PATH | bpf | keyctl
  *   vs_probe tiocsti | write PATH TEXT | reboot | perf | userfaultfd
@@ -181,6 +182,8 @@ int main(int argc, char **argv)
 		return check(mknod(a, S_IFCHR | 0600, makedev(atoi(argv[3]), atoi(argv[4]))));
 	if (!strcmp(m, "open"))
 		return check(open(a, O_RDONLY));
+	if (!strcmp(m, "mkdir"))
+		return check(mkdir(a, 0755));
 	if (!strcmp(m, "kill"))
 		return check(kill(atoi(a), SIGKILL));
 	if (!strcmp(m, "signal0"))
