@@ -38,6 +38,16 @@ vs_cgroup_procs() {
 	for d in $(vs_cgroup_dirs "$1"); do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u
 }
 
+# vs_cg NAME CONTROLLER: the guest's cgroup directory for CONTROLLER, on
+# cgroup v1 (this build machine) or v2 (production).
+if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
+	vs_cg() { echo "/sys/fs/cgroup/vunify/$1"; }
+	VS_CGV=2
+else
+	vs_cg() { echo "/sys/fs/cgroup/$2/vunify/$1"; }
+	VS_CGV=1
+fi
+
 # Force everything of guest $1 away, whatever state it is in.
 vs_force_cleanup() {
 	local name=$1 d i
