@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "vunify/cli.h"
 #include "vunify/hashify.h"
@@ -209,6 +210,18 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		usage(stderr);
 		return 2;
 	}
+	/* The caller's mistakes first, before a store is made. */
+	for (int i = 0; i < a.nrest; i++) {
+		struct stat sb;
+		int err = stat(a.rest[i], &sb) < 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR : 0;
+
+		if (err) {
+			fprintf(stderr, "%s: %s: %s\n", PROG, a.rest[i], strerror(err));
+			rc = 2;
+		}
+	}
+	if (rc)
+		return rc;
 	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, cli)))
 		return rc;
 	/* Every guest is checked before anything is changed. */
