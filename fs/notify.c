@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Kernel cache invalidations, sent from a thread of their own.
+ *
+ * fuse_lowlevel_notify_inval_entry() takes the directory's lock in the
+ * kernel; a request being served may hold that lock (link, rename), so
+ * calling it from the request would deadlock.  Requests queue the
+ * invalidation here and go on.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "vunifyfs.h"
+
+struct inval {
+	struct inval *next;
+	fuse_ino_t parent;
+	char name[];
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
+static struct inval *head, **tail = &head;
+static bool stopping, started;
+static pthread_t thread;
+
+static void *notifier(void *arg)
+{
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		struct inval *iv;
+
+		while (!head && !stopping)
+			pthread_cond_wait(&cond, &lock);
+		if (!head)
+			break;
+		iv = head;
+		head = iv->next;
+		if (!head)
+			tail = &head;
+		pthread_mutex_unlock(&lock);
+		/* ENOENT: the kernel had dropped the entry already. */
+		int err = fuse_lowlevel_notify_inval_entry(vu_fs.se, iv->parent, iv->name,
+							   strlen(iv->name));
+		if (err && err != -ENOENT)
+			vu_log(LOG_WARNING, "invalidating '%s': %s", iv->name, strerror(-err));
+		free(iv);
+		pthread_mutex_lock(&lock);
+	}
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+int vu_notify_start(void)
+{
+	int err = pthread_create(&thread, NULL, notifier, NULL);
+
+	started = !err;
+	return -err;
+}
+
+void vu_notify_stop(void)
+{
+	if (!started)
+		return;
+	pthread_mutex_lock(&lock);
+	stopping = true;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+	pthread_join(thread, NULL);
+}
+
+void vu_notify_inval_entry(fuse_ino_t parent, const char *name)
+{
+	struct inval *iv = malloc(sizeof(*iv) + strlen(name) + 1);
+
+	if (!iv) {
+		vu_log(LOG_ERR, "out of memory queueing the invalidation of '%s'", name);
+		return;
+	}
+	iv->next = NULL;
+	iv->parent = parent;
+	strcpy(iv->name, name);
+	pthread_mutex_lock(&lock);
+	*tail = iv;
+	tail = &iv->next;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&lock);
+}
