@@ -36,13 +36,16 @@ int vu_rootfs_open_beneath(int rootfd, const char *path, bool create, bool file,
 	if (cur < 0)
 		return vu_err_set(e, errno, "dup");
 	for (tok = strtok_r(buf, "/", &save); tok; tok = next) {
+		struct stat st;
 		bool last;
 		int fd;
 
 		next = strtok_r(NULL, "/", &save);
 		last = next == NULL;
 		if (!strcmp(tok, "..") || !strcmp(tok, "."))
-			return vu_err_set(e, EINVAL, "%s: '.' or '..' in a mount target", path);
+			return vu_err_set(e, EINVAL, "/%s: '.' or '..' in a mount target", path);
+		/* O_PATH|O_NOFOLLOW gives the symlink itself, never its target;
+		 * RESOLVE_BENEATH keeps even that inside. */
 		fd = openat2_(cur, tok, O_PATH | O_CLOEXEC | O_NOFOLLOW, BENEATH);
 		if (fd < 0 && errno == ENOENT && create) {
 			if (last && file) {
@@ -54,22 +57,22 @@ int vu_rootfs_open_beneath(int rootfd, const char *path, bool create, bool file,
 				fd = mkdirat(cur, tok, 0755);
 			}
 			if (fd < 0 && errno != EEXIST)
-				return vu_err_set(e, errno, "%s: creating %s", path, tok);
+				return vu_err_set(e, errno, "/%s: creating %s", path, tok);
 			fd = openat2_(cur, tok, O_PATH | O_CLOEXEC | O_NOFOLLOW, BENEATH);
 		}
 		if (fd < 0)
-			return vu_err_set(e, errno == ELOOP ? ELOOP : errno, "%s%s", path,
-					  errno == ELOOP ? " (a symlink in the guest)" : "");
+			return vu_err_set(e, errno, "/%s", path);
 		close(cur);
 		cur = fd;
-		if (!last || !file) {
-			struct stat st;
-
-			if (fstat(cur, &st) < 0)
-				return vu_err_set(e, errno, "%s", path);
-			if (!S_ISDIR(st.st_mode))
-				return vu_err_set(e, ENOTDIR, "%s: %s", path, tok);
-		}
+		if (fstat(cur, &st) < 0)
+			return vu_err_set(e, errno, "/%s", path);
+		if (S_ISLNK(st.st_mode))
+			return vu_err_set(e, ELOOP, "/%s: %s is a symlink in the guest (not followed)",
+					  path, tok);
+		if ((!last || !file) && !S_ISDIR(st.st_mode))
+			return vu_err_set(e, ENOTDIR, "/%s: %s", path, tok);
+		if (last && file && S_ISDIR(st.st_mode))
+			return vu_err_set(e, EISDIR, "/%s", path);
 	}
 	return vu_steal_fd(&cur);
 }
@@ -257,7 +260,7 @@ static int bind_mounts(int rootfd, const struct vu_gconf *c, struct vu_err *e)
 			return vu_err_set(e, errno, "%s", m->source);
 		target = vu_rootfs_open_beneath(rootfd, m->target + 1, true, !S_ISDIR(st.st_mode), e);
 		if (target < 0)
-			return vu_err_prefix(e, "[mounts] target");
+			return vu_err_prefix(e, "[mounts]");
 		if (attach(src, target, m->target, e) < 0)
 			return -1;
 	}
