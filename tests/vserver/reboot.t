@@ -1,0 +1,31 @@
+#!/bin/bash
+# reboot(2) inside the guest goes to the supervisor: a reboot restarts the
+# guest (a new init, booted again), a poweroff or halt stops it for good,
+# as on a real machine.  Nothing of the host is rebooted, obviously.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/vslib.sh"
+
+g=$(vs_guest r)
+vs_start "$g"
+log=$VUNIFY_RUNDIR/$g/console.log
+init() { awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$g/state" 2>/dev/null; }
+booted() { [ "$(grep -c 'vs-guest: booted' "$log")" -ge "$1" ]; }
+p1=$(init)
+vs_wait booted 1 || t_fail "no boot in the console log"
+
+# busybox reboot: SIGTERM to init, which shuts down and calls reboot(2).
+vs_exec "$g" reboot || t_fail "reboot in the guest failed"
+newinit() { [ -n "$(init)" ] && [ "$(init)" != "$p1" ]; }
+vs_wait newinit || t_fail "no new init after the reboot"
+vs_wait booted 2 || t_fail "the guest did not boot again: $(cat "$log")"
+"$VS" "$g" running || t_fail "not running after the reboot"
+t_eq "exec after the reboot" "$(vs_exec "$g" hostname)" "$g"
+grep -q "the guest reboots" "$VUNIFY_RUNDIR/$g/supervisor.log" || t_fail "the supervisor did not see the reboot"
+
+# busybox poweroff: the guest stops.
+vs_exec "$g" poweroff
+stopped() { ! "$VS" "$g" running; }
+vs_wait stopped || t_fail "still running after poweroff"
+grep -q "the guest halts" "$VUNIFY_RUNDIR/$g/supervisor.log" || t_fail "the supervisor did not see the halt"
+vs_assert_gone "$g"
+t_done
