@@ -118,22 +118,39 @@ static int load_objects(struct vu_session *s, struct vu_err *e)
 	return 0;
 }
 
-int vu_session_open(struct vu_session *s, const char *store, enum vu_session_mode mode,
-		    const struct vu_report *rep, struct vu_err *e)
+int vu_session_begin(struct vu_session *s, const char *store, enum vu_session_mode mode,
+		     const struct vu_report *rep, struct vu_err *e)
 {
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
 	s->rep = rep;
 	s->journal.dirfd = -1;
+	s->index_pending = true;
 	vu_objset_init(&s->objects);
-	if (mode != VU_SESSION_WRITE && access(store, F_OK) < 0 && errno == ENOENT) {
+	if (access(store, F_OK) < 0 && errno == ENOENT) {
 		if (mode == VU_SESSION_READ)
 			return vu_err_set(e, ENOENT, "%s", store);
 		s->store_absent = true;
-		if (vu_store_open_absent(&s->store, store, e) < 0)
+		return vu_store_open_absent(&s->store, store, e);
+	}
+	return vu_store_open(&s->store, store, false, e);
+}
+
+int vu_session_start(struct vu_session *s, struct vu_err *e)
+{
+	enum vu_session_mode mode = s->mode;
+
+	s->index_pending = false;
+	if (mode == VU_SESSION_WRITE) {
+		/* Make it now that the caller's checks passed. */
+		_cleanup_free_ char *path = strdup(s->store.path);
+
+		if (!path)
+			return vu_err_set(e, ENOMEM, "%s", s->store.path);
+		vu_store_close(&s->store);
+		s->store_absent = false;
+		if (vu_store_open(&s->store, path, true, e) < 0)
 			return -1;
-	} else if (vu_store_open(&s->store, store, mode == VU_SESSION_WRITE, e) < 0) {
-		return -1;
 	}
 	if (mode == VU_SESSION_WRITE && vu_store_lock(&s->store, e) < 0)
 		return -1;
@@ -149,6 +166,14 @@ int vu_session_open(struct vu_session *s, const char *store, enum vu_session_mod
 			return -1;
 	}
 	return load_objects(s, e);
+}
+
+int vu_session_open(struct vu_session *s, const char *store, enum vu_session_mode mode,
+		    const struct vu_report *rep, struct vu_err *e)
+{
+	if (vu_session_begin(s, store, mode, rep, e) < 0)
+		return -1;
+	return vu_session_start(s, e);
 }
 
 void vu_session_close(struct vu_session *s)
@@ -168,6 +193,34 @@ void vu_session_close(struct vu_session *s)
 	vu_objset_free(&s->objects);
 	s->guests = NULL;
 	s->nguests = 0;
+}
+
+/* The canonical form of PATH, also if its last component does not exist. */
+static char *canonical(const char *path)
+{
+	_cleanup_free_ char *dir = strdup(path);
+	char *slash, *real, *out;
+
+	real = realpath(path, NULL);
+	if (real || !dir)
+		return real;
+	for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	slash = strrchr(dir, '/');
+	if (!slash)
+		real = realpath(".", NULL);
+	else if (slash == dir)
+		real = strdup("/");
+	else {
+		*slash = 0;
+		real = realpath(dir, NULL);
+	}
+	if (!real)
+		return NULL;
+	if (asprintf(&out, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : dir) < 0)
+		out = NULL;
+	free(real);
+	return out;
 }
 
 /* Is @inner the same as or below @outer (canonical paths)? */
@@ -202,7 +255,7 @@ int vu_session_guest_add(struct vu_session *s, const char *guest, struct vu_err 
 	if ((stx.stx_mask & STATX_MNT_ID) && s->store.mnt_id && stx.stx_mnt_id != s->store.mnt_id)
 		return vu_err_set(e, 0, "%s: not on the same mount as the store %s (hardlinks cannot "
 				  "cross mount points)", guest, s->store.path);
-	spath = realpath(s->store.path, NULL);
+	spath = canonical(s->store.path);
 	if (spath && (path_within(spath, path) || path_within(path, spath)))
 		return vu_err_set(e, 0, "%s: the guest and the store %s must not contain each other",
 				  guest, s->store.path);

@@ -70,7 +70,7 @@ int vu_store_open(struct vu_store *s, const char *path, bool create, struct vu_e
 	if (create && mkdirat(s->fd, VU_STORE_OBJECTS, 0700) < 0 && errno != EEXIST)
 		return vu_err_set(e, errno, "%s/%s", path, VU_STORE_OBJECTS);
 	s->objfd = openat(s->fd, VU_STORE_OBJECTS, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (s->objfd < 0)
+	if (s->objfd < 0 && !(errno == ENOENT && !create))  /* none yet: no objects */
 		return vu_err_set(e, errno, "%s/%s", path, VU_STORE_OBJECTS);
 	return 0;
 }

@@ -49,9 +49,19 @@ struct vu_session {
 	struct vu_guest *guests;
 	size_t nguests;
 	const struct vu_report *rep;
-	bool store_absent;           /* dry run on a store not yet made */
+	bool store_absent;           /* a store not made yet (made by start, unless dry) */
+	bool index_pending;          /* between begin and start */
 };
 
+/* Open in two steps, so that guests can be checked (vu_session_guest_add)
+ * before anything is created: begin looks at the store (or, if it does not
+ * exist yet, at the directory it would be made in) and changes nothing;
+ * start makes the store if need be, takes the store lock, opens the index
+ * and finishes an interrupted run. */
+int vu_session_begin(struct vu_session *s, const char *store, enum vu_session_mode mode,
+		     const struct vu_report *rep, struct vu_err *e);
+int vu_session_start(struct vu_session *s, struct vu_err *e);
+/* Both in one. */
 int vu_session_open(struct vu_session *s, const char *store, enum vu_session_mode mode,
 		    const struct vu_report *rep, struct vu_err *e);
 void vu_session_close(struct vu_session *s);

@@ -136,12 +136,11 @@ int main(int argc, char **argv)
 		case OPT_NO_PROGRESS: cli.progress = false; break;
 		case OPT_JSON: json = true; break;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
 		}
 	}
 	if (argc - optind != 2) {
-		fprintf(stderr, "%s: need SOURCE_GUEST and NEW_GUEST\n", PROG);
-		usage(stderr);
+		fprintf(stderr, "%s: need SOURCE_GUEST and NEW_GUEST (see --help)\n", PROG);
 		return 2;
 	}
 	if (vu_exclude_init(&ex, defaults, &e) < 0)
@@ -176,7 +175,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: %s: %s\n", PROG, argv[optind + 1], strerror(errno));
 		return 2;
 	}
-	if (vu_session_open(&s, store, VU_SESSION_WRITE, &cli.rep, &e) < 0) {
+	if (vu_session_begin(&s, store, VU_SESSION_WRITE, &cli.rep, &e) < 0) {
 		vu_err_print(&e, PROG);
 		vu_session_close(&s);
 		return 1;
@@ -188,6 +187,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rc = 1;
+	if (vu_session_start(&s, &e) < 0) {
+		vu_err_print(&e, PROG);
+		goto out;
+	}
 	if (vu_session_guest_lock(&s, &s.guests[0], &e) < 0) {
 		vu_err_print(&e, PROG);
 		goto out;

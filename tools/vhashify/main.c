@@ -128,7 +128,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		case OPT_NO_PROGRESS: cli->progress = false; break;
 		case OPT_JSON: a->json = true; break;
 		case 'h': usage(stdout); exit(0);
-		default: usage(stderr); return 2;
+		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
 		}
 	}
 	if (!a->store) {
@@ -206,8 +206,7 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	if ((rc = parse(argc, argv, &a, cli, true)))
 		return rc;
 	if (!a.nrest) {
-		fprintf(stderr, "%s: no GUEST_DIR given\n", PROG);
-		usage(stderr);
+		fprintf(stderr, "%s: no GUEST_DIR given (see --help)\n", PROG);
 		return 2;
 	}
 	/* The caller's mistakes first, before a store is made. */
@@ -222,15 +221,22 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	}
 	if (rc)
 		return rc;
-	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, cli)))
-		return rc;
-	/* Every guest is checked before anything is changed. */
-	rc = 0;
+	/* Every guest is checked before anything is made or changed. */
+	if (vu_session_begin(&s, a.store, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, &cli->rep,
+			     &e) < 0) {
+		vu_err_print(&e, PROG);
+		vu_session_close(&s);
+		return 1;
+	}
 	for (int i = 0; i < a.nrest; i++)
 		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
 			vu_err_print(&e, PROG);
 			rc = 2;
 		}
+	if (!rc && vu_session_start(&s, &e) < 0) {
+		vu_err_print(&e, PROG);
+		rc = 1;
+	}
 	if (rc) {
 		vu_session_close(&s);
 		return rc;
