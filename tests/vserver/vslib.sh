@@ -25,6 +25,7 @@ VS_GUESTS=()
 # A marker that exists only on the host: escape probes look for it.
 VS_MARKER=$T/host-only-marker
 mkdir -p "$VUNIFY_BASE/guests" "$VUNIFY_BASE/store" "$VUNIFY_RUNDIR"
+chmod 0700 "$VUNIFY_BASE/store"
 echo host > "$VS_MARKER"
 
 # vs_name SUFFIX: a guest name unique to this test run (<= 12 characters,
