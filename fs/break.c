@@ -22,6 +22,9 @@
  * name).  vunifyfs hides reserved names and removes those of dead
  * instances.  The store object and its other names are only ever read.
  *
+ * With kernel passthrough, a node whose files are open through the kernel
+ * cannot change its backing file; see the comment in vu_break().
+ *
  * The node's lock is held throughout, and rename and unlink take it too,
  * so the name cannot move underneath.  The exchange is still verified: if
  * the name no longer held the object (changed on the host behind our
@@ -159,6 +162,22 @@ int vu_break(struct vu_node *n, off_t keep)
 		named = false;  /* swap_in cleaned up the temporary name */
 		if (err)
 			goto out_tmp;
+	}
+	if (n->bk_opens && name) {
+		/*
+		 * Kernel passthrough: the open files of this node read the
+		 * object through the kernel, which allows one backing file per
+		 * FUSE inode.  The name's private copy therefore becomes a new
+		 * FUSE inode: this node lets go of the name and keeps serving
+		 * its open files from the object (they see the shared content
+		 * until reopened, as on Linux-VServer); the kernel forgets the
+		 * name's entry, and the caller answers ESTALE, on which the
+		 * kernel looks the name up again and retries the system call.
+		 */
+		vu_node_unnamed(n);
+		vu_notify_inval_entry(vu_node_id(parent), name);
+		err = -ESTALE;
+		goto out_tmp;
 	}
 	newfd = vu_reopen(&(struct vu_node){ .fd = tmp }, O_PATH);
 	if (newfd < 0 || fstat(newfd, &st) < 0) {

@@ -62,6 +62,7 @@ static struct vu_file *file_new(int fd, int flags, unsigned int gen)
 		return NULL;
 	f->fd = fd;
 	f->flags = flags;
+	f->passthrough = false;
 	atomic_init(&f->gen, gen);
 	return f;
 }
@@ -103,22 +104,53 @@ static int open_node(struct vu_node *n, int flags, struct vu_file **fp)
 	return 0;
 }
 
-static void vu_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+/*
+ * Answer an open or create with @f.  With kernel passthrough the reply
+ * names the node's backing file, and reads and writes never come here.
+ * @e is the entry for a create, NULL for an open.
+ */
+static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_info *fi,
+			 struct vu_file *f, const struct fuse_entry_param *e)
 {
-	struct vu_file *f;
-	int err = open_node(vu_node_get(ino), fi->flags, &f);
+	int id = vu_pt_get(n), res;
 
-	if (err) {
-		fuse_reply_err(req, -err);
+	if (id < 0) {
+		if (e)
+			vu_node_forget(n, 1);
+		close(f->fd);
+		free(f);
+		fuse_reply_err(req, -id);
 		return;
 	}
+	f->passthrough = id > 0;
 	fi->fh = (uintptr_t)f;
 	set_open_flags(fi, fi->flags);
-	if (fuse_reply_open(req, fi) == -ENOENT) {
-		/* Interrupted: the kernel will not release it. */
+	if (id > 0)
+		res = e ? vu_pt_reply_create(req, e, fi->fh, id) : vu_pt_reply_open(req, fi->fh, id);
+	else
+		res = e ? fuse_reply_create(req, e, fi) : fuse_reply_open(req, fi);
+	if (res == -ENOENT) {
+		/* Interrupted: the kernel took neither the entry nor the file,
+		 * and will not release it. */
+		if (e)
+			vu_node_forget(n, 1);
+		if (f->passthrough)
+			vu_pt_put(n);
 		close(f->fd);
 		free(f);
 	}
+}
+
+static void vu_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct vu_node *n = vu_node_get(ino);
+	struct vu_file *f;
+	int err = open_node(n, fi->flags, &f);
+
+	if (err)
+		fuse_reply_err(req, -err);
+	else
+		reply_opened(req, n, fi, f, NULL);
 }
 
 /* Install the node for a file we just created through @fd. */
@@ -191,18 +223,10 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 			close(fd);
 		}
 	}
-	if (err) {
+	if (err)
 		fuse_reply_err(req, -err);
-		return;
-	}
-	fi->fh = (uintptr_t)f;
-	set_open_flags(fi, fi->flags);
-	if (fuse_reply_create(req, &e, fi) == -ENOENT) {
-		/* Interrupted: the kernel took neither the entry nor the file. */
-		vu_node_forget(vu_node_get(e.ino), 1);
-		close(f->fd);
-		free(f);
-	}
+	else
+		reply_opened(req, vu_node_get(e.ino), fi, f, &e);
 }
 
 int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,
@@ -261,6 +285,8 @@ static void vu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 {
 	struct vu_file *f = vu_file_of(fi);
 
+	if (f->passthrough)
+		vu_pt_put(vu_node_get(ino));
 	close(f->fd);
 	free(f);
 	fuse_reply_err(req, 0);

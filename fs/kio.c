@@ -5,8 +5,8 @@
  * vunifyfs opens /dev/fuse and mounts itself, then hands the descriptor to
  * libfuse through fuse_session_custom_io(), so that it sees every request
  * and reply on the way.  That is how it serves what libfuse 3.14 does not
- * know: FUSE_TMPFILE (O_TMPFILE, protocol 7.37) is answered here directly.
- * (Kernel passthrough will need the same place to adjust the INIT reply.)
+ * know: FUSE_TMPFILE (O_TMPFILE, protocol 7.37) is answered here directly,
+ * and the INIT reply is amended for kernel passthrough (passthrough.c).
  * Replies carrying file data are spliced, as libfuse itself would.
  */
 #include <errno.h>
@@ -18,31 +18,6 @@
 #include <unistd.h>
 
 #include "vunifyfs.h"
-
-static void attr_out(struct fuse_attr *a, const struct stat *st)
-{
-	a->ino = st->st_ino;
-	a->size = st->st_size;
-	a->blocks = st->st_blocks;
-	a->atime = st->st_atim.tv_sec;
-	a->mtime = st->st_mtim.tv_sec;
-	a->ctime = st->st_ctim.tv_sec;
-	a->atimensec = st->st_atim.tv_nsec;
-	a->mtimensec = st->st_mtim.tv_nsec;
-	a->ctimensec = st->st_ctim.tv_nsec;
-	a->mode = st->st_mode;
-	a->nlink = st->st_nlink;
-	a->uid = st->st_uid;
-	a->gid = st->st_gid;
-	a->rdev = st->st_rdev;
-	a->blksize = st->st_blksize;
-}
-
-static void split_time(double t, uint64_t *sec, uint32_t *nsec)
-{
-	*sec = (uint64_t)t;
-	*nsec = (uint32_t)((t - (double)*sec) * 1e9);
-}
 
 /* Answer a FUSE_TMPFILE request; the reply is an entry plus an open file,
  * as for FUSE_CREATE. */
@@ -56,27 +31,36 @@ static void serve_tmpfile(int fd, const struct fuse_in_header *in, size_t len)
 	} out;
 	struct fuse_entry_param e;
 	struct vu_file *f = NULL;
-	int err = -EINVAL;
+	int err = -EINVAL, id = 0;
 
 	memset(&out, 0, sizeof(out));
 	if (len >= sizeof(*in) + sizeof(*arg))
 		err = vu_do_tmpfile(vu_node_get(in->nodeid), arg->flags, arg->mode, in->uid,
 				    in->gid, arg->umask, &e, &f);
+	if (!err) {
+		id = vu_pt_get(vu_node_get(e.ino));
+		if (id < 0) {
+			err = id;
+			vu_node_forget(vu_node_get(e.ino), 1);
+			close(f->fd);
+			free(f);
+			f = NULL;
+		}
+	}
 	out.h.unique = in->unique;
 	if (err) {
 		out.h.error = err;
 		out.h.len = sizeof(out.h);
 	} else {
 		out.h.len = sizeof(out);
-		out.e.nodeid = e.ino;
-		split_time(e.entry_timeout, &out.e.entry_valid, &out.e.entry_valid_nsec);
-		split_time(e.attr_timeout, &out.e.attr_valid, &out.e.attr_valid_nsec);
-		attr_out(&out.e.attr, &e.attr);
-		out.o.fh = (uintptr_t)f;
-		out.o.open_flags = FOPEN_KEEP_CACHE;
+		f->passthrough = id > 0;
+		vu_entry_out(&out.e, &e);
+		vu_pt_open_out(&out.o, (uintptr_t)f, id, true);
 	}
 	if (write(fd, &out, out.h.len) < 0 && f) {
 		/* The kernel dropped the request (interrupted): undo. */
+		if (f->passthrough)
+			vu_pt_put(vu_node_get(e.ino));
 		vu_node_forget(vu_node_get(e.ino), 1);
 		close(f->fd);
 		free(f);
@@ -89,7 +73,11 @@ static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 		ssize_t n = read(fd, buf, len);
 		const struct fuse_in_header *in = buf;
 
-		if (n < (ssize_t)sizeof(*in) || in->opcode != FUSE_TMPFILE)
+		if (n < (ssize_t)sizeof(*in))
+			return n;
+		if (in->opcode == FUSE_INIT)
+			vu_pt_saw_init(in, n);
+		if (in->opcode != FUSE_TMPFILE)
 			return n;
 		serve_tmpfile(fd, in, n);
 	}
@@ -97,6 +85,13 @@ static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 
 static ssize_t kio_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
+	static atomic_bool init_done;
+
+	/* Only the very first reply can be INIT's. */
+	if (!atomic_load(&init_done)) {
+		atomic_store(&init_done, true);
+		vu_pt_amend_init(iov, count);
+	}
 	return writev(fd, iov, count);
 }
 

@@ -15,7 +15,9 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/random.h>
+#include <linux/magic.h>
 #include <sys/resource.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <syslog.h>
@@ -147,6 +149,58 @@ static void vu_init(void *userdata, struct fuse_conn_info *conn)
 	conn->time_gran = 1;
 }
 
+/*
+ * Serve the INIT request now, in the foreground, so that the mount is
+ * ready when vunifyfs returns and a passthrough problem is reported to the
+ * user rather than to syslog.
+ */
+static void serve_init(struct fuse_session *se, const char *mnt)
+{
+	struct fuse_buf buf = { 0 };
+	int res = fuse_session_receive_buf(se, &buf);
+
+	if (res <= 0) {
+		umount2(mnt, MNT_DETACH);
+		die("%s: no INIT from the kernel: %s", mnt, strerror(res < 0 ? -res : EIO));
+	}
+	fuse_session_process_buf(se, &buf);
+	free(buf.mem);
+}
+
+static void setup_passthrough(const char *mnt)
+{
+	int err;
+
+	if (vu_fs.pt_mode == VU_PT_OFF)
+		return;
+	err = vu_pt_probe(vu_fs.root_fd);
+	if (!err) {
+		atomic_store(&vu_fs.passthrough, true);
+		return;
+	}
+	if (vu_fs.pt_mode == VU_PT_ON) {
+		umount2(mnt, MNT_DETACH);
+		if (err == -EOPNOTSUPP)
+			die("passthrough=on: the kernel does not offer FUSE passthrough "
+			    "(needs Linux 6.9 or later with CONFIG_FUSE_PASSTHROUGH)");
+		die("passthrough=on: the kernel refuses backing files: %s", strerror(-err));
+	}
+	vu_log(LOG_INFO, "passthrough not used: %s", err == -EOPNOTSUPP ?
+	       "the kernel does not offer it" : strerror(-err));
+}
+
+/* Stacking depth of the backing files as the kernel counts it: ours plus
+ * one if GUEST_DIR is itself on a stacking filesystem. */
+static unsigned int backing_depth(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) == 0 && (sfs.f_type == OVERLAYFS_SUPER_MAGIC ||
+				       sfs.f_type == FUSE_SUPER_MAGIC))
+		return 2;
+	return 1;
+}
+
 static int serve(struct fuse_session *se, const struct vu_opts *o)
 {
 	struct fuse_loop_config *cfg;
@@ -203,6 +257,9 @@ int main(int argc, char **argv)
 	check_guest(&o, guest, mnt);
 
 	vu_fs.readonly = o.mountflags & MS_RDONLY;
+	vu_fs.pt_mode = !o.passthrough || !strcmp(o.passthrough, "auto") ? VU_PT_AUTO :
+			!strcmp(o.passthrough, "on") ? VU_PT_ON : VU_PT_OFF;
+	vu_fs.pt_depth = backing_depth(vu_fs.root_fd);
 	vu_fs.timeout = o.timeout;
 	vu_fs.debug = o.debug;
 	make_tmp_tag();
@@ -244,6 +301,8 @@ int main(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 		die("cannot attach to /dev/fuse");
 	}
+	serve_init(se, mnt);
+	setup_passthrough(mnt);
 	if (!o.foreground) {
 		vu_log_to_syslog();
 		if (fuse_daemonize(0) < 0) {
@@ -259,7 +318,13 @@ int main(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 		return 1;
 	}
+	if (vu_notify_start() < 0) {
+		vu_log(LOG_ERR, "cannot start the notifier thread");
+		umount2(mnt, MNT_DETACH);
+		return 1;
+	}
 	ret = serve(se, &o);
+	vu_notify_stop();
 
 	/* Ended by a signal rather than by umount: take the mount down. */
 	if (ret > 0) {

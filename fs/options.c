@@ -51,6 +51,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("max_read=%u", max_read, 0),
 	OPT("timeout=%lf", timeout, 0),
 	OPT("threads=%u", threads, 0),
+	OPT("passthrough=%s", passthrough, 0),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -166,6 +167,12 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 		snprintf(o->error, sizeof(o->error), "timeout=%g: out of range", o->timeout);
 		return -1;
 	}
+	if (o->passthrough && strcmp(o->passthrough, "auto") && strcmp(o->passthrough, "on") &&
+	    strcmp(o->passthrough, "off")) {
+		snprintf(o->error, sizeof(o->error), "passthrough=%s: must be auto, on or off",
+			 o->passthrough);
+		return -1;
+	}
 	if (o->subtype && (!o->subtype[0] || strpbrk(o->subtype, ", \t\n"))) {
 		snprintf(o->error, sizeof(o->error), "subtype=%s: not a valid name", o->subtype);
 		return -1;
@@ -179,6 +186,7 @@ void vu_opts_free(struct vu_opts *o)
 	free(o->mountpoint);
 	free(o->fsname);
 	free(o->subtype);
+	free(o->passthrough);
 }
 
 void vu_opts_usage(FILE *f)
@@ -204,5 +212,6 @@ void vu_opts_usage(FILE *f)
 	      "  timeout=SECONDS    entry/attribute cache time (default 86400)\n"
 	      "  max_read=BYTES     largest read request\n"
 	      "  threads=N          most worker threads (default 10)\n"
+	      "  passthrough=MODE   kernel FUSE passthrough: auto (default), on, off\n"
 	      "See vunifyfs(8).\n", f);
 }

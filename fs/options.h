@@ -11,6 +11,7 @@
 struct vu_opts {
 	char *guest, *mountpoint;
 	char *fsname, *subtype;
+	char *passthrough;              /* auto | on | off */
 	unsigned long mountflags;       /* MS_* for mount(2) */
 	unsigned int max_read;
 	unsigned int threads;

@@ -59,6 +59,11 @@ struct vu_node {
 
 	pthread_mutex_t lock;
 	atomic_uint gen;            /* bumped whenever fd changes inode */
+
+	/* Kernel passthrough: the backing id all opens of this node share,
+	 * and how many opens use it (under lock). */
+	int bk_id;
+	unsigned int bk_opens;
 };
 
 /* An open regular file. */
@@ -66,7 +71,10 @@ struct vu_file {
 	int fd;                     /* backing descriptor, may be dup2()-refreshed */
 	int flags;                  /* open flags used for the backing fd */
 	atomic_uint gen;            /* node generation fd belongs to */
+	bool passthrough;           /* holds a reference on the node's backing id */
 };
+
+enum vu_pt_mode { VU_PT_AUTO, VU_PT_ON, VU_PT_OFF };
 
 /* Mount-wide state. */
 struct vu_fs {
@@ -81,6 +89,13 @@ struct vu_fs {
 	bool debug;
 	char tmp_tag[24];           /* this instance's temporary-name tag */
 	atomic_ulong tmp_seq;
+
+	/* Kernel passthrough (passthrough.c). */
+	enum vu_pt_mode pt_mode;
+	unsigned int pt_depth;      /* max_stack_depth we announce */
+	bool pt_offered;            /* the kernel offered it at INIT */
+	bool pt_negotiated;         /* our INIT reply accepted it */
+	atomic_bool passthrough;    /* in use for new opens */
 
 	struct fuse_session *se;
 };
@@ -157,6 +172,30 @@ void vu_ops_attr(struct fuse_lowlevel_ops *ops);
 int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_param *e);
 void vu_fill_entry(const struct vu_node *n, const struct stat *st, struct fuse_entry_param *e);
 void vu_fix_stat(const struct vu_node *n, struct stat *st);
+
+/* passthrough.c: kernel FUSE passthrough. */
+struct fuse_in_header;
+struct fuse_entry_out;
+struct iovec;
+void vu_pt_saw_init(const struct fuse_in_header *in, size_t len);
+void vu_pt_amend_init(struct iovec *iov, int count);
+int vu_pt_probe(int dirfd);
+/* The node's backing id for one more open: > 0 the id, 0 serve without
+ * passthrough, < 0 an error (passthrough=on only). */
+int vu_pt_get(struct vu_node *n);
+void vu_pt_put(struct vu_node *n);
+int vu_pt_reply_open(fuse_req_t req, uint64_t fh, int backing_id);
+int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_t fh,
+		       int backing_id);
+void vu_entry_out(struct fuse_entry_out *eo, const struct fuse_entry_param *e);
+/* Fill a struct fuse_open_out at @out. */
+void vu_pt_open_out(void *out, uint64_t fh, int backing_id, bool keep_cache);
+
+/* notify.c: invalidations sent from a thread of their own (sending them
+ * from a request could deadlock on the directory the request holds). */
+int vu_notify_start(void);
+void vu_notify_stop(void);
+void vu_notify_inval_entry(fuse_ino_t parent, const char *name);
 
 /* kio.c: the session channel (mount, custom I/O, requests libfuse lacks). */
 int vu_kio_setup(struct fuse_session *se, int devfd);

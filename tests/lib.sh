@@ -98,9 +98,12 @@ t_timeout() {
 }
 
 # vu_mount GUEST MNT [vunifyfs args...]: mount and wait until it is up.
+# Tests that run in both I/O modes ("# modes: passthrough" in their first
+# lines) get VU_PASSTHROUGH=on|off from the runner, passed on here.
 vu_mount() {
 	local guest=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"
+	[ -n "${VU_PASSTHROUGH:-}" ] && set -- -o "passthrough=$VU_PASSTHROUGH" "$@"
 	t_timeout 30 "$VU_BIN/vunifyfs" "$@" "$guest" "$mnt" ||
 		t_fail "vunifyfs $* $guest $mnt failed"
 	awk -v m="$mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo ||

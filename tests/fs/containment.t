@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # timeout: 120
 # No guest action makes vunifyfs read, write, create or delete anything
 # outside GUEST_DIR: absolute and relative symlinks, "..", symlinks swapped in

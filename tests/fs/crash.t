@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # timeout: 400
 # kill -9 of vunifyfs at any moment of the break of a 256 MiB file leaves
 # either the untouched shared name or the complete private copy, never a

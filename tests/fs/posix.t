@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # timeout: 240
 # POSIX through the mount: what a guest gets must be what ext4 gives.
 . "$(dirname "$0")/../lib.sh"

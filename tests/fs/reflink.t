@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # timeout: 120
 # Where the backing filesystem shares extents (xfs with reflink), the link
 # break clones instead of copying: breaking a 256 MiB file costs no data

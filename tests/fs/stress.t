@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # timeout: 300
 # Concurrency and resource use: many processes breaking the same names at
 # once, renames racing with breaks, and thousands of open/close/create/
@@ -65,5 +66,14 @@ sync; echo 2 > /proc/sys/vm/drop_caches; sleep 0.5
 after=$(fds)
 t_log "daemon descriptors: $before before, $after after 1000 rounds"
 [ "$after" -le $((before + 8)) ] || t_fail "descriptor leak: $before -> $after"
+# --- every open's hold on the backing file ends with its release: a file
+# opened many times and then unlinked gives its blocks back at once.
+sync; free0=$(df -k --output=avail "$g" | tail -n 1)
+head -c 64M /dev/urandom > "$m/held"
+for i in $(seq 100); do cat "$m/held" > /dev/null; done
+( exec 3< "$m/held"; exec 4<> "$m/held"; cat <&3 > /dev/null )
+rm "$m/held"
+sync; sleep 0.5; free1=$(df -k --output=avail "$g" | tail -n 1)
+[ $((free0 - free1)) -lt 16384 ] || t_fail "unlinked file still holds $((free0 - free1)) KiB: backing files leak"
 vu_umount "$m"
 t_done

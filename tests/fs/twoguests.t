@@ -1,4 +1,5 @@
 #!/bin/bash
+# modes: passthrough
 # Two guests share store objects, both mounted: writes, truncations, chmods
 # and xattr changes in one guest leave the other guest and the store
 # byte-for-byte and stat-for-stat the same (but link count and ctime).

@@ -1,0 +1,79 @@
+#!/bin/bash
+# timeout: 240
+# Kernel FUSE passthrough: with it, reads and writes never reach vunifyfs
+# and guests sharing a store object share one page cache; without it
+# (passthrough=off) every read and write is a request.  A guest tree on
+# overlayfs works too (deeper stacking).
+. "$(dirname "$0")/../lib.sh"
+t_require_root
+store=$T/store g=$T/g m=$T/m
+mkdir -p "$g" "$m"
+if ! "$VU_BIN/vunifyfs" -o passthrough=on "$g" "$m" 2> "$T/err"; then
+	grep -q "does not offer FUSE passthrough" "$T/err" || t_fail "passthrough=on: $(cat "$T/err")"
+	t_skip "kernel without FUSE passthrough: $(cat "$T/err")"
+fi
+umount "$m"
+
+head -c 32M /dev/urandom > "$T/src"
+vu_unify "$store" 7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e "$T/src" "$g/shared"
+echo small > "$g/private"
+
+# count_io MODE: read, write and map through a debug mount; print how many
+# READ and WRITE requests reached the daemon.
+count_io() {
+	"$VU_BIN/vunifyfs" -f -d -o "passthrough=$1" "$g" "$m" 2> "$T/log.$1" &
+	for i in $(seq 100); do mountpoint -q "$m" && break; sleep 0.1; done
+	cat "$m/shared" > /dev/null
+	cat "$m/private" > /dev/null
+	dd if=/dev/zero of="$m/new" bs=1M count=8 status=none
+	dd if="$m/new" of=/dev/null bs=1M status=none
+	$VU_TEST_BIN/vutest mmapread "$m/private" > /dev/null
+	echo appended >> "$m/private"
+	vu_umount "$m"
+	wait
+	grep -cE 'opcode: (READ|WRITE) ' "$T/log.$1"
+}
+on=$(count_io on)
+off=$(count_io off)
+t_log "READ/WRITE requests reaching vunifyfs: passthrough=on $on, off $off"
+[ "$on" = 0 ] || t_fail "passthrough=on: $on read/write requests reached the daemon"
+[ "$off" -gt 0 ] || t_fail "passthrough=off: no read/write requests (test is blind)"
+[ "$(tail -n 1 "$g/private")" = appended ] || t_fail "write through passthrough lost"
+cmp -s "$T/src" "$store/objects/7e/7e7e7e7e7e7e7e7e7e7e7e7e7e7e7e" || t_fail "store object changed"
+
+# --- one page cache for all guests: 3 mounts read the same 128 MiB object ---
+head -c 128M /dev/urandom > "$T/big"
+vu_unify "$store" 8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e8e "$T/big" "$g/big"
+rm "$T/big"
+mkdir -p "$T/g2" "$T/g3"
+ln "$g/big" "$T/g2/big"; ln "$g/big" "$T/g3/big"
+cached() { awk '/^Cached:/ { print $2 }' /proc/meminfo; }
+growth() {  # MODE: KiB of page cache added by reading through 3 mounts
+	local i c0 c1
+	for i in 1 2 3; do
+		vu_mount "$([ $i = 1 ] && echo "$g" || echo "$T/g$i")" "$T/m$i" -o "passthrough=$1"
+	done
+	sync; echo 3 > /proc/sys/vm/drop_caches; c0=$(cached)
+	for i in 1 2 3; do cat "$T/m$i/big" > /dev/null; done
+	c1=$(cached)
+	for i in 1 2 3; do vu_umount "$T/m$i"; done
+	echo $((c1 - c0))
+}
+gon=$(growth on)
+goff=$(growth off)
+t_log "page cache added by 3 guests reading one 128 MiB object: passthrough=on ${gon} KiB, off ${goff} KiB"
+[ "$gon" -lt $((128 * 1024 * 3 / 2)) ] || t_fail "passthrough: ${gon} KiB of page cache for one 128 MiB object"
+[ "$goff" -gt $((128 * 1024 * 2)) ] || t_fail "passthrough=off shares the cache? ${goff} KiB (test is blind)"
+
+# --- a guest tree on overlayfs: the backing files are one level deeper ---
+mkdir -p "$T/lower" "$T/upper" "$T/work" "$T/ovl"
+echo "from lower" > "$T/lower/f"
+mount -t overlay overlay -o "lowerdir=$T/lower,upperdir=$T/upper,workdir=$T/work" "$T/ovl" ||
+	t_skip "no overlayfs"
+vu_mount "$T/ovl" "$m" -o passthrough=on
+[ "$(cat "$m/f")" = "from lower" ] || t_fail "read through passthrough on overlayfs"
+echo more >> "$m/f"
+[ "$(tail -n 1 "$T/upper/f")" = more ] || t_fail "write through passthrough on overlayfs"
+vu_umount "$m"
+umount "$T/ovl"
+t_done
