@@ -159,8 +159,8 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 		return vu_err_set(e, ENOMEM, "%s", s->path);
 	}
 	file = ix->path;
-	if (faccessat(s->fd, VU_STORE_INDEX, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno != ENOENT)
+	if (s->fd < 0 || faccessat(s->fd, VU_STORE_INDEX, F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+		if (s->fd >= 0 && errno != ENOENT)
 			return vu_err_set(e, errno, "%s", ix->path);
 		ix->created = true;
 		if (create) {

@@ -233,6 +233,7 @@ struct inst {
 	bool xattrs_loaded;
 	struct vu_xattrs x;          /* real instances: the object's */
 	ssize_t seed;                /* member that made it and is not linked yet */
+	ssize_t origin;              /* member that made it (a dry run compares with it) */
 	ssize_t newobj;              /* its entry in g->objs, if made by this group */
 };
 
@@ -260,6 +261,7 @@ static struct inst *inst_add(struct part *p)
 	}
 	memset(&p->inst[p->ninst], 0, sizeof(*p->inst));
 	p->inst[p->ninst].seed = -1;
+	p->inst[p->ninst].origin = -1;
 	p->inst[p->ninst].newobj = -1;
 	return &p->inst[p->ninst++];
 }
@@ -315,7 +317,7 @@ static int same_as(struct part *p, struct opened *o, struct inst *in)
 			return 0;
 	} else {
 		/* A dry run's instance: compare with the member that seeded it. */
-		struct vu_hx_member *sm = p->mem[in->seed];
+		struct vu_hx_member *sm = p->mem[in->origin];
 		struct opened so;
 
 		if (open_member(w, p->g, sm, &so) != 0)
@@ -371,7 +373,7 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 	struct vu_err e;
 	int objdir, r;
 
-	if (!in->real) {
+	if (!in->real || w->sh->dry) {
 		m->outcome = VU_HX_LINKED;  /* a dry run: it would be */
 		return 0;
 	}
@@ -438,7 +440,7 @@ static struct inst *make_inst(struct part *p, size_t mi, struct opened *o)
 
 	if (!in)
 		return NULL;
-	in->seed = (ssize_t)mi;
+	in->seed = in->origin = (ssize_t)mi;
 	if (w->sh->dry) {
 		in->stx = o->stx;
 		in->stx.stx_nlink = 1;
