@@ -1,0 +1,1 @@
+suite_dedupe() { b_skip dedupe 'not written yet'; }

@@ -1,0 +1,93 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Suite "meta": metadata operations through each backend.
+#   - create, stat, open+close, readdir, unlink of meta_files small files
+#     (64 bytes) in a two-level tree of meta_per_dir files per directory, by
+#     bench/metabench.c (one process, no fork per file);
+#   - a git-status-like walk of that tree (readdir + lstat of everything),
+#     with warm and with dropped caches;
+#   - untar of a real source tarball (Debian's glibc-source, or
+#     $BENCH_TARBALL), and rm -rf of what it made.
+# Everything is created through the mount (the overlay's upper layer, the
+# guest's private files), as a guest would.
+
+# b_meta_tarball DIR: prepare DIR/src.tar (uncompressed, so that the untar
+# measures the filesystem, not xz) and print its number of entries.
+b_meta_tarball() {
+	local dir=$1 src=${BENCH_TARBALL:-} n=${B_SIZE[untar_entries]}
+	if [ -z "$src" ]; then
+		src=$(ls /usr/src/glibc/glibc-*.tar.xz 2>/dev/null | head -n 1)
+		[ -n "$src" ] || { echo "no source tarball: glibc-source is not installed (or set BENCH_TARBALL)"; return 1; }
+	fi
+	[ -r "$src" ] || { echo "cannot read $src"; return 1; }
+	case "$src" in
+	*.tar.xz|*.txz) xz -dc "$src" ;;
+	*.tar.gz|*.tgz) gzip -dc "$src" ;;
+	*.tar.bz2) bzip2 -dc "$src" ;;
+	*.tar.zst) zstd -dc "$src" ;;
+	*) cat "$src" ;;
+	esac > "$dir/full.tar" 2>> "$B_LOG" || { echo "cannot decompress $src"; return 1; }
+	if [ "$n" -gt 0 ]; then
+		# The first n entries (parents come before their children in an
+		# archive): a smaller tree of the same kind of files.
+		tar -tf "$dir/full.tar" | awk -v n="$n" 'NR <= n' > "$dir/list" &&
+			mkdir -p "$dir/sub" &&
+			tar -xf "$dir/full.tar" -C "$dir/sub" --no-recursion -T "$dir/list" &&
+			tar -cf "$dir/src.tar" -C "$dir/sub" --no-recursion -T "$dir/list" &&
+			rm -rf "$dir/sub" "$dir/full.tar" || { echo "cannot cut $src to $n entries"; return 1; }
+	else
+		mv "$dir/full.tar" "$dir/src.tar"
+	fi
+	printf '%s %s\n' "$(tar -tf "$dir/src.tar" | wc -l)" "${src##*/}"
+}
+
+suite_meta() {
+	local dir=$1 ids id rep root out n=${B_SIZE[meta_files]} per=${B_SIZE[meta_per_dir]}
+	local tarinfo="" entries=0 tarname="" ms op row
+	ids=($(b_be_list private))
+	if tarinfo=$(b_meta_tarball "$dir"); then
+		read -r entries tarname <<< "$tarinfo"
+	else
+		b_skip meta "untar rows: $tarinfo"
+		tarinfo=""
+	fi
+	b_table meta ops "Metadata operations" native higher ratio \
+		"Operations per second: $n files of 64 bytes, $per per directory, made and used by one process (bench/metabench.c); walk = readdir + lstat of every entry (git status); untar of ${tarname:-no tarball} ($entries entries, uncompressed) and rm -rf of the result, in entries per second."
+
+	for id in "${ids[@]}"; do
+		b_be_prepare "$id" "$dir/$id" && b_be_mount "$id" || return 1
+	done
+	for rep in $(seq "$B_REPS"); do
+		for id in "${ids[@]}"; do
+			root=${BE_ROOT[$id]}
+			for op in create stat open readdir walk walk-cold unlink; do
+				case $op in
+				create) row="create"; b_settle ;;
+				stat) row="stat" ;;
+				open) row="open+close" ;;
+				readdir) row="readdir (per entry)" ;;
+				walk) row="tree walk, warm" ;;
+				walk-cold) row="tree walk, cold"; b_settle cold ;;
+				unlink) row="unlink" ;;
+				esac
+				if [ ${op%-cold} = walk ]; then
+					out=$("$B_METABENCH" walk "$root/tree.$rep" 2>> "$B_LOG")
+				else
+					out=$("$B_METABENCH" "$op" "$root/tree.$rep" "$n" "$per" 2>> "$B_LOG")
+				fi || { b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
+				b_record meta ops "$row" "${BE_LABEL[$id]}" ops/s "$(b_ops_per_s "$out")"
+			done
+			[ -n "$tarinfo" ] || continue
+			mkdir -p "$root/src.$rep" || return 1
+			b_settle
+			ms=$(b_time_ms tar -xf "$dir/src.tar" -C "$root/src.$rep") || return 1
+			b_record meta ops "untar" "${BE_LABEL[$id]}" entries/s \
+				"$(awk -v e="$entries" -v ms="$ms" 'BEGIN { printf "%.1f", e * 1000 / ms }')"
+			b_settle
+			ms=$(b_time_ms rm -rf "$root/src.$rep") || return 1
+			b_record meta ops "rm -rf" "${BE_LABEL[$id]}" entries/s \
+				"$(awk -v e="$entries" -v ms="$ms" 'BEGIN { printf "%.1f", e * 1000 / ms }')"
+		done
+		b_log "meta: repetition $rep of $B_REPS done"
+	done
+	for id in "${ids[@]}"; do b_be_umount "$id"; done
+}

@@ -1,0 +1,1 @@
+suite_start() { b_skip start 'not written yet'; }
