@@ -104,7 +104,7 @@ static int run_vclone(struct vs *vs, const char *src, struct vu_err *e)
 	if (pid < 0)
 		return vu_err_set(e, errno, "fork");
 	if (pid == 0) {
-		execl(bin, "vclone", "--store", vs->l.store, src, vs->l.root, (char *)NULL);
+		execl(bin, "vclone", "--quiet", "--store", vs->l.store, src, vs->l.root, (char *)NULL);
 		fprintf(stderr, "vserver: %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
