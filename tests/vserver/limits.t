@@ -5,7 +5,9 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
 
-a=$(vs_guest a "[limits]" "pids = 64" "memory = 64M" "cpu_weight = 50" "cpu_quota = 50%")
+disk=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
+a=$(vs_guest a "[limits]" "pids = 64" "memory = 64M" "cpu_weight = 50" "cpu_quota = 50%" \
+	"io_write_bps = $disk 10M" "io_read_iops = $disk 500")
 b=$(vs_guest b)
 vs_start "$a"
 vs_start "$b"
@@ -21,11 +23,14 @@ if [ $VS_CGV = 1 ]; then
 	t_eq "cpu.cfs_quota_us" "$(cg_file cpu cpu.cfs_quota_us)" 50000
 	t_eq "devices.list" "$(cg_file devices devices.list | sort | tr '\n' ' ')" \
 		"c 136:* rw c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:1 rw c 5:2 rw "
+	t_eq "blkio write bps" "$(cg_file blkio blkio.throttle.write_bps_device)" "$disk 10485760"
+	t_eq "blkio read iops" "$(cg_file blkio blkio.throttle.read_iops_device)" "$disk 500"
 	oom() { grep '^oom_kill ' "$(vs_cg "$a" memory)/memory.oom_control"; }
 else
 	t_eq "memory.max" "$(cg_file memory memory.max)" $((64 << 20))
 	t_eq "cpu.weight" "$(cg_file cpu cpu.weight)" 50
 	t_eq "cpu.max" "$(cg_file cpu cpu.max)" "50000 100000"
+	t_eq "io.max" "$(cg_file io io.max)" "$disk rbps=max wbps=10485760 riops=500 wiops=max"
 	oom() { grep '^oom_kill ' "$(vs_cg "$a" memory)/memory.events"; }
 fi
 
