@@ -58,12 +58,18 @@ void vu_journal_close(struct vu_journal *j)
 
 int vu_journal_slot_new(struct vu_journal *j, struct vu_journal_slot *slot, struct vu_err *e)
 {
-	snprintf(slot->name, sizeof(slot->name), "s%d.%u", (int)getpid(),
-		 atomic_fetch_add(&slot_counter, 1));
-	slot->fd = openat(j->dirfd, slot->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (slot->fd < 0)
-		return vu_err_set(e, errno, "%s/%s", j->path, slot->name);
-	return 0;
+	/* Slots a dead process left for later (its guest was in use) may
+	 * carry our pid: skip taken names. */
+	for (int tries = 0;; tries++) {
+		snprintf(slot->name, sizeof(slot->name), "s%d.%u", (int)getpid(),
+			 atomic_fetch_add(&slot_counter, 1));
+		slot->fd = openat(j->dirfd, slot->name,
+				  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (slot->fd >= 0)
+			return 0;
+		if (errno != EEXIST || tries > 1000)
+			return vu_err_set(e, errno, "%s/%s", j->path, slot->name);
+	}
 }
 
 void vu_journal_slot_drop(struct vu_journal *j, struct vu_journal_slot *slot)
