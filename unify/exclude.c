@@ -154,9 +154,15 @@ void vu_exclude_free(struct vu_exclude *ex)
 enum vu_ex_decision vu_exclude_match(const struct vu_exclude *ex, const char *path,
 				     enum vu_ex_decision parent)
 {
-	for (size_t i = 0; i < ex->n; i++)
-		if (fnmatch(ex->rules[i].pattern, path, FNM_PATHNAME) == 0)
-			return ex->rules[i].what;
+	for (size_t i = 0; i < ex->n; i++) {
+		const struct vu_ex_rule *r = &ex->rules[i];
+
+		/* The literal start must match as it is: a cheap test first. */
+		if (strncmp(r->pattern, path, r->literal) != 0)
+			continue;
+		if (fnmatch(r->pattern, path, FNM_PATHNAME) == 0)
+			return r->what;
+	}
 	return parent;
 }
 
