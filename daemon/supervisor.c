@@ -668,6 +668,10 @@ static __attribute__((noreturn)) void sup_main(const struct vu_layout *l, struct
 		goto fail;
 	s.td.umount = own;
 	s.own_mount = own;
+	/* Before anything is mounted or created: whoever cleans up after a
+	 * crash learns from it what is ours. */
+	if (write_state(&s, &e) < 0)
+		goto fail;
 	s.wd_pid = vu_watchdog_spawn(&s.td, lock_fd, &s.wd_fd, &e);
 	if (s.wd_pid < 0 || vu_console_open(&s.con, l->console, &e) < 0 ||
 	    start_fs(&s, own, &e) < 0 || setup_cgroup(&s, &e) < 0 || start_init(&s, &e) < 0)

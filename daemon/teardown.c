@@ -50,15 +50,15 @@ int vu_sup_cleanup(const struct vu_layout *l, struct vu_err *e)
 	struct vu_state st;
 	struct vu_cgroup cg;
 	struct vu_err e2;
-	struct vu_teardown t = { .l = l, .cg = &cg, .umount = true };
+	struct vu_teardown t = { .l = l, .cg = &cg, .umount = false };
 
 	if (vu_cg_open(&cg, l->name, e) < 0)
 		return -1;
-	/* Without a state file nothing says whose the mount is: a mount on
-	 * our own mount point is ours either way. */
+	/* The supervisor writes its state before it mounts anything: without
+	 * one, a mount on RUN/NAME/root is the administrator's, not ours. */
 	if (vu_state_read(l->state, &st, &e2) == 0) {
 		t.host_ifname = st.host_ifname;
-		t.umount = st.own_mount || st.supervisor == 0;
+		t.umount = st.own_mount;
 	}
 	return vu_teardown(&t, e);
 }
