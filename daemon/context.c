@@ -36,6 +36,26 @@ struct clone3_args {
 	uint64_t stack, stack_size, tls, set_tid, set_tid_size, cgroup;
 };
 
+int vu_oom_reset(struct vu_err *e)
+{
+	int fd = open("/proc/self/oom_score_adj", O_RDWR | O_CLOEXEC);
+	char buf[16] = "";
+	ssize_t n;
+
+	if (fd < 0)
+		return vu_err_set(e, errno, "/proc/self/oom_score_adj");
+	n = read(fd, buf, sizeof(buf) - 1);
+	/* Only a protection is taken away (raising needs no privilege);
+	 * a positive value stays, it protects the host. */
+	if (n > 0 && buf[0] == '-' && (lseek(fd, 0, SEEK_SET) < 0 || write(fd, "0", 1) != 1)) {
+		vu_err_set(e, errno, "/proc/self/oom_score_adj");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 /* ---- the child: runs as the guest's PID 1 until it executes init ---- */
 
 static __attribute__((noreturn)) void child_fail(int sync, const struct vu_err *e)
@@ -115,6 +135,9 @@ static __attribute__((noreturn)) void child_main(const struct vu_ctx_spec *s, in
 		child_fail(sync, &e);
 	if (read(sync, &go, 1) != 1)
 		_exit(127);
+	/* Whatever the supervisor's, the guest is an ordinary OOM victim. */
+	if (vu_oom_reset(&e) < 0)
+		child_fail(sync, &e);
 
 	/* The cgroup namespace is rooted where we are now: the guest's group. */
 	if (unshare(CLONE_NEWCGROUP) < 0) {

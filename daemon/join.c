@@ -121,6 +121,8 @@ static __attribute__((noreturn)) void child_main(const struct vu_join *j, int pi
 
 	if (read(sync, &go, 1) != 1)
 		_exit(126);
+	if (vu_oom_reset(&e) < 0)
+		child_fail(sync, &e, 126);
 	if (setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
 		  CLONE_NEWCGROUP) < 0) {
 		vu_err_set(&e, errno, "joining the guest's namespaces");

@@ -209,7 +209,9 @@ static int make_dev(int rootfd, const char *console, struct vu_err *e)
 	static const char *const dev_opts[] = { "mode=0755", "size=4m", "nr_inodes=4096", NULL };
 	static const char *const pts_opts[] = { "newinstance", "ptmxmode=0666", "mode=0620",
 						"gid=5", NULL };
-	static const char *const shm_opts[] = { "mode=1777", NULL };
+	/* tmpfs pages are charged to the guest's memory cgroup; the sizes
+	 * bound a guest that has no memory limit. */
+	static const char *const shm_opts[] = { "mode=1777", "size=10%", "nr_inodes=65536", NULL };
 	_cleanup_close_ int dev = -1, pts = -1, shm = -1;
 
 	dev = mount_at(rootfd, "dev", "tmpfs", dev_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC, e);
@@ -269,7 +271,7 @@ static int bind_mounts(int rootfd, const struct vu_gconf *c, struct vu_err *e)
 
 int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e)
 {
-	static const char *const run_opts[] = { "mode=0755", NULL };
+	static const char *const run_opts[] = { "mode=0755", "size=10%", "nr_inodes=65536", NULL };
 	_cleanup_close_ int root = -1, proc = -1, sys = -1, run = -1;
 	struct mount_attr nodev = { .attr_set = MOUNT_ATTR_NODEV };
 

@@ -41,6 +41,10 @@ struct vu_ctx {
  * context is left but the cgroup, which the caller owns. */
 int vu_ctx_start(const struct vu_ctx_spec *s, struct vu_ctx *ctx, struct vu_err *e);
 
+/* Raise the calling process's oom_score_adj to 0 if it is negative: guest
+ * processes must not inherit a protection meant for the host's tools. */
+int vu_oom_reset(struct vu_err *e);
+
 /* The environment init and vserver exec give guest processes. */
 extern char *const vu_ctx_env_path;
 
