@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
@@ -102,8 +103,15 @@ int vu_layout_lock(const struct vu_layout *l, struct vu_err *e)
 	fd = open(l->lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return vu_err_set(e, errno, "%s", l->lock);
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		return vu_err_set(e, errno == EWOULDBLOCK ? EWOULDBLOCK : errno, "%s", l->lock);
+	/* vu_layout_running() takes the lock shared for a moment: a few
+	 * quick retries tell that apart from a supervisor holding it. */
+	for (int i = 0; flock(fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		struct timespec ts = { 0, 5000000L };
+
+		if (errno != EWOULDBLOCK || i == 10)
+			return vu_err_set(e, errno, "%s", l->lock);
+		nanosleep(&ts, NULL);
+	}
 	return vu_steal_fd(&fd);
 }
 
