@@ -396,14 +396,9 @@ static void on_notify(struct sup *s)
 
 	if (seccomp_notify_alloc(&req, &resp) < 0)
 		return;
-	if (seccomp_notify_receive(s->ctx.notify_fd, req) < 0) {
-		/* The caller died, or the guest is gone: nothing to answer. */
-		if (errno != ENOENT && errno != EINTR) {
-			close(s->ctx.notify_fd);
-			s->ctx.notify_fd = -1;
-		}
+	/* A failure means the caller died meanwhile: nothing to answer. */
+	if (seccomp_notify_receive(s->ctx.notify_fd, req) < 0)
 		goto out;
-	}
 	resp->id = req->id;
 	resp->val = 0;
 	resp->error = 0;
@@ -545,8 +540,15 @@ static void loop(struct sup *s)
 			on_signal(s);
 		if (p[2].revents)
 			on_timer(s);
-		if (p[4].fd >= 0 && p[4].revents && s->ctx.notify_fd >= 0)
-			on_notify(s);
+		if (p[4].fd >= 0 && s->ctx.notify_fd >= 0) {
+			if (p[4].revents & POLLIN)
+				on_notify(s);
+			else if (p[4].revents & (POLLHUP | POLLERR | POLLNVAL)) {
+				/* No process of the guest is left to notify us. */
+				close(s->ctx.notify_fd);
+				s->ctx.notify_fd = -1;
+			}
+		}
 		if (p[1].revents)
 			on_listen(s);
 		for (size_t i = 5; i < n; i++)
