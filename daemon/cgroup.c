@@ -82,6 +82,12 @@ unsigned vu_cg_weight_to_blkio(unsigned weight)
 	return 500 + (unsigned)((uint64_t)(weight - 100) * 500 / 9900);
 }
 
+unsigned vu_cg_weight_to_bfq(unsigned weight)
+{
+	/* Same default (100), BFQ stops at 1000. */
+	return weight > 1000 ? 1000 : weight;
+}
+
 static bool is_cgroup2(const char *path)
 {
 	struct statfs sf;

@@ -207,7 +207,11 @@ static int v1_limits_io(struct vu_cgroup *cg, const struct vu_cg_limits *l, stru
 		if (!f)
 			return vu_err_set(e, ENOTSUP, "%s: io_weight needs blkio.weight or "
 					  "blkio.bfq.weight (CFQ or BFQ)", dir);
-		if (writef(dir, f, e, "%u", vu_cg_weight_to_blkio(l->io_weight)) < 0)
+		/* CFQ's scale is 10..1000 around 500, BFQ's 1..1000 around 100. */
+		unsigned w = !strcmp(f, "blkio.weight") ? vu_cg_weight_to_blkio(l->io_weight) :
+			     vu_cg_weight_to_bfq(l->io_weight);
+
+		if (writef(dir, f, e, "%u", w) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < l->n_io; i++) {

@@ -122,9 +122,10 @@ static int v2_limits_io(const char *dir, const struct vu_cg_limits *l, struct vu
 	if (need(dir, "io", "an I/O limit", e) < 0)
 		return -1;
 	if (l->io_weight) {
-		const char *f = file_exists(dir, "io.weight") ? "io.weight" : "io.bfq.weight";
+		bool bfq = !file_exists(dir, "io.weight");
 
-		if (writef(dir, f, e, "default %u", l->io_weight) < 0)
+		if (writef(dir, bfq ? "io.bfq.weight" : "io.weight", e, "default %u",
+			   bfq ? vu_cg_weight_to_bfq(l->io_weight) : l->io_weight) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < l->n_io; i++) {

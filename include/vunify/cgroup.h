@@ -115,7 +115,9 @@ int vu_cg_read(const char *dir, const char *file, char *buf, size_t len, struct 
 
 /* v1 cpu.shares for a v2 weight (1..10000 -> 2..262144, 100 -> 1024). */
 uint64_t vu_cg_weight_to_shares(unsigned weight);
-/* v1 blkio.weight (10..1000) for a v2 io weight (1..10000, 100 -> 500). */
+/* v1 blkio.weight (CFQ: 10..1000) for a v2 io weight (1..10000, 100 -> 500). */
 unsigned vu_cg_weight_to_blkio(unsigned weight);
+/* BFQ's weight (1..1000, default 100) for a v2 io weight. */
+unsigned vu_cg_weight_to_bfq(unsigned weight);
 
 #endif /* VUNIFY_CGROUP_H */

@@ -239,7 +239,7 @@ static void test_v2_backend(void **state)
 	mkdir(dir, 0755);
 	put(dir, "cgroup.controllers", "cpu memory pids io\n");
 	put(dir, "memory.swap.max", "");
-	put(dir, "io.weight", "");
+	put(dir, "io.bfq.weight", "");
 	put(dir, "memory.max", "");
 	put(dir, "cpu.weight", "");
 	put(dir, "cpu.max", "");
@@ -251,7 +251,7 @@ static void test_v2_backend(void **state)
 	assert_string_equal(get(dir, "cpu.weight"), "250");
 	assert_string_equal(get(dir, "cpu.max"), "20000 40000");
 	assert_string_equal(get(dir, "pids.max"), "99");
-	assert_string_equal(get(dir, "io.weight"), "default 300");
+	assert_string_equal(get(dir, "io.bfq.weight"), "default 300");
 	assert_string_equal(get(dir, "io.max"), "254:0 rbps=1048576 wiops=10");
 
 	/* A limit without its controller is an error naming it. */
@@ -288,6 +288,8 @@ static void test_weights(void **state)
 	assert_int_equal(vu_cg_weight_to_blkio(1), 10);
 	assert_int_equal(vu_cg_weight_to_blkio(100), 500);
 	assert_int_equal(vu_cg_weight_to_blkio(10000), 1000);
+	assert_int_equal(vu_cg_weight_to_bfq(100), 100);
+	assert_int_equal(vu_cg_weight_to_bfq(5000), 1000);
 	for (unsigned w = 1; w < 10000; w++)
 		assert_true(vu_cg_weight_to_blkio(w) <= vu_cg_weight_to_blkio(w + 1));
 }

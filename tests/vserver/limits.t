@@ -7,7 +7,7 @@
 
 disk=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
 a=$(vs_guest a "[limits]" "pids = 64" "memory = 64M" "cpu_weight = 50" "cpu_quota = 50%" \
-	"io_write_bps = $disk 10M" "io_read_iops = $disk 500")
+	"io_write_bps = $disk 10M" "io_read_iops = $disk 500" "io_weight = 200")
 b=$(vs_guest b)
 vs_start "$a"
 vs_start "$b"
@@ -25,6 +25,11 @@ if [ $VS_CGV = 1 ]; then
 		"c 136:* rw c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:1 rw c 5:2 rw "
 	t_eq "blkio write bps" "$(cg_file blkio blkio.throttle.write_bps_device)" "$disk 10485760"
 	t_eq "blkio read iops" "$(cg_file blkio blkio.throttle.read_iops_device)" "$disk 500"
+	if [ -e "$(vs_cg "$a" blkio)/blkio.weight" ]; then
+		t_eq "blkio weight (CFQ)" "$(cg_file blkio blkio.weight)" 504
+	else
+		t_eq "blkio weight (BFQ)" "$(cg_file blkio blkio.bfq.weight)" 200
+	fi
 	oom() { grep '^oom_kill ' "$(vs_cg "$a" memory)/memory.oom_control"; }
 else
 	t_eq "memory.max" "$(cg_file memory memory.max)" $((64 << 20))
