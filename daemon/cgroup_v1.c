@@ -392,13 +392,13 @@ static int v1_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *
 	if (for_members(dir, 0, &s->nprocs, e) < 0)
 		return -1;
 	if (ctl_dir(cg, "memory", dir, sizeof(dir), e) == 0) {
-		read_u64(dir, "memory.usage_in_bytes", &s->memory);
+		s->have_memory = read_u64(dir, "memory.usage_in_bytes", &s->memory) == 0;
 		/* "No limit" reads as a huge page-rounded number. */
 		if (read_u64(dir, "memory.limit_in_bytes", &v) == 0 && v < (UINT64_C(1) << 62))
 			s->memory_limit = v;
 	}
 	if (ctl_dir(cg, "cpuacct", dir, sizeof(dir), e) == 0)
-		read_u64(dir, "cpuacct.usage", &s->cpu_ns);
+		s->have_cpu = read_u64(dir, "cpuacct.usage", &s->cpu_ns) == 0;
 	if (ctl_dir(cg, "pids", dir, sizeof(dir), e) == 0 &&
 	    vu_cg_read(dir, "pids.max", buf, sizeof(buf), e) == 0 && strncmp(buf, "max", 3))
 		s->pids_limit = strtoull(buf, NULL, 10);

@@ -257,8 +257,10 @@ static int v2_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *
 		return vu_err_set(e, errno, "%s", buf);
 	while (fscanf(f, "%d", &pid) == 1)
 		s->nprocs++;
-	if (vu_cg_read(dir, "memory.current", buf, sizeof(buf), e) == 0)
+	if (vu_cg_read(dir, "memory.current", buf, sizeof(buf), e) == 0) {
 		s->memory = strtoull(buf, NULL, 10);
+		s->have_memory = true;
+	}
 	if (vu_cg_read(dir, "memory.max", buf, sizeof(buf), e) == 0 && strncmp(buf, "max", 3))
 		s->memory_limit = strtoull(buf, NULL, 10);
 	if (vu_cg_read(dir, "pids.max", buf, sizeof(buf), e) == 0 && strncmp(buf, "max", 3))
@@ -266,8 +268,10 @@ static int v2_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *
 	if (vu_cg_read(dir, "cpu.stat", buf, sizeof(buf), e) == 0) {
 		const char *u = strstr(buf, "usage_usec ");
 
-		if (u)
+		if (u) {
 			s->cpu_ns = strtoull(u + 11, NULL, 10) * 1000;
+			s->have_cpu = true;
+		}
 	}
 	return 0;
 }

@@ -52,6 +52,7 @@ struct vu_cg_dev {
 };
 
 struct vu_cg_stats {
+	bool have_memory, have_cpu; /* the controllers were there to ask */
 	unsigned nprocs;
 	uint64_t memory;            /* bytes in use */
 	uint64_t memory_limit;      /* 0 if none */

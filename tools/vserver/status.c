@@ -99,12 +99,15 @@ int vs_status(struct vs *vs)
 		if (st.pids_limit)
 			printf(" (limit %llu)", (unsigned long long)st.pids_limit);
 		vs_human(st.memory, mem, sizeof(mem));
-		printf("\n  memory:     %s", mem);
+		printf("\n  memory:     %s", st.have_memory ? mem : "(no memory controller)");
 		if (st.memory_limit) {
 			vs_human(st.memory_limit, lim, sizeof(lim));
 			printf(" (limit %s)", lim);
 		}
-		printf("\n  cpu:        %.2f s\n", (double)st.cpu_ns / 1e9);
+		if (st.have_cpu)
+			printf("\n  cpu:        %.2f s\n", (double)st.cpu_ns / 1e9);
+		else
+			printf("\n  cpu:        (no cpu accounting)\n");
 	} else {
 		printf("  cgroup:     %s\n", e.msg);
 	}
