@@ -705,11 +705,19 @@ int vu_sup_start(const struct vu_layout *l, struct vu_gconf *conf, int lock_fd,
 		 pid_t *init_pid, struct vu_err *e)
 {
 	char buf[1300];
+	struct stat st;
 	int p[2], logfd, null, status;
 	size_t off = 0;
 	ssize_t n;
 	pid_t pid;
 
+	/* The log spans boots; keep it bounded. */
+	if (stat(l->log, &st) == 0 && st.st_size > (1 << 20)) {
+		char old[PATH_MAX + 8];
+
+		snprintf(old, sizeof(old), "%s.old", l->log);
+		rename(l->log, old);
+	}
 	logfd = open(l->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (logfd < 0)
 		return vu_err_set(e, errno, "%s", l->log);
