@@ -106,14 +106,16 @@ int vs_delete(struct vs *vs)
 		return vs_failf(vs, VS_FAIL, "%s is in use (vunifyfs, vhashify or vclone)", vs->l.root);
 	if (vs_rmtree(vs->l.guest, &e) < 0)
 		return vs_fail(vs, VS_FAIL, &e);
-	unlink(vs->l.console);
 	{
 		char old[4200];
 
+		unlink(vs->l.console);
 		snprintf(old, sizeof(old), "%s.old", vs->l.console);
 		unlink(old);
+		unlink(vs->l.log);
+		snprintf(old, sizeof(old), "%s.old", vs->l.log);
+		unlink(old);
 	}
-	unlink(vs->l.log);
 	unlink(vs->l.lock);
 	rmdir(vs->l.run);
 	return VS_OK;
