@@ -109,10 +109,10 @@ b_report_md() {
 	awk -F'\t' -v charts="$charts" '
 	function num(x) {
 		x += 0
-		if (x == int(x) && (x >= 100 || x <= -100)) return sprintf("%d", x)
+		if (x == int(x)) return sprintf("%d", x)
 		if (x >= 100 || x <= -100) return sprintf("%.0f", x)
 		if (x >= 10 || x <= -10) return sprintf("%.1f", x)
-		if (x >= 0.1 || x <= -0.1 || x == 0) return sprintf("%.2f", x)
+		if (x >= 0.1 || x <= -0.1) return sprintf("%.2f", x)
 		return sprintf("%.3g", x)
 	}
 	FNR == NR {
