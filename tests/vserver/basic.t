@@ -81,5 +81,6 @@ vs_assert_gone "$g"
 # delete.
 t_check "delete" "$VS" "$g" delete
 [ ! -e "$VUNIFY_BASE/guests/$g" ] || t_fail "delete left the guest directory"
+[ ! -e "$VUNIFY_RUNDIR/$g" ] || t_fail "delete left the runtime directory: $(ls "$VUNIFY_RUNDIR/$g")"
 "$VS" "$g" delete 2>/dev/null; t_eq "delete of a missing guest" $? 5
 t_done

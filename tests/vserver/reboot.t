@@ -28,4 +28,15 @@ stopped() { ! "$VS" "$g" running; }
 vs_wait stopped || t_fail "still running after poweroff"
 grep -q "the guest halts" "$VUNIFY_RUNDIR/$g/supervisor.log" || t_fail "the supervisor did not see the halt"
 vs_assert_gone "$g"
+
+# An init that simply exits ends the guest just the same.
+printf '#!/bin/sh\necho short-lived init "$@"\nexit 3\n' > "$VUNIFY_BASE/guests/$g/root/sbin/short-init"
+chmod +x "$VUNIFY_BASE/guests/$g/root/sbin/short-init"
+printf '%s\n' "[guest]" "init = /sbin/short-init with args" > "$VUNIFY_BASE/guests/$g/guest.conf"
+vs_start "$g"
+vs_wait stopped || t_fail "still running after init exited"
+grep -q "init exited with status 3" "$VUNIFY_RUNDIR/$g/supervisor.log" ||
+	t_fail "init's exit not logged: $(tail -3 "$VUNIFY_RUNDIR/$g/supervisor.log")"
+grep -q "short-lived init with args" "$log" || t_fail "its output is not in the console log"
+vs_assert_gone "$g"
 t_done
