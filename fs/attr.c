@@ -71,6 +71,32 @@ static int set_times(struct vu_node *n, const struct stat *attr, int valid)
 	return utimensat(AT_FDCWD, path, ts, 0) < 0 ? -errno : 0;
 }
 
+static bool same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/*
+ * Would this setattr change anything?  The kernel also sends values it
+ * already has, e.g. cached times it writes back after a rename with the
+ * writeback cache on; those must not break a unified file.
+ */
+static bool setattr_changes(struct vu_node *n, const struct stat *attr, int valid)
+{
+	struct stat st;
+
+	if (valid & (FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
+		return true;
+	if (vu_stat(n, &st) < 0)
+		return true;
+	return ((valid & FUSE_SET_ATTR_MODE) && (attr->st_mode & 07777) != (st.st_mode & 07777)) ||
+	       ((valid & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid) ||
+	       ((valid & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid) ||
+	       ((valid & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) ||
+	       ((valid & FUSE_SET_ATTR_ATIME) && !same_time(&attr->st_atim, &st.st_atim)) ||
+	       ((valid & FUSE_SET_ATTR_MTIME) && !same_time(&attr->st_mtim, &st.st_mtim));
+}
+
 static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
 		       struct fuse_file_info *fi)
 {
@@ -78,9 +104,9 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	char path[64];
 	int err = 0;
 
-	if (valid & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID |
-		     FUSE_SET_ATTR_SIZE | FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
-		     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
+	if (n->unified) {
+		if (!setattr_changes(n, attr, valid))
+			goto out;       /* nothing to do, and nothing to break */
 		/* A truncation only needs what survives it copied. */
 		err = vu_break(n, (valid & FUSE_SET_ATTR_SIZE) ? attr->st_size : -1);
 		if (err)

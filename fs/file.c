@@ -22,7 +22,15 @@ static int backing_flags(int flags)
 {
 	/* O_DIRECT is honoured by bypassing the page cache at the FUSE level
 	 * (direct_io): FUSE's buffers are not aligned for the backing file. */
-	return flags & ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
+	flags &= ~(O_CREAT | O_EXCL | O_NOCTTY | O_NOFOLLOW | O_DIRECT);
+	/* With the writeback cache the kernel reads pages of files open for
+	 * writing only, and places appends itself. */
+	if (vu_fs.writeback) {
+		if ((flags & O_ACCMODE) == O_WRONLY)
+			flags = (flags & ~O_ACCMODE) | O_RDWR;
+		flags &= ~O_APPEND;
+	}
+	return flags;
 }
 
 static bool writes(int flags)

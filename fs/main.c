@@ -100,10 +100,16 @@ static void check_guest(const struct vu_opts *o, const char *guest, const char *
 	vu_fs.lock_fd = open(guest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (vu_fs.lock_fd < 0)
 		die("%s: %s", guest, strerror(errno));
-	if (flock(vu_fs.lock_fd, LOCK_EX | LOCK_NB) < 0)
-		die("%s: %s", guest, errno == EWOULDBLOCK ?
-		    "in use (mounted by another vunifyfs, or vhashify is working on it)" :
-		    strerror(errno));
+	/* A vunifyfs that was just unmounted may still be on its way out:
+	 * give the lock a few seconds before calling the guest busy. */
+	for (int i = 0; flock(vu_fs.lock_fd, LOCK_EX | LOCK_NB) < 0; i++) {
+		if (errno != EWOULDBLOCK)
+			die("%s: %s", guest, strerror(errno));
+		if (i == 60)
+			die("%s: in use (mounted by another vunifyfs, or vhashify is working on it)",
+			    guest);
+		usleep(50000);
+	}
 	(void)o;
 }
 
@@ -145,7 +151,15 @@ static void vu_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
-	conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	/* Without passthrough the kernel's writeback cache measures best
+	 * (bench/); with it, the page cache is the backing file's. */
+	if ((vu_fs.pt_mode == VU_PT_OFF || !vu_pt_offered_at_init()) &&
+	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
+		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+		vu_fs.writeback = true;
+	} else {
+		conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+	}
 	conn->time_gran = 1;
 }
 

@@ -88,6 +88,11 @@ void vu_pt_saw_init(const struct fuse_in_header *in, size_t len)
 			(arg->flags & VU_FUSE_INIT_EXT) && (arg->flags2 & VU_FUSE_PASSTHROUGH_HI);
 }
 
+bool vu_pt_offered_at_init(void)
+{
+	return kernel_offers;
+}
+
 void vu_pt_amend_init(struct iovec *iov, int count)
 {
 	const struct fuse_out_header *out = iov[0].iov_base;

@@ -96,6 +96,7 @@ struct vu_fs {
 	bool pt_offered;            /* the kernel offered it at INIT */
 	bool pt_negotiated;         /* our INIT reply accepted it */
 	atomic_bool passthrough;    /* in use for new opens */
+	bool writeback;             /* the kernel's writeback cache is on */
 
 	struct fuse_session *se;
 };
@@ -178,6 +179,7 @@ struct fuse_in_header;
 struct fuse_entry_out;
 struct iovec;
 void vu_pt_saw_init(const struct fuse_in_header *in, size_t len);
+bool vu_pt_offered_at_init(void);
 void vu_pt_amend_init(struct iovec *iov, int count);
 int vu_pt_probe(int dirfd);
 /* The node's backing id for one more open: > 0 the id, 0 serve without

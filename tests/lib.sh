@@ -120,7 +120,7 @@ vu_umount() {
 	fi
 	# The daemon ends once the kernel drops the connection; wait for it so
 	# that the guest lock is free for whoever comes next.
-	for i in $(seq 100); do
+	for i in $(seq 600); do
 		pgrep -f "vunifyfs.* $mnt\$" >/dev/null || return 0
 		sleep 0.05
 	done

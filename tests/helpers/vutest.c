@@ -27,6 +27,7 @@
  *   vutest mknod PATH chr|blk|fifo MAJOR MINOR
  *   vutest swaprace DIR SECONDS          symlink-swap escape race (see containment.t)
  *   vutest fdcount PID                   number of open descriptors of PID
+ *   vutest cachestat PATH                pages of PATH's own mapping in the page cache
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/xattr.h>
@@ -359,6 +361,19 @@ int main(int argc, char **argv)
 			n++;
 		closedir(d);
 		printf("%d\n", n - 2);
+		return 0;
+	}
+	if (!strcmp(cmd, "cachestat") && argc == 3) {
+		/* cachestat(2), Linux 6.5: the page cache of the file's own
+		 * mapping (for a FUSE file: the FUSE inode's, not the backing
+		 * file's, even when mapping it would show the backing pages). */
+		struct { unsigned long long off, len; } range = { 0, 0 };
+		struct { unsigned long long cache, dirty, writeback, evicted, recently_evicted; } cs;
+
+		fd = open(argv[2], O_RDONLY);
+		if (fd < 0 || syscall(451, fd, &range, &cs, 0) < 0)
+			return fail();
+		printf("%llu\n", cs.cache);
 		return 0;
 	}
 	fprintf(stderr, "vutest: bad command (see the comment at the top of vutest.c)\n");
