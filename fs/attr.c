@@ -108,7 +108,8 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		if (!setattr_changes(n, attr, valid))
 			goto out;       /* nothing to do, and nothing to break */
 		/* A truncation only needs what survives it copied. */
-		err = vu_break(n, (valid & FUSE_SET_ATTR_SIZE) ? attr->st_size : -1);
+		err = vu_break(n, (valid & FUSE_SET_ATTR_SIZE) ? attr->st_size : -1,
+			       fuse_req_ctx(req)->uid);
 		if (err)
 			goto out;
 	}
@@ -142,6 +143,7 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
 		err = set_times(n, attr, valid);
 out:
+	vu_usage_track(n);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -169,15 +171,21 @@ static void vu_statfs(fuse_req_t req, fuse_ino_t ino)
 {
 	struct statvfs sv;
 
-	if (fstatvfs(vu_fs.root_fd, &sv) < 0)
+	if (fstatvfs(vu_fs.root_fd, &sv) < 0) {
 		fuse_reply_err(req, errno);
-	else
-		fuse_reply_statfs(req, &sv);
+		return;
+	}
+	/* Under limits, df shows the guest's budget, not the host's disk. */
+	vu_usage_statfs(&sv);
+	fuse_reply_statfs(req, &sv);
 }
 
+/* trusted.vunify and trusted.vunify.*: vunify's own, never the guest's. */
 static bool is_mark(const char *name)
 {
-	return strcmp(name, VU_MARK_XATTR) == 0;
+	size_t len = strlen(VU_MARK_XATTR);
+
+	return strncmp(name, VU_MARK_XATTR, len) == 0 && (name[len] == '\0' || name[len] == '.');
 }
 
 static void vu_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
@@ -268,11 +276,12 @@ static void vu_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	err = vu_break(n, -1);
+	err = vu_break(n, -1, fuse_req_ctx(req)->uid);
 	if (!err) {
 		vu_proc_path(n, path, sizeof(path));
 		if (setxattr(path, name, value, size, flags) < 0)
 			err = -errno;
+		vu_usage_track(n);      /* an xattr block may come or go */
 	}
 	fuse_reply_err(req, -err);
 }
@@ -287,11 +296,12 @@ static void vu_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	err = vu_break(n, -1);
+	err = vu_break(n, -1, fuse_req_ctx(req)->uid);
 	if (!err) {
 		vu_proc_path(n, path, sizeof(path));
 		if (removexattr(path, name) < 0)
 			err = -errno;
+		vu_usage_track(n);
 	}
 	fuse_reply_err(req, -err);
 }

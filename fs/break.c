@@ -119,11 +119,12 @@ static int swap_in(int dirfd, const char *name, int tmpfd, bool named, char *tmp
 	return 0;
 }
 
-int vu_break(struct vu_node *n, off_t keep)
+int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 {
 	struct vu_node *parent = NULL;
 	char *name = NULL, tmpname[96];
 	int src = -1, tmp = -1, newfd = -1, err, dirfd;
+	int64_t need = -1, want;
 	struct stat obj, st;
 	bool named = false;
 
@@ -143,6 +144,15 @@ int vu_break(struct vu_node *n, off_t keep)
 		err = -errno;
 		goto out_close;
 	}
+	/* Under a disk limit the copy must fit before it is made: a break
+	 * that cannot fails cleanly and leaves the shared name alone. */
+	want = (int64_t)obj.st_blocks * 512;
+	if (keep >= 0 && keep < want)
+		want = (keep + 4095) / 4096 * 4096;
+	err = vu_usage_reserve(want, 1, uid);
+	if (err)
+		goto out_close;
+	need = want;
 	err = vu_node_name_get(n, &parent, &name);
 	if (err)
 		goto out_close;
@@ -176,6 +186,10 @@ int vu_break(struct vu_node *n, off_t keep)
 		 */
 		vu_node_unnamed(n);
 		vu_notify_inval_entry(vu_node_id(parent), name);
+		/* The new inode has no node yet: charge it here; its node
+		 * will find it counted. */
+		if (vu_usage.enabled && fstat(tmp, &st) == 0)
+			vu_usage_add((int64_t)st.st_blocks * 512, 1);
 		err = -ESTALE;
 		goto out_tmp;
 	}
@@ -198,12 +212,15 @@ int vu_break(struct vu_node *n, off_t keep)
 	newfd = -1;
 	vu_node_privatised(n, &st);
 	atomic_fetch_add(&n->gen, 1);
+	vu_usage_track_locked(n);       /* charged nothing while shared */
 
 out_tmp:
 	if (named)
 		unlinkat(dirfd, tmpname, 0);
 	close(tmp);
 out_close:
+	if (need >= 0)
+		vu_usage_release(need, 1);
 	if (newfd >= 0)
 		close(newfd);
 	if (src >= 0)

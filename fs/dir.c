@@ -130,12 +130,22 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, e
 	struct vu_creds creds;
 	int err, res;
 
+	/* A directory gets a block; a symlink too, unless its target fits
+	 * in the inode. */
+	int64_t need = kind == MK_DIR || (kind == MK_SYMLINK && strlen(target) >= 60) ? 4096 : 0;
+
 	if (!vu_name_ok(name)) {
 		fuse_reply_err(req, EPERM);
 		return;
 	}
+	err = vu_usage_reserve(need, 1, ctx->uid);
+	if (err) {
+		fuse_reply_err(req, -err);
+		return;
+	}
 	err = vu_creds_enter(&creds, ctx->uid, ctx->gid, ctx->umask);
 	if (err) {
+		vu_usage_release(need, 1);
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -154,6 +164,11 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, e
 	vu_creds_leave(&creds);
 	if (!err)
 		err = vu_do_lookup(parent, name, &e);
+	if (!err) {
+		vu_usage_created(vu_node_get(e.ino));
+		vu_usage_track(parent);         /* the directory may have grown */
+	}
+	vu_usage_release(need, 1);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -178,7 +193,9 @@ static void vu_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, const char *newname)
 {
 	struct vu_node *n = vu_node_get(ino), *newparent = vu_node_get(newparent_ino);
+	uid_t uid = fuse_req_ctx(req)->uid;
 	struct fuse_entry_param e;
+	int64_t inodes = 0;
 	int err;
 
 	if (!vu_name_ok(newname)) {
@@ -187,11 +204,23 @@ static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, co
 	}
 	/* A hardlink the guest makes is its own: to a private file, so that
 	 * both names see each other's writes and nothing else does. */
-	err = vu_break(n, -1);
+	err = vu_break(n, -1, uid);
+	/* An O_TMPFILE file enters the tree (and the count) only now. */
+	if (!err && !n->charged_inode && vu_usage.enabled) {
+		inodes = 1;
+		err = vu_usage_reserve(0, inodes, uid);
+		if (err)
+			inodes = 0;
+	}
 	if (!err && linkat(n->fd, "", newparent->fd, newname, AT_EMPTY_PATH) < 0)
 		err = -errno;
 	if (!err)
 		err = vu_do_lookup(newparent, newname, &e);
+	if (!err) {
+		vu_usage_track(n);
+		vu_usage_track(newparent);
+	}
+	vu_usage_release(0, inodes);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -232,9 +261,34 @@ static void unlock_names(struct vu_node *a, struct vu_node *b)
 	}
 }
 
+/* The private node behind @name in @parent, held, for charging what a
+ * namespace change frees; NULL without limits or without such a node. */
+static struct vu_node *private_of(struct vu_node *parent, const char *name)
+{
+	struct stat st;
+
+	if (!vu_usage.enabled || fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return NULL;
+	return vu_node_find_inode(st.st_dev, st.st_ino);
+}
+
+/* Charge what a namespace change did to @victim and the directories. */
+static void track_removal(struct vu_node *victim, struct vu_node *d1, struct vu_node *d2)
+{
+	if (!vu_usage.enabled)
+		return;
+	if (victim) {
+		vu_usage_track(victim);
+		vu_node_release(victim);
+	}
+	vu_usage_track(d1);
+	if (d2 != d1)
+		vu_usage_track(d2);
+}
+
 static void remove_name(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
 {
-	struct vu_node *parent = vu_node_get(parent_ino), *a, *b;
+	struct vu_node *parent = vu_node_get(parent_ino), *a, *b, *victim;
 	int err = 0;
 
 	if (!vu_name_ok(name)) {
@@ -242,10 +296,12 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 		return;
 	}
 	lock_names(parent, name, NULL, NULL, &a, &b);
+	victim = private_of(parent, name);
 	if (unlinkat(parent->fd, name, flags) < 0)
 		err = errno;
 	else if (a)
 		vu_node_unnamed(a);     /* lives on while open, nameless */
+	track_removal(victim, parent, parent);
 	unlock_names(a, b);
 	fuse_reply_err(req, err);
 }
@@ -264,7 +320,7 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 		      fuse_ino_t newparent_ino, const char *newname, unsigned int flags)
 {
 	struct vu_node *parent = vu_node_get(parent_ino), *newparent = vu_node_get(newparent_ino);
-	struct vu_node *a, *b;
+	struct vu_node *a, *b, *victim;
 	int err = 0;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
@@ -276,10 +332,12 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 		return;
 	}
 	lock_names(parent, name, newparent, newname, &a, &b);
+	victim = private_of(newparent, newname);        /* if renamed over */
 	if (renameat2(parent->fd, name, newparent->fd, newname, flags) < 0)
 		err = errno;
 	else if (a || b)
 		vu_node_moved(a, b, parent, name, newparent, newname, flags & RENAME_EXCHANGE);
+	track_removal(victim, parent, newparent);
 	unlock_names(a, b);
 	fuse_reply_err(req, err);
 }

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -83,15 +84,15 @@ static void set_open_flags(struct fuse_file_info *fi, int flags)
 	fi->direct_io = !!(flags & O_DIRECT);
 }
 
-/* Open an existing node; on success *fp is the new open file. */
-static int open_node(struct vu_node *n, int flags, struct vu_file **fp)
+/* Open an existing node for @uid; on success *fp is the new open file. */
+static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **fp)
 {
 	unsigned int gen;
 	int bflags = backing_flags(flags), fd, err;
 
 	if (writes(flags)) {
 		/* O_TRUNC: nothing of the content survives, copy none. */
-		err = vu_break(n, (flags & O_TRUNC) ? 0 : -1);
+		err = vu_break(n, (flags & O_TRUNC) ? 0 : -1, uid);
 		if (err)
 			return err;
 	} else if (n->unified) {
@@ -153,7 +154,7 @@ static void vu_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct vu_node *n = vu_node_get(ino);
 	struct vu_file *f;
-	int err = open_node(n, fi->flags, &f);
+	int err = open_node(n, fi->flags, fuse_req_ctx(req)->uid, &f);
 
 	if (err)
 		fuse_reply_err(req, -err);
@@ -200,8 +201,12 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		fuse_reply_err(req, EPERM);
 		return;
 	}
-	err = vu_creds_enter(&creds, ctx->uid, ctx->gid, ctx->umask);
+	err = vu_usage_reserve(0, 1, ctx->uid);
+	if (!err)
+		err = vu_creds_enter(&creds, ctx->uid, ctx->gid, ctx->umask);
 	if (err) {
+		if (err != -EDQUOT)
+			vu_usage_release(0, 1);
 		fuse_reply_err(req, -err);
 		return;
 	}
@@ -215,7 +220,7 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		/* Lost a race with another creator: open what is there. */
 		err = vu_do_lookup(parent, name, &e);
 		if (!err) {
-			err = open_node(vu_node_get(e.ino), fi->flags & ~O_CREAT, &f);
+			err = open_node(vu_node_get(e.ino), fi->flags & ~O_CREAT, ctx->uid, &f);
 			if (err)
 				vu_node_forget(vu_node_get(e.ino), 1);
 		}
@@ -229,8 +234,12 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 			/* Nobody can have seen it yet: undo the creation. */
 			unlinkat(parent->fd, name, 0);
 			close(fd);
+		} else {
+			vu_usage_created(vu_node_get(e.ino));
+			vu_usage_track(parent);
 		}
 	}
+	vu_usage_release(0, 1);
 	if (err)
 		fuse_reply_err(req, -err);
 	else
@@ -259,6 +268,8 @@ int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid
 	}
 	if (err)
 		close(fd);
+	else
+		vu_usage_created(vu_node_get(e->ino)); /* nothing until linked in */
 	return err;
 }
 
@@ -273,16 +284,46 @@ static void vu_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
 }
 
+/* Under a disk limit: reserve what writing [off, off+len) may allocate.
+ * Returns the reservation (to hand to end_write()) or -EDQUOT. */
+static int64_t begin_write(fuse_req_t req, int fd, off_t off, size_t len)
+{
+	int64_t need;
+	int err;
+
+	if (!vu_usage.enabled)
+		return 0;
+	need = vu_usage_write_need(fd, off, len);
+	err = vu_usage_reserve(need, 0, fuse_req_ctx(req)->uid);
+	return err ? err : need;
+}
+
+static void end_write(struct vu_node *n, int64_t reserved)
+{
+	if (!vu_usage.enabled)
+		return;
+	vu_usage_track(n);
+	vu_usage_release(reserved, 0);
+}
+
 static void vu_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in, off_t off,
 			 struct fuse_file_info *fi)
 {
 	struct fuse_bufvec out = FUSE_BUFVEC_INIT(fuse_buf_size(in));
+	struct vu_node *n = vu_node_get(ino);
+	int fd = vu_file_fd(vu_file_of(fi), n);
+	int64_t held = begin_write(req, fd, off, fuse_buf_size(in));
 	ssize_t res;
 
+	if (held < 0) {
+		fuse_reply_err(req, -held);
+		return;
+	}
 	out.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
-	out.buf[0].fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	res = fuse_buf_copy(&out, in, 0);
+	end_write(n, held);
 	if (res < 0)
 		fuse_reply_err(req, -res);
 	else
@@ -311,9 +352,19 @@ static void vu_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void vu_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
 			 struct fuse_file_info *fi)
 {
-	int fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
+	struct vu_node *n = vu_node_get(ino);
+	int fd = vu_file_fd(vu_file_of(fi), n);
+	bool frees = mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_COLLAPSE_RANGE);
+	int64_t held = frees ? 0 : begin_write(req, fd, off, len);
+	int res;
 
-	fuse_reply_err(req, fallocate(fd, mode, off, len) < 0 ? errno : 0);
+	if (held < 0) {
+		fuse_reply_err(req, -held);
+		return;
+	}
+	res = fallocate(fd, mode, off, len);
+	end_write(n, held);
+	fuse_reply_err(req, res < 0 ? errno : 0);
 }
 
 static void vu_lseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence,
@@ -333,8 +384,15 @@ static void vu_copy_file_range(fuse_req_t req, fuse_ino_t ino_in, off_t off_in,
 {
 	int in = vu_file_fd(vu_file_of(fi_in), vu_node_get(ino_in));
 	int out = vu_file_fd(vu_file_of(fi_out), vu_node_get(ino_out));
-	ssize_t res = copy_file_range(in, &off_in, out, &off_out, len, flags);
+	int64_t held = begin_write(req, out, off_out, len);
+	ssize_t res;
 
+	if (held < 0) {
+		fuse_reply_err(req, -held);
+		return;
+	}
+	res = copy_file_range(in, &off_in, out, &off_out, len, flags);
+	end_write(vu_node_get(ino_out), held);
 	if (res < 0)
 		fuse_reply_err(req, errno);
 	else

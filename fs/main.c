@@ -153,7 +153,9 @@ static void vu_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 	/* Without passthrough the kernel's writeback cache measures best
 	 * (bench/); with it, the page cache is the backing file's. */
-	if ((vu_fs.pt_mode == VU_PT_OFF || !vu_pt_offered_at_init()) &&
+	/* Under a space limit a write must fail before anything is cached,
+	 * so no writeback cache then. */
+	if ((vu_fs.pt_mode == VU_PT_OFF || !vu_pt_offered_at_init()) && !vu_usage.space &&
 	    (conn->capable & FUSE_CAP_WRITEBACK_CACHE)) {
 		conn->want |= FUSE_CAP_WRITEBACK_CACHE;
 		vu_fs.writeback = true;
@@ -282,6 +284,21 @@ int main(int argc, char **argv)
 	umask(0);
 	if (vu_table_init(vu_fs.root_fd) < 0)
 		die("out of memory");
+	vu_usage.space = o.space_bytes;
+	vu_usage.inode_limit = o.inodes;
+	vu_usage.reserved_pct = o.reserved < 0 ? 0 : o.reserved;
+	vu_usage.enabled = vu_usage.space || vu_usage.inode_limit;
+	/* Counting (if it must) happens here, in the foreground, with
+	 * progress on stderr, before anything is mounted. */
+	{
+		int err = vu_usage_start(o.rescan);
+		struct stat rst;
+
+		if (err)
+			die("%s: counting the guest's usage: %s", guest, strerror(-err));
+		if (fstat(vu_fs.root_fd, &rst) == 0)
+			vu_usage_adopt(vu_fs.root, &rst);
+	}
 
 	vu_ops_dir(&ops);
 	vu_ops_file(&ops);
@@ -339,6 +356,9 @@ int main(int argc, char **argv)
 	}
 	ret = serve(se, &o);
 	vu_notify_stop();
+	/* Unmounted or stopped by a signal: either way the counters are
+	 * complete now.  (kill -9 leaves the record dirty: recount.) */
+	vu_usage_stop();
 
 	/* Ended by a signal rather than by umount: take the mount down. */
 	if (ret > 0) {

@@ -308,6 +308,7 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 	}
 	fresh = NULL;
 	n->nlookup = 1;
+	vu_usage_adopt(n, st);
 	pthread_mutex_unlock(&tab.mutex);
 	free_dead(stale_parent);
 	return n;
@@ -359,6 +360,18 @@ void vu_node_release(struct vu_node *n)
 		dead = reap(n);
 	pthread_mutex_unlock(&tab.mutex);
 	free_dead(dead);
+}
+
+struct vu_node *vu_node_find_inode(dev_t dev, ino_t ino)
+{
+	struct vu_node *n;
+
+	pthread_mutex_lock(&tab.mutex);
+	n = priv_find(dev, ino);
+	if (n)
+		n->pins++;
+	pthread_mutex_unlock(&tab.mutex);
+	return n;
 }
 
 struct vu_node *vu_node_find_name(struct vu_node *parent, const char *name)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Kernel cache invalidations, sent from a thread of their own.
+ * Kernel cache invalidations, sent from a thread of their own, which also
+ * refreshes the usage record every few seconds under disk limits.
  *
  * fuse_lowlevel_notify_inval_entry() takes the directory's lock in the
  * kernel; a request being served may hold that lock (link, rename), so
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #include "vunifyfs.h"
 
@@ -27,14 +29,38 @@ static struct inval *head, **tail = &head;
 static bool stopping, started;
 static pthread_t thread;
 
+/* Under limits, keep the usage record on disk fresh for tools that read it
+ * while the guest is mounted (vserver status, vhashify stats). */
+static void snapshot_usage(void)
+{
+	static int64_t last_bytes = -1, last_inodes = -1;
+	int64_t b = atomic_load(&vu_usage.bytes), i = atomic_load(&vu_usage.inodes);
+
+	if (!vu_usage.enabled || vu_fs.readonly || (b == last_bytes && i == last_inodes))
+		return;
+	if (vu_usage_record(false) == 0) {
+		last_bytes = b;
+		last_inodes = i;
+	}
+}
+
 static void *notifier(void *arg)
 {
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		struct inval *iv;
 
-		while (!head && !stopping)
-			pthread_cond_wait(&cond, &lock);
+		while (!head && !stopping) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 5;
+			if (pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT) {
+				pthread_mutex_unlock(&lock);
+				snapshot_usage();
+				pthread_mutex_lock(&lock);
+			}
+		}
 		if (!head)
 			break;
 		iv = head;

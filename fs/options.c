@@ -10,6 +10,7 @@
  * or an error: a typo must not silently mount something else than asked.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,10 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("timeout=%lf", timeout, 0),
 	OPT("threads=%u", threads, 0),
 	OPT("passthrough=%s", passthrough, 0),
+	OPT("space=%s", space, 0),
+	OPT("inodes=%llu", inodes, 0),
+	OPT("reserved=%d", reserved, 0),
+	OPT("rescan", rescan, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
@@ -142,6 +147,34 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
+/* SIZE with an optional K, M, G or T (powers of 1024); -1 if malformed. */
+static long long parse_size(const char *s)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (!*s || *s == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; break;
+	case 'm': case 'M': shift = 20; break;
+	case 'g': case 'G': shift = 30; break;
+	case 't': case 'T': shift = 40; break;
+	case '\0': break;
+	default: return -1;
+	}
+	if (*end && end[1] && !((end[1] == 'i' || end[1] == 'B') && (!end[2] || end[2] == 'B')))
+		return -1;
+	if (v > (unsigned long long)LLONG_MAX >> shift)
+		return -1;
+	return (long long)(v << shift);
+}
+
 int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -150,6 +183,7 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mountflags = MS_NODEV;       /* device nodes are inert by default */
 	o->timeout = 86400;
+	o->reserved = -1;
 	ret = fuse_opt_parse(&args, o, opt_spec, opt_proc);
 	fuse_opt_free_args(&args);
 	if (ret < 0) {
@@ -173,6 +207,25 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 			 o->passthrough);
 		return -1;
 	}
+	if (o->space) {
+		long long v = parse_size(o->space);
+
+		if (v <= 0) {
+			snprintf(o->error, sizeof(o->error),
+				 "space=%s: not a size (a number with K, M, G or T)", o->space);
+			return -1;
+		}
+		o->space_bytes = v;
+	}
+	if (o->reserved != -1 && (o->reserved < 0 || o->reserved > 50)) {
+		snprintf(o->error, sizeof(o->error), "reserved=%d: must be 0 to 50 (percent)",
+			 o->reserved);
+		return -1;
+	}
+	if (o->reserved != -1 && !o->space) {
+		snprintf(o->error, sizeof(o->error), "reserved= needs space=");
+		return -1;
+	}
 	if (o->subtype && (!o->subtype[0] || strpbrk(o->subtype, ", \t\n"))) {
 		snprintf(o->error, sizeof(o->error), "subtype=%s: not a valid name", o->subtype);
 		return -1;
@@ -187,6 +240,7 @@ void vu_opts_free(struct vu_opts *o)
 	free(o->fsname);
 	free(o->subtype);
 	free(o->passthrough);
+	free(o->space);
 }
 
 void vu_opts_usage(FILE *f)
@@ -213,5 +267,9 @@ void vu_opts_usage(FILE *f)
 	      "  max_read=BYTES     largest read request\n"
 	      "  threads=N          most worker threads (default 10)\n"
 	      "  passthrough=MODE   kernel FUSE passthrough: auto (default), on, off\n"
+	      "  space=SIZE         disk limit for the guest's private files (K, M, G, T)\n"
+	      "  inodes=N           inode limit for the guest's private files\n"
+	      "  reserved=PCT       part of space only uid 0 may use (default 0)\n"
+	      "  rescan             count the guest's usage anew at mount\n"
 	      "See vunifyfs(8).\n", f);
 }

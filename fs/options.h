@@ -12,6 +12,11 @@ struct vu_opts {
 	char *guest, *mountpoint;
 	char *fsname, *subtype;
 	char *passthrough;              /* auto | on | off */
+	char *space;                    /* disk limit, SIZE[KMGT] */
+	unsigned long long space_bytes;
+	unsigned long long inodes;      /* inode limit */
+	int reserved;                   /* percent of space for uid 0 */
+	bool rescan;
 	unsigned long mountflags;       /* MS_* for mount(2) */
 	unsigned int max_read;
 	unsigned int threads;

@@ -170,6 +170,11 @@ int vu_pt_get(struct vu_node *n)
 	}
 	if (!atomic_load(&vu_fs.passthrough))
 		goto out;
+	/* Under disk limits every write to a private file must be counted, so
+	 * private files are served here; store objects, never written, keep
+	 * passthrough and their shared page cache. */
+	if (vu_usage.enabled && !n->unified)
+		goto out;
 	/*
 	 * The kernel opens the backing file anew for each FUSE open, with
 	 * that open's flags and our credentials; the descriptor registered

@@ -64,6 +64,10 @@ struct vu_node {
 	 * and how many opens use it (under lock). */
 	int bk_id;
 	unsigned int bk_opens;
+
+	/* Disk limits: what this inode is charged for (usage.c). */
+	int64_t charged_bytes;
+	bool charged_inode;
 };
 
 /* An open regular file. */
@@ -103,6 +107,19 @@ struct vu_fs {
 
 extern struct vu_fs vu_fs;
 
+/* Disk limits and the guest's private usage (usage.c). */
+struct vu_usage {
+	bool enabled;               /* any limit set: count everything */
+	int64_t space;              /* bytes, 0 = none */
+	int64_t inode_limit;        /* 0 = none */
+	int reserved_pct;           /* of space, for uid 0 only */
+	_Atomic int64_t bytes, inodes;
+	pthread_mutex_t lock;       /* reservations */
+	int64_t held_bytes, held_inodes;
+};
+
+extern struct vu_usage vu_usage;
+
 /* node.c: the node table. */
 int vu_table_init(int root_fd);
 struct vu_node *vu_node_get(fuse_ino_t ino);
@@ -112,6 +129,8 @@ fuse_ino_t vu_node_id(const struct vu_node *n);
 struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 				int fd, const struct stat *st, bool unified);
 void vu_node_forget(struct vu_node *n, uint64_t nlookup);
+/* The private node of backing inode (dev, ino), held, or NULL. */
+struct vu_node *vu_node_find_inode(dev_t dev, ino_t ino);
 /* The unified node currently standing for (parent, name), or NULL; pinned
  * with vu_node_hold() / released with vu_node_release(). */
 struct vu_node *vu_node_find_name(struct vu_node *parent, const char *name);
@@ -149,8 +168,26 @@ void vu_creds_leave(struct vu_creds *c);
 int vu_copy_data(int src, int dst, off_t len);
 int vu_copy_xattrs(int src, int dst);
 
-/* break.c: the link break; the one entry point. */
-int vu_break(struct vu_node *n, off_t keep);
+/* break.c: the link break; the one entry point.  @keep: bytes of content
+ * that must survive (-1: all); @uid: who asks (disk limits). */
+int vu_break(struct vu_node *n, off_t keep, uid_t uid);
+
+/* usage.c */
+struct statvfs;
+int vu_usage_start(bool rescan);
+void vu_usage_stop(void);
+int vu_usage_record(bool clean);
+int vu_usage_forget_record(void);
+int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes);
+int vu_usage_reserve(int64_t bytes, int64_t inodes, uid_t uid);
+void vu_usage_release(int64_t bytes, int64_t inodes);
+void vu_usage_add(int64_t bytes, int64_t inodes);
+void vu_usage_adopt(struct vu_node *n, const struct stat *st);
+void vu_usage_track(struct vu_node *n);
+void vu_usage_track_locked(struct vu_node *n);
+void vu_usage_created(struct vu_node *n);
+int64_t vu_usage_write_need(int fd, off_t off, size_t len);
+int vu_usage_statfs(struct statvfs *sv);
 
 /* util.c */
 int vu_reopen(const struct vu_node *n, int flags);

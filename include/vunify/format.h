@@ -38,6 +38,19 @@
  *   is VU_TMP_TAG_BREAK or VU_TMP_TAG_HASHIFY, an instance tag, '.', and a
  *   counter.
  *
+ * Usage record
+ *   When a guest is mounted with disk limits, vunifyfs keeps its private
+ *   usage in the xattr VU_USAGE_XATTR on the guest's top directory, as text:
+ *     "v1 bytes=B inodes=I state=S"
+ *   B = allocated bytes (st_blocks * 512) and I = inodes of everything in
+ *   the tree that is not a store object, each inode once however many names
+ *   it has, the top directory included, the guest's filesystem only; S is
+ *   "clean" after a clean unmount, else "dirty" (then the numbers are only
+ *   a recent snapshot).  A record that is absent or dirty makes the next
+ *   mount with limits count the tree again.  Whoever changes a guest tree
+ *   from the host (vunifyfs without limits, vhashify, vclone) removes the
+ *   record first.
+ *
  * Guest lock
  *   A process that changes a guest tree from the host side (vunifyfs while it
  *   is mounted, vhashify and vclone while they link) holds
@@ -52,6 +65,7 @@
 
 #define VU_MARK_XATTR      "trusted.vunify"
 #define VU_ID_HEXLEN       32
+#define VU_USAGE_XATTR     "trusted.vunify.usage"
 
 #define VU_STORE_OBJECTS   "objects"
 #define VU_STORE_INDEX     "index.db"

@@ -7,6 +7,7 @@
  *   vutest open PATH FLAGS [MODE]        FLAGS: rdonly|wronly|rdwr + |trunc|creat|excl|append|tmpfile|noatime
  *   vutest write PATH OFFSET DATA        pwrite DATA at OFFSET (open O_WRONLY)
  *   vutest append PATH DATA              write with O_APPEND
+ *   vutest writez PATH OFFSET LEN        pwrite LEN bytes of 'x' at OFFSET, in one call
  *   vutest rename2 OLD NEW noreplace|exchange|none
  *   vutest tmpfile DIR DATA [LINKNAME]   O_TMPFILE, write, optionally link it in
  *   vutest fallocate PATH MODE OFF LEN   MODE: 0|keep|punch|zero
@@ -23,6 +24,8 @@
  *   vutest setxattr PATH NAME VALUE [create|replace]
  *   vutest getxattr PATH NAME
  *   vutest removexattr PATH NAME
+ *   vutest mkdir PATH
+ *   vutest symlink TARGET PATH
  *   vutest link OLD NEW
  *   vutest mknod PATH chr|blk|fifo MAJOR MINOR
  *   vutest swaprace DIR SECONDS          symlink-swap escape race (see containment.t)
@@ -183,6 +186,24 @@ int main(int argc, char **argv)
 			return fail();
 		return close(fd) < 0 ? fail() : 0;
 	}
+	if (!strcmp(cmd, "writez") && argc == 5) {
+		size_t len = atoll(argv[4]);
+		char *buf = malloc(len);
+
+		if (!buf)
+			return fail();
+		ssize_t n;
+
+		memset(buf, 'x', len);
+		fd = open(argv[2], O_WRONLY);
+		if (fd < 0 || (n = pwrite(fd, buf, len, atoll(argv[3]))) < 0)
+			return fail();
+		if ((size_t)n != len) {
+			printf("short write of %zd\n", n);
+			return 1;
+		}
+		return close(fd) < 0 ? fail() : 0;
+	}
 	if (!strcmp(cmd, "append") && argc == 4) {
 		fd = open(argv[2], O_WRONLY | O_APPEND);
 		if (fd < 0 || write(fd, argv[3], strlen(argv[3])) < 0)
@@ -339,6 +360,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "removexattr") && argc == 4)
 		return lremovexattr(argv[2], argv[3]) < 0 ? fail() : 0;
+	if (!strcmp(cmd, "mkdir") && argc == 3)
+		return mkdir(argv[2], 0755) < 0 ? fail() : 0;
+	if (!strcmp(cmd, "symlink") && argc == 4)
+		return symlink(argv[2], argv[3]) < 0 ? fail() : 0;
 	if (!strcmp(cmd, "link") && argc == 4)
 		return link(argv[2], argv[3]) < 0 ? fail() : 0;
 	if (!strcmp(cmd, "mknod") && argc == 6) {

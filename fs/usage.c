@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Disk limits: the guest's private usage, counted exactly, enforced before
+ * anything changes, and kept across clean unmounts.
+ *
+ * What is counted is what a scan of the backing tree finds (usage_scan()):
+ * allocated bytes and inodes of everything that is not a store object, each
+ * inode once.  Live, every node remembers what it is charged for
+ * (charged_bytes, charged_inode); after any operation that may change an
+ * inode, vu_usage_track() stats it and charges the difference, so the
+ * counters follow whatever the backing filesystem really allocated
+ * (indirect blocks, directory growth, xattr blocks included).
+ *
+ * Limits are enforced with reservations: an operation reserves what it may
+ * allocate (a write: the part that lands beyond EOF or in holes; a create:
+ * one inode and, for a directory, a block) before it changes anything, and
+ * gives the reservation back once tracking has charged the real amount.
+ * Concurrent operations cannot overshoot together.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "vunify/format.h"
+#include "vunifyfs.h"
+
+struct vu_usage vu_usage = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* ---- the record on the guest's top directory (format.h) ---- */
+
+static int record_read(int64_t *bytes, int64_t *inodes, bool *clean)
+{
+	char path[64], buf[128], state[16];
+	long long b, i;
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", vu_fs.root_fd);
+	len = getxattr(path, VU_USAGE_XATTR, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	if (sscanf(buf, "v1 bytes=%lld inodes=%lld state=%15s", &b, &i, state) != 3 || b < 0 || i < 0)
+		return -EINVAL;
+	*bytes = b;
+	*inodes = i;
+	*clean = strcmp(state, "clean") == 0;
+	return 0;
+}
+
+int vu_usage_record(bool clean)
+{
+	char path[64], buf[128];
+	int len;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", vu_fs.root_fd);
+	len = snprintf(buf, sizeof(buf), "v1 bytes=%lld inodes=%lld state=%s",
+		       (long long)atomic_load(&vu_usage.bytes),
+		       (long long)atomic_load(&vu_usage.inodes), clean ? "clean" : "dirty");
+	if (setxattr(path, VU_USAGE_XATTR, buf, len, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int vu_usage_forget_record(void)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", vu_fs.root_fd);
+	if (removexattr(path, VU_USAGE_XATTR) < 0 && errno != ENODATA)
+		return -errno;
+	return 0;
+}
+
+/* ---- the scan ---- */
+
+/*
+ * A parallel walk: workers take directories from a shared stack and push
+ * the subdirectories they find.  Inodes with several names are counted
+ * once through a set of (dev, ino); all others need no memory.
+ */
+struct scan {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int *stack;                     /* directory descriptors to read */
+	size_t depth, cap;
+	int busy;                       /* workers inside a directory */
+	int err;
+	dev_t dev;
+	int64_t bytes, inodes, seen_files;
+	/* (dev, ino) of multiply-linked inodes already counted */
+	uint64_t *seen;
+	size_t nseen, seen_cap;
+};
+
+static bool seen_add(struct scan *s, dev_t dev, ino_t ino)
+{
+	uint64_t key = XXH3_64bits((uint64_t[2]){ dev, ino }, 16) | 1;
+	size_t i;
+
+	if (s->nseen * 2 >= s->seen_cap) {
+		size_t ncap = s->seen_cap ? s->seen_cap * 2 : 4096;
+		uint64_t *n = calloc(ncap, sizeof(*n));
+
+		if (!n)
+			return true;    /* out of memory: may count twice */
+		for (size_t j = 0; j < s->seen_cap; j++) {
+			if (!s->seen[j])
+				continue;
+			for (i = s->seen[j] & (ncap - 1); n[i]; i = (i + 1) & (ncap - 1))
+				;
+			n[i] = s->seen[j];
+		}
+		free(s->seen);
+		s->seen = n;
+		s->seen_cap = ncap;
+	}
+	for (i = key & (s->seen_cap - 1); s->seen[i]; i = (i + 1) & (s->seen_cap - 1))
+		if (s->seen[i] == key)
+			return false;
+	s->seen[i] = key;
+	s->nseen++;
+	return true;
+}
+
+static bool marked_at(int dirfd, const char *name)
+{
+	char path[PATH_MAX];
+
+	/* Our directory descriptor plus one name from getdents(): no
+	 * symlink is followed (lgetxattr), nothing else is resolved. */
+	snprintf(path, sizeof(path), "/proc/self/fd/%d/%s", dirfd, name);
+	return lgetxattr(path, VU_MARK_XATTR, NULL, 0) >= 0 || errno == ERANGE;
+}
+
+static void push_dir(struct scan *s, int fd)
+{
+	if (s->depth == s->cap) {
+		size_t ncap = s->cap ? s->cap * 2 : 256;
+		int *n = realloc(s->stack, ncap * sizeof(*n));
+
+		if (!n) {
+			s->err = -ENOMEM;
+			close(fd);
+			return;
+		}
+		s->stack = n;
+		s->cap = ncap;
+	}
+	s->stack[s->depth++] = fd;
+	pthread_cond_signal(&s->cond);
+}
+
+static void scan_dir(struct scan *s, int fd)
+{
+	int64_t bytes = 0, inodes = 0, files = 0;
+	DIR *d = fdopendir(fd);
+	struct dirent *de;
+
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		const char *name = de->d_name;
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != s->dev)
+			continue;       /* vanished, or another filesystem */
+		files++;
+		if (S_ISDIR(st.st_mode)) {
+			int sub = openat(dirfd(d), name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (sub >= 0) {
+				pthread_mutex_lock(&s->lock);
+				push_dir(s, sub);
+				pthread_mutex_unlock(&s->lock);
+			}
+		} else if (S_ISREG(st.st_mode) && marked_at(dirfd(d), name)) {
+			continue;       /* a store object: shared, free */
+		}
+		if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
+			bool first;
+
+			pthread_mutex_lock(&s->lock);
+			first = seen_add(s, st.st_dev, st.st_ino);
+			pthread_mutex_unlock(&s->lock);
+			if (!first)
+				continue;
+		}
+		bytes += (int64_t)st.st_blocks * 512;
+		inodes++;
+	}
+	closedir(d);
+	pthread_mutex_lock(&s->lock);
+	s->bytes += bytes;
+	s->inodes += inodes;
+	s->seen_files += files;
+	pthread_mutex_unlock(&s->lock);
+}
+
+static void *scan_worker(void *arg)
+{
+	struct scan *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		int fd;
+
+		while (!s->depth && s->busy)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->depth)
+			break;          /* nothing queued, nobody who could queue */
+		fd = s->stack[--s->depth];
+		s->busy++;
+		pthread_mutex_unlock(&s->lock);
+		scan_dir(s, fd);
+		pthread_mutex_lock(&s->lock);
+		if (--s->busy == 0 && !s->depth)
+			pthread_cond_broadcast(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+static void *scan_progress(void *arg)
+{
+	struct scan *s = arg;
+
+	for (;;) {
+		struct timespec ts;
+		bool done;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 2;
+		pthread_mutex_lock(&s->lock);
+		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		done = !s->depth && !s->busy;
+		if (!done)
+			vu_log(LOG_INFO, "counting the guest's usage: %" PRId64 " entries so far",
+			       s->seen_files);
+		pthread_mutex_unlock(&s->lock);
+		if (done)
+			return NULL;
+	}
+}
+
+int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
+{
+	struct scan s = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int nthreads = ncpu < 2 ? 2 : ncpu > 16 ? 16 : (int)ncpu, fd, started = 0;
+	pthread_t threads[16], progress;
+	struct stat st;
+	bool have_progress;
+
+	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	s.dev = st.st_dev;
+	s.bytes = (int64_t)st.st_blocks * 512;  /* the top directory itself */
+	s.inodes = 1;
+	s.busy = 1;             /* held until the workers run */
+	push_dir(&s, fd);
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&threads[i], NULL, scan_worker, &s) == 0)
+			started++;
+	have_progress = pthread_create(&progress, NULL, scan_progress, &s) == 0;
+	pthread_mutex_lock(&s.lock);
+	s.busy--;
+	pthread_cond_broadcast(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	if (!started)
+		scan_worker(&s);
+	for (int i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_lock(&s.lock);
+	pthread_cond_broadcast(&s.cond);
+	pthread_mutex_unlock(&s.lock);
+	if (have_progress)
+		pthread_join(progress, NULL);
+	free(s.stack);
+	free(s.seen);
+	*bytes = s.bytes;
+	*inodes = s.inodes;
+	return s.err;
+}
+
+/* ---- mount and unmount ---- */
+
+int vu_usage_start(bool rescan)
+{
+	int64_t bytes, inodes;
+	bool clean = false;
+	int err;
+
+	if (!vu_usage.enabled) {
+		/* Changes made now are not counted: a record kept from an
+		 * earlier mount with limits would be wrong afterwards. */
+		return vu_fs.readonly ? 0 : vu_usage_forget_record();
+	}
+	if (rescan || record_read(&bytes, &inodes, &clean) < 0 || !clean) {
+		vu_log(LOG_INFO, "counting the guest's usage (%s)",
+		       rescan ? "asked to" : "no clean record from the last unmount");
+		err = vu_usage_scan(vu_fs.root_fd, &bytes, &inodes);
+		if (err)
+			return err;
+	}
+	atomic_store(&vu_usage.bytes, bytes);
+	atomic_store(&vu_usage.inodes, inodes);
+	/* From now until a clean unmount the record is only a snapshot. */
+	return vu_fs.readonly ? 0 : vu_usage_record(false);
+}
+
+void vu_usage_stop(void)
+{
+	if (vu_usage.enabled && !vu_fs.readonly) {
+		int err = vu_usage_record(true);
+
+		if (err)
+			vu_log(LOG_ERR, "cannot save the usage record: %s", strerror(-err));
+	}
+}
+
+/* ---- live accounting ---- */
+
+/* The limit that applies to a caller: uid 0 may use the reserved part. */
+static int64_t space_for(uid_t uid)
+{
+	int64_t lim = vu_usage.space;
+
+	if (uid != 0)
+		lim -= lim / 100 * vu_usage.reserved_pct + lim % 100 * vu_usage.reserved_pct / 100;
+	return lim;
+}
+
+int vu_usage_reserve(int64_t bytes, int64_t inodes, uid_t uid)
+{
+	if (!vu_usage.enabled)
+		return 0;
+	pthread_mutex_lock(&vu_usage.lock);
+	if (vu_usage.space && bytes > 0 &&
+	    atomic_load(&vu_usage.bytes) + vu_usage.held_bytes + bytes > space_for(uid)) {
+		pthread_mutex_unlock(&vu_usage.lock);
+		return -EDQUOT;
+	}
+	if (vu_usage.inode_limit && inodes > 0 &&
+	    atomic_load(&vu_usage.inodes) + vu_usage.held_inodes + inodes > vu_usage.inode_limit) {
+		pthread_mutex_unlock(&vu_usage.lock);
+		return -EDQUOT;
+	}
+	vu_usage.held_bytes += bytes;
+	vu_usage.held_inodes += inodes;
+	pthread_mutex_unlock(&vu_usage.lock);
+	return 0;
+}
+
+void vu_usage_release(int64_t bytes, int64_t inodes)
+{
+	if (!vu_usage.enabled)
+		return;
+	pthread_mutex_lock(&vu_usage.lock);
+	vu_usage.held_bytes -= bytes;
+	vu_usage.held_inodes -= inodes;
+	pthread_mutex_unlock(&vu_usage.lock);
+}
+
+void vu_usage_add(int64_t bytes, int64_t inodes)
+{
+	atomic_fetch_add(&vu_usage.bytes, bytes);
+	atomic_fetch_add(&vu_usage.inodes, inodes);
+}
+
+/* What an inode costs the guest: nothing if it is a store object or no
+ * longer in the tree. */
+static void cost_of(const struct vu_node *n, const struct stat *st, int64_t *bytes, bool *inode)
+{
+	bool counts = !n->unified && st->st_nlink > 0;
+
+	*bytes = counts ? (int64_t)st->st_blocks * 512 : 0;
+	*inode = counts;
+}
+
+void vu_usage_adopt(struct vu_node *n, const struct stat *st)
+{
+	/* Already counted (by the scan or by an earlier life of the node). */
+	cost_of(n, st, &n->charged_bytes, &n->charged_inode);
+}
+
+/* Charge what changed since @n was last looked at; n->lock held. */
+void vu_usage_track_locked(struct vu_node *n)
+{
+	struct stat st;
+	int64_t bytes;
+	bool inode;
+
+	if (!vu_usage.enabled || vu_stat(n, &st) < 0)
+		return;
+	cost_of(n, &st, &bytes, &inode);
+	vu_usage_add(bytes - n->charged_bytes, (int64_t)inode - (int64_t)n->charged_inode);
+	n->charged_bytes = bytes;
+	n->charged_inode = inode;
+}
+
+void vu_usage_track(struct vu_node *n)
+{
+	if (!vu_usage.enabled || !n)
+		return;
+	pthread_mutex_lock(&n->lock);
+	vu_usage_track_locked(n);
+	pthread_mutex_unlock(&n->lock);
+}
+
+void vu_usage_created(struct vu_node *n)
+{
+	if (!vu_usage.enabled)
+		return;
+	/* A new inode: nothing of it was counted yet. */
+	pthread_mutex_lock(&n->lock);
+	n->charged_bytes = 0;
+	n->charged_inode = false;
+	pthread_mutex_unlock(&n->lock);
+	vu_usage_track(n);
+}
+
+int64_t vu_usage_write_need(int fd, off_t off, size_t len)
+{
+	struct stat st;
+	off_t end = off + (off_t)len, p;
+	int64_t need = 0;
+
+	if (!vu_usage.space || fstat(fd, &st) < 0)
+		return 0;
+	/* Beyond the end of file everything is new. */
+	if (end > st.st_size) {
+		need += end - (off > st.st_size ? off : st.st_size);
+		end = st.st_size;
+	}
+	/* A file with no holes allocates nothing below its end. */
+	if (off >= end || (int64_t)st.st_blocks * 512 >= st.st_size)
+		return need;
+	for (p = off; p < end;) {
+		off_t hole = lseek(fd, p, SEEK_HOLE), data;
+
+		if (hole < 0 || hole >= end)
+			break;
+		data = lseek(fd, hole, SEEK_DATA);
+		if (data < 0 || data > end)
+			data = end;
+		need += data - hole;
+		p = data;
+	}
+	return need;
+}
+
+int vu_usage_statfs(struct statvfs *sv)
+{
+	int64_t used = atomic_load(&vu_usage.bytes), ino = atomic_load(&vu_usage.inodes);
+	uint64_t frsize = sv->f_frsize ? sv->f_frsize : sv->f_bsize;
+
+	if (!vu_usage.enabled)
+		return 0;
+	if (vu_usage.space) {
+		int64_t avail = space_for(1) - used, free_ = vu_usage.space - used;
+		uint64_t host_bavail = sv->f_bavail, host_bfree = sv->f_bfree;
+
+		sv->f_blocks = vu_usage.space / frsize;
+		sv->f_bfree = free_ > 0 ? free_ / frsize : 0;
+		sv->f_bavail = avail > 0 ? avail / frsize : 0;
+		/* Never promise more than the host has. */
+		if (sv->f_bfree > host_bfree)
+			sv->f_bfree = host_bfree;
+		if (sv->f_bavail > host_bavail)
+			sv->f_bavail = host_bavail;
+	}
+	if (vu_usage.inode_limit) {
+		int64_t ifree = vu_usage.inode_limit - ino;
+		uint64_t host_ffree = sv->f_ffree;
+
+		sv->f_files = vu_usage.inode_limit;
+		sv->f_ffree = ifree > 0 ? ifree : 0;
+		if (sv->f_ffree > host_ffree)
+			sv->f_ffree = host_ffree;
+		sv->f_favail = sv->f_ffree;
+	}
+	return 0;
+}
