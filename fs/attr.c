@@ -265,12 +265,14 @@ static void vu_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 	free(buf);
 }
 
-static void vu_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
-			size_t size, int flags)
+/* setxattr (@value non-NULL) or removexattr of @name: the mark is refused;
+ * anything else breaks a unified file first. */
+static void change_xattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			 size_t size, int flags)
 {
 	struct vu_node *n = vu_node_get(ino);
 	char path[64];
-	int err;
+	int err, res;
 
 	if (is_mark(name)) {
 		fuse_reply_err(req, EPERM);
@@ -279,31 +281,23 @@ static void vu_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 	err = vu_break(n, -1, fuse_req_ctx(req)->uid);
 	if (!err) {
 		vu_proc_path(n, path, sizeof(path));
-		if (setxattr(path, name, value, size, flags) < 0)
+		res = value ? setxattr(path, name, value, size, flags) : removexattr(path, name);
+		if (res < 0)
 			err = -errno;
 		vu_usage_track(n);      /* an xattr block may come or go */
 	}
 	fuse_reply_err(req, -err);
 }
 
+static void vu_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+			size_t size, int flags)
+{
+	change_xattr(req, ino, name, value ? value : "", size, flags);
+}
+
 static void vu_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	struct vu_node *n = vu_node_get(ino);
-	char path[64];
-	int err;
-
-	if (is_mark(name)) {
-		fuse_reply_err(req, EPERM);
-		return;
-	}
-	err = vu_break(n, -1, fuse_req_ctx(req)->uid);
-	if (!err) {
-		vu_proc_path(n, path, sizeof(path));
-		if (removexattr(path, name) < 0)
-			err = -errno;
-		vu_usage_track(n);
-	}
-	fuse_reply_err(req, -err);
+	change_xattr(req, ino, name, NULL, 0, 0);
 }
 
 void vu_ops_attr(struct fuse_lowlevel_ops *ops)
