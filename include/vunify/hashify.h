@@ -35,7 +35,7 @@
 struct vu_hashify_opts {
 	const struct vu_exclude *ex; /* NULL: every path included */
 	uint64_t min_size;           /* smaller files are never unified */
-	unsigned jobs;               /* threads; 0: one per CPU */
+	unsigned jobs;               /* threads; 0: 4 per CPU (4 to 32) */
 	bool ignore_mtime;           /* link files whose mtime differs (ids ignore it) */
 	bool ignore_atime;           /* link files whose atime differs */
 	bool all;                    /* make every candidate a link, twin or not */

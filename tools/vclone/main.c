@@ -56,7 +56,7 @@ static void usage(FILE *f)
 		"  -X, --exclude-from FILE    exclude rules from FILE\n"
 		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
 		"  -m, --min-size N[kMG]      copy files smaller than N bytes (default 1)\n"
-		"  -j, --jobs N               threads for hashing SOURCE_GUEST\n"
+		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
 		"  -q, --quiet                errors only\n"
 		"  -v, --verbose              say what is done (twice: why)\n"
 		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
