@@ -128,6 +128,6 @@ int vu_group_next(struct vu_hx_shared *sh, struct vu_group_iter *it, struct vu_h
 void vu_group_iter_end(struct vu_group_iter *it);
 
 /* Monotonic seconds. */
-double vu_hx_now(void);
+double vu_hashify_now(void);
 
 #endif /* VUNIFY_HASHIFY_INT_H */

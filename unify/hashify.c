@@ -14,7 +14,7 @@
  * main thread writes the index, few enough to bound memory. */
 #define INFLIGHT_PER_THREAD 8
 
-double vu_hx_now(void)
+double vu_hashify_now(void)
 {
 	struct timespec ts;
 
@@ -32,7 +32,7 @@ struct conductor {
 static void progress(struct conductor *c, bool last)
 {
 	const struct vu_report *r = c->sh->s->rep;
-	double now = vu_hx_now();
+	double now = vu_hashify_now();
 	struct vu_progress p = {
 		.phase = c->sh->dry ? "comparing (dry run)" : "linking",
 		.files = atomic_load(&c->sh->files_done),
@@ -150,7 +150,7 @@ static int link_groups(struct conductor *c, struct vu_err *e)
 	if (vu_pool_start(&pool, n, cap, vu_worker_run, wp, e) < 0)
 		goto out;
 	pool_up = true;
-	c->start = vu_hx_now();
+	c->start = vu_hashify_now();
 	for (;;) {
 		struct vu_hx_group *g;
 
@@ -231,7 +231,7 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	struct conductor c = { .st = st };
 	struct vu_scan sc;
 	bool scanning = false;
-	double t0 = vu_hx_now();
+	double t0 = vu_hashify_now();
 	int rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -264,7 +264,7 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	}
 	if (s->rep && s->rep->progress) {
 		struct vu_progress p = { .phase = "scanning", .files = st->scanned_files,
-					 .bytes = st->scanned_bytes, .elapsed = vu_hx_now() - t0 };
+					 .bytes = st->scanned_bytes, .elapsed = vu_hashify_now() - t0 };
 
 		s->rep->progress(s->rep->arg, &p, true);
 	}
@@ -291,7 +291,7 @@ out:
 	sqlite3_exec(s->index.db, "DROP TABLE IF EXISTS temp.work; DROP TABLE IF EXISTS temp.cand",
 		     NULL, NULL, NULL);
 	st->saved_bytes = st->linked_bytes > st->objects_bytes ? st->linked_bytes - st->objects_bytes : 0;
-	st->seconds = vu_hx_now() - t0;
+	st->seconds = vu_hashify_now() - t0;
 	for (int i = 0; i < VU_REPLACE_LOCKS; i++)
 		pthread_mutex_destroy(&sh->dir_locks[i]);
 	for (int i = 0; i < 256; i++)

@@ -38,7 +38,7 @@ int vu_scan_begin(struct vu_scan *sc, struct vu_hx_shared *sh, struct vu_hashify
 	sc->ignore = sh->ignore;
 	sc->dry = sh->dry;
 	sc->slot.fd = -1;
-	sc->start = vu_hx_now();
+	sc->start = vu_hashify_now();
 	if (vu_index_exec(ix, "DROP TABLE IF EXISTS temp.cand; DROP TABLE IF EXISTS temp.work", e) < 0 ||
 	    vu_index_exec(ix, cand_sql, e) < 0)
 		return -1;
@@ -62,7 +62,7 @@ void vu_scan_end(struct vu_scan *sc)
 static void progress(struct vu_scan *sc, bool last)
 {
 	const struct vu_report *r = sc->s->rep;
-	double now = vu_hx_now();
+	double now = vu_hashify_now();
 	struct vu_progress p = {
 		.phase = "scanning",
 		.files = sc->st->scanned_files,
