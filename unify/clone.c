@@ -271,6 +271,7 @@ static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 	const struct cdir *parent = ent->parent;
 	const struct statx *x = ent->stx;
 	int pfd = parent->fd;
+	bool object;
 
 	if (ent->reserved)
 		return VU_WALK_NEXT;    /* never part of what a guest sees */
@@ -315,13 +316,15 @@ static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 		c->st->bytes += x->stx_size;
 		progress(c, false);
 	}
-	if (S_ISREG(x->stx_mode) && x->stx_nlink > 1 && vu_objset_has(&c->s->objects, x->stx_ino) &&
-	    vu_ex_included(ent->decision) && x->stx_size >= c->o->min_size) {
+	object = S_ISREG(x->stx_mode) && x->stx_nlink > 1 && vu_objset_has(&c->s->objects, x->stx_ino);
+	if (object && vu_ex_included(ent->decision) && x->stx_size >= c->o->min_size) {
 		if (link_object(c, ent, pfd) != 1)
 			return VU_WALK_NEXT;
 		/* The object is full: the copy gets a private file. */
 	}
-	if (!S_ISDIR(x->stx_mode) && x->stx_nlink > 1) {
+	/* The template's own hardlinks stay groups.  An object's names are
+	 * separate files to its guest: each gets a copy of its own. */
+	if (!object && x->stx_nlink > 1) {
 		const char *first = hl_find(c, x->stx_ino);
 
 		if (first) {
@@ -334,7 +337,7 @@ static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 	}
 	if (S_ISREG(x->stx_mode) ? copy_file(c, ent, pfd) : clone_special(c, ent, pfd))
 		return VU_WALK_NEXT;
-	if (x->stx_nlink > 1)
+	if (!object && x->stx_nlink > 1)
 		hl_add(c, x->stx_ino, ent->path);
 	return VU_WALK_NEXT;
 }

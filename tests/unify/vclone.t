@@ -71,5 +71,15 @@ t_check "clone with rules" "$VC" -q --store "$F/store" --exclude '~/usr/share' -
 # Default store: next to the template.
 t_check "default store" "$VC" -q "$F/src" "$F/new4"
 [ -d "$V/.vunify-store/objects" ] || t_fail "no default store next to the template"
+# Two names of one object in the template are two files to its guest: a
+# copy (here: excluded) makes two files, not a hardlink group.
+mkdir -p "$F/t2/opt"
+uv_file "$F/t2/opt/a" 4000 twin 0644 0:0 $UV_T1 $UV_A1
+uv_file "$F/t2/opt/b" 4000 twin 0644 0:0 $UV_T1 $UV_A1
+t_check "unify t2" "$VH" -q --store "$F/store" "$F/t2"
+t_eq "t2 twins linked" "$(uv_inode "$V/t2/opt/a")" "$(uv_inode "$V/t2/opt/b")"
+t_check "clone t2 without /opt" "$VC" -q --store "$F/store" --exclude /opt "$F/t2" "$F/new5"
+[ "$(uv_inode "$V/new5/opt/a")" != "$(uv_inode "$V/new5/opt/b")" ] || t_fail "object names copied as a hardlink group"
+t_eq "copy links" "$(stat -c %h "$V/new5/opt/a") $(stat -c %h "$V/new5/opt/b")" "1 1"
 t_check "verify" "$VH" verify -q --store "$F/store"
 t_done
