@@ -17,11 +17,15 @@
  *                                              write to a file (link break,
  *                                              copy-up)
  *   metabench read    FILE...                  read every file to the end
+ *   metabench evict   FILE...                  drop the files' clean cached
+ *                                              pages (POSIX_FADV_DONTNEED):
+ *                                              a cold cache for these files
+ *                                              without dropping everyone's
  *   metabench hold    FILE...                  map every file, touch every
  *                                              page, say "ready", wait for a
  *                                              signal (density suite)
  *
- * Every command but hold prints one line "OPS NANOSECONDS" on success: the
+ * Every command but hold and evict prints one line "OPS NANOSECONDS" on success: the
  * number of operations and the wall time they took, measured around the
  * operations alone.  The tree of N files is DIR/aNNN/bNNN/fNNNNNNN with
  * PER_DIR files per leaf directory (default 100), deterministic in N and
@@ -55,7 +59,7 @@ static void usage(void)
 		"usage: " PROG " create|stat|open|readdir|unlink DIR N [PER_DIR [BYTES]]\n"
 		"       " PROG " walk DIR\n"
 		"       " PROG " firstwrite FILE [BYTES]\n"
-		"       " PROG " read|hold FILE...\n");
+		"       " PROG " read|evict|hold FILE...\n");
 	exit(2);
 }
 
@@ -339,6 +343,23 @@ static void cmd_read(int n, char **files)
 	printf("%llu %" PRIu64 "\n", total, now_ns() - t0);
 }
 
+static void cmd_evict(int n, char **files)
+{
+	for (int i = 0; i < n; i++) {
+		int fd = open(files[i], O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		int err;
+
+		if (fd < 0)
+			die_errno(files[i]);
+		err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+		if (err) {
+			errno = err;
+			die_errno(files[i]);
+		}
+		close(fd);
+	}
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -405,6 +426,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "read")) {
 		cmd_read(argc - 2, argv + 2);
+		return 0;
+	}
+	if (!strcmp(cmd, "evict")) {
+		cmd_evict(argc - 2, argv + 2);
 		return 0;
 	}
 	if (!strcmp(cmd, "hold")) {

@@ -158,25 +158,32 @@ b_daemon_pids() {
 	done
 }
 
-# b_umount MNT: unmount; abort and detach if that fails; wait for a FUSE
-# daemon to exit (vunifyfs holds the guest lock until it does).
+# b_umount MNT...: unmount; abort and detach if that fails; then wait for
+# the vunifyfs daemons to exit (one holds its guest's lock until it does,
+# which can take a second or two after the unmount).  fuse-overlayfs takes
+# seconds to go too but holds nothing: not waited for.  Several mounts are
+# unmounted first and waited for together.
 b_umount() {
-	local mnt=$1 pids i
-	b_is_mounted "$mnt" || return 0
-	pids=$(b_daemon_pids "$mnt")
-	if ! timeout 30 umount "$mnt" 2>> "$B_LOG"; then
-		b_warn "umount $mnt failed: aborting the connection and detaching"
-		b_fuse_abort "$mnt"
-		umount -l "$mnt" 2>> "$B_LOG"
-	fi
-	for i in $(seq 200); do
-		[ -n "$pids" ] || break
-		local alive=""
+	local mnt pids="" i p alive
+	for mnt in "$@"; do
+		b_is_mounted "$mnt" || continue
+		for p in $(b_daemon_pids "$mnt"); do
+			[ "$(cat "/proc/$p/comm" 2>/dev/null)" = vunifyfs ] && pids="$pids $p"
+		done
+		if ! timeout 30 umount "$mnt" 2>> "$B_LOG"; then
+			b_warn "umount $mnt failed: aborting the connection and detaching"
+			b_fuse_abort "$mnt"
+			umount -l "$mnt" 2>> "$B_LOG"
+		fi
+	done
+	for i in $(seq 400); do
+		alive=""
 		for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done
 		pids=${alive# }
-		sleep 0.05
+		[ -n "$pids" ] || break
+		sleep 0.02
 	done
-	[ -z "$pids" ] || { b_warn "daemon(s) $pids of $mnt still running: killing"; kill -9 $pids 2>/dev/null; }
+	[ -z "$pids" ] || { b_warn "vunifyfs daemon(s) $pids still running after unmounting: killing"; kill -9 $pids 2>/dev/null; }
 	return 0
 }
 
@@ -253,9 +260,35 @@ b_be_mount() {
 	BE_ROOT[$id]=$d/mnt
 }
 
+# b_be_umount ID...: unmount these backends (together: see b_umount).
 b_be_umount() {
-	[ -n "${BE_MNT[$1]:-}" ] && b_umount "${BE_MNT[$1]}"
+	local id m=()
+	for id in "$@"; do [ -n "${BE_MNT[$id]:-}" ] && m+=("${BE_MNT[$id]}"); done
+	[ ${#m[@]} = 0 ] || b_umount "${m[@]}"
+}
+
+# b_be_backing ID NAME: the backing files behind BE_ROOT[ID]/NAME, to evict
+# them from the cache (the lower and the upper layer where both exist; a
+# unified name is the store object itself).
+b_be_backing() {
+	local id=$1 name=$2 d=${BE_DIR[$1]}
+	case "${BE_KIND[$id]}" in
+	native) echo "$d/data/$name" ;;
+	overlay|fovl)
+		[ -e "$d/upper/$name" ] && echo "$d/upper/$name"
+		[ -e "$d/lower/$name" ] && echo "$d/lower/$name" ;;
+	vu) echo "$d/guest/$name" ;;
+	esac
 	return 0
+}
+
+# b_be_evict ID NAME: cold cache for one file of a mounted backend: its
+# backing files and (FUSE keeps a cache of its own) the file as mounted.
+b_be_evict() {
+	local f=()
+	mapfile -t f < <(b_be_backing "$1" "$2")
+	[ "${BE_KIND[$1]}" = native ] || f+=("${BE_ROOT[$1]}/$2")
+	b_evict "${f[@]}"
 }
 
 # b_be_daemons ID: the FUSE daemon processes of a mounted backend.

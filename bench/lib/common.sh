@@ -37,12 +37,13 @@ b_size_preset() {
 			[dedupe_guests]=4 [start_runs]=20
 		) ;;
 	quick)
+		# For development: every suite in under 3 minutes on 2 cores.
 		B_SIZE=(
-			[fio_file]=64M [fio_runtime]=0.3
-			[fio_jobs]=seq-read:1,seq-write:1,rand-read:1,rand-write:1 [meta_files]=5000 [meta_per_dir]=100
-			[untar_entries]=3000 [break_sizes]=4K,1M,16M
-			[density_ns]=1,2,4 [density_bytes]=32M [density_files]=8
-			[dedupe_src]=/usr/include/linux [dedupe_guests]=4 [start_runs]=10
+			[fio_file]=64M [fio_runtime]=0.1 [fio_jobs]=seq-read:1,rand-write:1
+			[meta_files]=1000 [meta_per_dir]=100 [untar_entries]=800
+			[break_sizes]=4K,1M,16M
+			[density_ns]=1,4 [density_bytes]=32M [density_files]=8
+			[dedupe_src]=/usr/include/linux [dedupe_guests]=4 [start_runs]=5
 		) ;;
 	tiny)
 		# For the smoke test: exercises every code path in seconds.
@@ -125,14 +126,33 @@ b_time_ms() {
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", (b - a) / 1e6 }'
 }
 
-# b_settle [cold]: write back dirty data so that one measurement does not pay
-# for the last; with "cold" also drop the page, dentry and inode caches.
+# b_settle [cold|warm [FILE...]]: write back dirty data so that one
+# measurement does not pay for the last (all of it, or only FILEs: a global
+# sync can take seconds on a machine where others are writing); with "cold"
+# also drop the page, dentry and inode caches (clean pages only, which is
+# why the sync comes first).
 b_settle() {
-	sync
-	if [ "${1:-}" = cold ]; then
+	local mode=${1:-warm}
+	[ $# -gt 0 ] && shift
+	if [ $# -gt 0 ]; then
+		sync "$@"
+	else
+		sync
+	fi
+	if [ "$mode" = cold ]; then
 		echo 3 > /proc/sys/vm/drop_caches
 	fi
 }
+
+# b_drop: drop the clean page, dentry and inode caches (callers have written
+# back what they wrote).  Takes a second or more on a big machine, and makes
+# everyone else's caches cold too: for data, prefer b_evict.
+b_drop() { echo 3 > /proc/sys/vm/drop_caches; }
+
+# b_evict FILE...: drop the cached pages of these files only (they must have
+# been written back).  Their inodes and names stay cached: a cold read of the
+# data, as fio's invalidate does, for the backing file and the mounted one.
+b_evict() { "$B_METABENCH" evict "$@" 2>> "$B_LOG"; }
 
 # b_have CMD: is CMD runnable?
 b_have() { command -v "$1" >/dev/null 2>&1; }

@@ -88,12 +88,12 @@ b_dedupe_pristine() {
 	awk -F'\t' '{ n++; b += $4 } END { printf "%d %d\n", n, b }' "$dir/meta.before"
 }
 
-# b_dedupe_check DIR: compare the work copy with the pristine set; prints
-# "LINKED OWNER_MODE MTIME SIZE": files that newly share their inode, and
-# files whose owner/mode, mtime or size is not what it was.
+# b_dedupe_check DIR WORK: compare the work copy with the pristine set;
+# prints "LINKED OWNER_MODE MTIME SIZE": files that newly share their inode,
+# and files whose owner/mode, mtime or size is not what it was.
 b_dedupe_check() {
-	local dir=$1
-	(cd "$dir/work" && find . -type f -printf '%P\t%U:%G:%m\t%T@\t%s\t%n\n' | LC_ALL=C sort) \
+	local dir=$1 work=$2
+	(cd "$work" && find . -type f -printf '%P\t%U:%G:%m\t%T@\t%s\t%n\n' | LC_ALL=C sort) \
 		> "$dir/meta.after" || return 1
 	awk -F'\t' '
 		FNR == NR { om[$1] = $2; mt[$1] = $3; sz[$1] = $4; if ($5 > 1) before++; next }
@@ -106,21 +106,22 @@ b_dedupe_check() {
 		"$dir/meta.before" "$dir/meta.after"
 }
 
-# b_dedupe_run DIR COLUMN fresh|again cold|warm CMD...: run one deduplicator
-# over DIR/work and record its row values.
+# b_dedupe_run DIR WORK STORE COLUMN cold|warm CMD...: run one deduplicator
+# over the copy WORK of the set (and STORE, for vhashify), record its values.
 b_dedupe_run() {
-	local dir=$1 col=$2 fresh=$3 cache=$4 t0 t1 rss du1 s linked om mt sz; shift 4
-	if [ "$fresh" = fresh ]; then
-		rm -rf "$dir/work" "$dir/store" && cp -a "$dir/pristine" "$dir/work" || return 1
+	local dir=$1 work=$2 store=$3 col=$4 cache=$5 t0 t1 rss du1 s linked om mt sz; shift 5
+	# Cold: the set's data out of the cache (names and inodes stay cached:
+	# dropping every cache takes long here and disturbs everyone else).
+	if [ "$cache" = cold ]; then
+		find "$work" -type f -exec "$B_METABENCH" evict {} + 2>> "$B_LOG" || return 1
 	fi
-	b_settle "$cache"
 	t0=$(b_now_ns)
 	/usr/bin/time -f '%M' -o "$dir/time.out" "$@" >> "$B_LOG" 2>&1 ||
 		{ b_warn "dedupe: $col failed: $*"; return 1; }
 	t1=$(b_now_ns)
 	rss=$(tail -n 1 "$dir/time.out")
-	du1=$(du -scb "$dir/work" $([ -d "$dir/store" ] && echo "$dir/store") | tail -n 1 | cut -f1)
-	read -r linked om mt sz < <(b_dedupe_check "$dir") || return 1
+	du1=$(du -scb "$work" $([ -d "$store" ] && echo "$store") | tail -n 1 | cut -f1)
+	read -r linked om mt sz < <(b_dedupe_check "$dir" "$work") || return 1
 	s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", (b - a) / 1e9 }')
 	b_record dedupe speed "files/s" "$col" files/s "$(awk -v f="$B_DD_FILES" -v s="$s" 'BEGIN { printf "%.1f", f / s }')"
 	b_record dedupe speed "MB/s" "$col" MB/s "$(awk -v b="$B_DD_BYTES" -v s="$s" 'BEGIN { printf "%.2f", b / 1e6 / s }')"
@@ -134,7 +135,7 @@ b_dedupe_run() {
 }
 
 suite_dedupe() {
-	local dir=$1 why rep g info guests=() tools=() t
+	local dir=$1 why rep g info tools=() t w
 	if ! why=$(b_tool vhashify); then
 		b_skip dedupe "$why"
 		return 0
@@ -155,30 +156,39 @@ suite_dedupe() {
 	info=$(b_dedupe_pristine "$dir") || return 1
 	read -r B_DD_FILES B_DD_BYTES <<< "$info"
 	B_DD_DU0=$(du -sb "$dir/pristine" | cut -f1)
-	for g in $(seq "${B_SIZE[dedupe_guests]}"); do guests+=("$dir/work/g$g"); done
 
 	b_table dedupe speed "Dedupe: speed" hardlink higher ratio \
-		"${B_SIZE[dedupe_guests]} guests of ${B_SIZE[dedupe_src]} with seeded changes: $B_DD_FILES files, $((B_DD_BYTES / 1048576)) MiB in all. Cold: caches dropped before; warm: right after copying the set; rerun: vhashify again over its own result. hardlink, rdfind and jdupes run cold on fresh copies."
+		"${B_SIZE[dedupe_guests]} guests of ${B_SIZE[dedupe_src]} with seeded changes: $B_DD_FILES files, $((B_DD_BYTES / 1048576)) MiB in all. Cold: the data of the set dropped from the cache before (names and inodes stay cached); warm: all of it cached; rerun: vhashify again over its own result. hardlink, rdfind and jdupes run cold on fresh copies."
 	b_table dedupe result "Dedupe: resources and correctness" - none none \
 		"saved = du of the set (and store) before minus after. Twins that differ in owner or mode must stay apart; a tool that links them changes a guest's files (owner or mode changed > 0). mtime changed: files that now carry a twin's mtime."
 
 	for rep in $(seq "$B_REPS"); do
-		b_dedupe_run "$dir" "vhashify cold" fresh cold \
-			"$B_BIN/vhashify" --store "$dir/store" --no-progress "${guests[@]}" || return 1
-		b_dedupe_run "$dir" "vhashify warm" fresh warm \
-			"$B_BIN/vhashify" --store "$dir/store" --no-progress "${guests[@]}" || return 1
-		b_dedupe_run "$dir" "vhashify rerun" again warm \
-			"$B_BIN/vhashify" --store "$dir/store" --no-progress "${guests[@]}" || return 1
+		# Fresh copies for every run of this repetition, written back with
+		# one sync (a sync per run costs seconds on a busy machine).
+		rm -rf "$dir"/w.* "$dir"/store.*
+		for w in cold warm "${tools[@]}"; do
+			cp -a "$dir/pristine" "$dir/w.$w" || return 1
+		done
+		sync
+		b_dedupe_run "$dir" "$dir/w.cold" "$dir/store.cold" "vhashify cold" cold \
+			"$B_BIN/vhashify" --store "$dir/store.cold" --no-progress "$dir"/w.cold/g* || return 1
+		# warm: the copy's pages, read once more to be sure, are all cached.
+		find "$dir/w.warm" -type f -exec cat {} + > /dev/null
+		b_dedupe_run "$dir" "$dir/w.warm" "$dir/store.warm" "vhashify warm" warm \
+			"$B_BIN/vhashify" --store "$dir/store.warm" --no-progress "$dir"/w.warm/g* || return 1
+		b_dedupe_run "$dir" "$dir/w.warm" "$dir/store.warm" "vhashify rerun" warm \
+			"$B_BIN/vhashify" --store "$dir/store.warm" --no-progress "$dir"/w.warm/g* || return 1
 		for t in "${tools[@]}"; do
+			w=$dir/w.$t
 			case $t in
-			hardlink) b_dedupe_run "$dir" hardlink fresh cold hardlink -q "$dir/work" ;;
-			rdfind) b_dedupe_run "$dir" rdfind fresh cold \
-				rdfind -makehardlinks true -makeresultsfile false "$dir/work" ;;
-			jdupes) b_dedupe_run "$dir" jdupes fresh cold jdupes -r -L -q "$dir/work" ;;
+			hardlink) b_dedupe_run "$dir" "$w" - hardlink cold hardlink -q "$w" ;;
+			rdfind) b_dedupe_run "$dir" "$w" - rdfind cold \
+				rdfind -makehardlinks true -makeresultsfile false "$w" ;;
+			jdupes) b_dedupe_run "$dir" "$w" - jdupes cold jdupes -r -L -q "$w" ;;
 			esac || return 1
 		done
 		b_log "dedupe: repetition $rep of $B_REPS done"
 	done
-	rm -rf "$dir/work" "$dir/store" "$dir/pristine"
+	rm -rf "$dir"/w.* "$dir"/store.* "$dir/pristine"
 	b_umount "$dir"
 }

@@ -4,8 +4,9 @@
 # a process reads the same density_bytes of data files and another maps the
 # same set of shared libraries (bench/metabench.c hold: mmap + touch every
 # page, kept while measuring).  Then the page cache and memory charged to a
-# memory cgroup that holds all those processes and the FUSE daemons (caches
-# dropped before; so the numbers are ours alone, however busy the machine),
+# memory cgroup that holds all those processes and the FUSE daemons (the
+# files' pages dropped before; so the numbers are ours alone, however busy
+# the machine),
 # and the RSS of the FUSE daemons.  Without a memory cgroup controller it
 # falls back to the growth of Cached and the drop of MemAvailable in
 # /proc/meminfo, which other activity on the machine disturbs.
@@ -47,7 +48,8 @@ b_density_use() {
 b_density_stop_holders() {
 	local p
 	[ ${#B_HOLDERS[@]} -gt 0 ] || return 0
-	kill "${B_HOLDERS[@]}" 2>/dev/null
+	# SIGKILL: nothing to tidy up in a holder, and it cannot be missed.
+	kill -9 "${B_HOLDERS[@]}" 2>/dev/null
 	for p in "${B_HOLDERS[@]}"; do wait "$p" 2>/dev/null; done
 	B_HOLDERS=()
 }
@@ -96,7 +98,7 @@ suite_density() {
 		b_skip density "no memory cgroup controller: measuring /proc/meminfo, which is noisy on a busy machine"
 	fi
 	b_table density cache "Density: page cache" - lower values \
-		"MiB of page cache ($how) for N mounts, each reading the same $(b_human "$bytes") of data ($k files) and mapping the same $nlibs shared libraries ($((libbytes / 1048576)) MiB); caches dropped before. \"per added guest\" = growth from N=$nmin to N=$nmax divided by the guests added. overlayfs is the reference: one page cache for all."
+		"MiB of page cache ($how) for N mounts, each reading the same $(b_human "$bytes") of data ($k files) and mapping the same $nlibs shared libraries ($((libbytes / 1048576)) MiB); those files' pages dropped before. \"per added guest\" = growth from N=$nmin to N=$nmax divided by the guests added. overlayfs is the reference: one page cache for all."
 	b_table density memory "Density: memory and FUSE daemon RSS" - lower none \
 		"MiB. Memory = all memory charged to the cgroup (page cache + anonymous; without cgroups the drop of MemAvailable); daemon RSS = summed VmRSS of the FUSE processes serving the N mounts."
 
@@ -119,11 +121,17 @@ suite_density() {
 		esac
 	done
 
+	sync   # the trees made above; the rounds below write nothing
 	for rep in $(seq "$B_REPS"); do
 		for id in "${ids[@]}"; do
 			d=$dir/$id label=${BE_LABEL[$id]}
 			for n in "${ns[@]}"; do
-				b_settle cold
+				# Cold: the pages of every file the guests use
+				# (FUSE caches went with the last unmounts).
+				case "${BE_KIND[$id]}" in
+				vu) b_evict "$d"/g1/data/* "$d"/g1/lib/* ;;
+				*) b_evict "$d"/lower/data/* "$d"/lower/lib/* ;;
+				esac || return 1
 				B_MOUNT_WRAP=()
 				if cg=$(b_cg_new "$id.$n"); then
 					B_MOUNT_WRAP=("${B_CG_EXEC[@]}" "$cg")
@@ -157,7 +165,7 @@ suite_density() {
 				b_record density memory "memory, N=$n" "$label" MiB $(((a1 - a0) / 1024))
 				b_record density memory "daemon RSS, N=$n" "$label" MiB "$((rss / 1024))"
 				b_density_stop_holders
-				for i in $(seq "$n"); do b_umount "$d/m$i"; done
+				b_umount $(for i in $(seq "$n"); do echo "$d/m$i"; done)
 				B_MOUNT_WRAP=()
 				[ -n "$cg" ] && b_cg_remove "$cg"
 			done
@@ -167,7 +175,7 @@ suite_density() {
 						'BEGIN { printf "%.1f", (b - a) / n }')"
 				b_record density memory "N=$nmax cache ÷ N=$nmin cache" "$label" "×" \
 					"$(awk -v a="${cache[$nmin]}" -v b="${cache[$nmax]}" \
-						'BEGIN { printf "%.2f", a > 0 ? b / a : 0 }')"
+						'BEGIN { printf "%.2f", (a > 0 ? b / a : 0) }')"
 			fi
 		done
 		b_log "density: repetition $rep of $B_REPS done"

@@ -40,9 +40,34 @@ b_meta_tarball() {
 	printf '%s %s\n' "$(tar -tf "$dir/src.tar" | wc -l)" "${src##*/}"
 }
 
+# b_meta_ops ID REP OP...: run metabench OPs on the tree tree.REP of a
+# mounted backend; one record each.
+b_meta_ops() {
+	local id=$1 rep=$2 op row out root=${BE_ROOT[$1]}
+	local n=${B_SIZE[meta_files]} per=${B_SIZE[meta_per_dir]}
+	shift 2
+	for op in "$@"; do
+		case $op in
+		create) row="create" ;;
+		stat) row="stat" ;;
+		open) row="open+close" ;;
+		readdir) row="readdir (per entry)" ;;
+		walk) row="tree walk, warm" ;;
+		walk-cold) row="tree walk, cold" ;;
+		unlink) row="unlink" ;;
+		esac
+		if [ "${op%-cold}" = walk ]; then
+			out=$("$B_METABENCH" walk "$root/tree.$rep" 2>> "$B_LOG")
+		else
+			out=$("$B_METABENCH" "$op" "$root/tree.$rep" "$n" "$per" 2>> "$B_LOG")
+		fi || { b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
+		b_record meta ops "$row" "${BE_LABEL[$id]}" ops/s "$(b_ops_per_s "$out")"
+	done
+}
+
 suite_meta() {
-	local dir=$1 ids id rep root out n=${B_SIZE[meta_files]} per=${B_SIZE[meta_per_dir]}
-	local tarinfo="" entries=0 tarname="" ms op row
+	local dir=$1 ids id rep root n=${B_SIZE[meta_files]} per=${B_SIZE[meta_per_dir]}
+	local tarinfo="" entries=0 tarname="" ms
 	ids=($(b_be_list private))
 	if tarinfo=$(b_meta_tarball "$dir"); then
 		read -r entries tarname <<< "$tarinfo"
@@ -57,37 +82,27 @@ suite_meta() {
 		b_be_prepare "$id" "$dir/$id" && b_be_mount "$id" || return 1
 	done
 	for rep in $(seq "$B_REPS"); do
+		# Phase 1 on every backend, then one sync and cache drop for all
+		# (a sync takes seconds while others write to this disk), then
+		# phase 2: the cold walk needs everything written back, or the
+		# kernel cannot drop the tree's inodes.
 		for id in "${ids[@]}"; do
-			root=${BE_ROOT[$id]}
-			for op in create stat open readdir walk walk-cold unlink; do
-				case $op in
-				create) row="create"; b_settle ;;
-				stat) row="stat" ;;
-				open) row="open+close" ;;
-				readdir) row="readdir (per entry)" ;;
-				walk) row="tree walk, warm" ;;
-				walk-cold) row="tree walk, cold"; b_settle cold ;;
-				unlink) row="unlink" ;;
-				esac
-				if [ ${op%-cold} = walk ]; then
-					out=$("$B_METABENCH" walk "$root/tree.$rep" 2>> "$B_LOG")
-				else
-					out=$("$B_METABENCH" "$op" "$root/tree.$rep" "$n" "$per" 2>> "$B_LOG")
-				fi || { b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
-				b_record meta ops "$row" "${BE_LABEL[$id]}" ops/s "$(b_ops_per_s "$out")"
-			done
+			b_meta_ops "$id" "$rep" create stat open readdir walk || return 1
+		done
+		b_settle cold
+		for id in "${ids[@]}"; do
+			b_meta_ops "$id" "$rep" walk-cold unlink || return 1
 			[ -n "$tarinfo" ] || continue
+			root=${BE_ROOT[$id]}
 			mkdir -p "$root/src.$rep" || return 1
-			b_settle
 			ms=$(b_time_ms tar -xf "$dir/src.tar" -C "$root/src.$rep") || return 1
 			b_record meta ops "untar" "${BE_LABEL[$id]}" entries/s \
 				"$(awk -v e="$entries" -v ms="$ms" 'BEGIN { printf "%.1f", e * 1000 / ms }')"
-			b_settle
 			ms=$(b_time_ms rm -rf "$root/src.$rep") || return 1
 			b_record meta ops "rm -rf" "${BE_LABEL[$id]}" entries/s \
 				"$(awk -v e="$entries" -v ms="$ms" 'BEGIN { printf "%.1f", e * 1000 / ms }')"
 		done
 		b_log "meta: repetition $rep of $B_REPS done"
 	done
-	for id in "${ids[@]}"; do b_be_umount "$id"; done
+	b_be_umount "${ids[@]}"
 }
