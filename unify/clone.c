@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
@@ -413,6 +415,41 @@ static int open_parent(const char *newpath, char **base, struct vu_err *e)
 	return fd;
 }
 
+/* Remove what an interrupted vclone of the same NEW left: hidden
+ * .BASE.vclone-* directories that nobody holds locked. */
+static void remove_remains(struct vu_session *s, int pfd, const char *base)
+{
+	char prefix[256 + 16];
+	struct dirent *de;
+	DIR *d;
+	int fd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
+
+	snprintf(prefix, sizeof(prefix), ".%.200s.vclone-", base);
+	if (fd < 0)
+		return;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		int tfd;
+
+		if (strncmp(de->d_name, prefix, strlen(prefix)))
+			continue;
+		tfd = openat(pfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (tfd < 0)
+			continue;
+		if (flock(tfd, LOCK_EX | LOCK_NB) == 0) {
+			if (vu_rmtree_at(pfd, de->d_name) == 0)
+				vu_report_log(s->rep, VU_LOG_INFO, "%s: removed the remains of an "
+					      "interrupted vclone", de->d_name);
+		}
+		close(tfd);
+	}
+	closedir(d);
+}
+
 int vu_clone_check(struct vu_session *s, const char *newpath, struct vu_err *e)
 {
 	_cleanup_free_ char *base = NULL;
@@ -455,7 +492,10 @@ int vu_clone(struct vu_session *s, struct vu_guest *src, const char *newpath,
 	pfd = open_parent(newpath, &base, e);
 	if (pfd < 0)
 		return -1;
-	/* Built under a hidden name, renamed when complete. */
+	remove_remains(s, pfd, base);
+	/* Built under a hidden name, renamed when complete; locked while we
+	 * build it, so that a later vclone tells our remains from a copy in
+	 * the making. */
 	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 		rnd = (unsigned)getpid();
 	snprintf(tmp, sizeof(tmp), ".%.200s.vclone-%08x", base, rnd);
@@ -464,6 +504,10 @@ int vu_clone(struct vu_session *s, struct vu_guest *src, const char *newpath,
 	c.topfd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c.topfd < 0) {
 		vu_err_set(e, errno, "%s: %s", newpath, tmp);
+		goto out;
+	}
+	if (flock(c.topfd, LOCK_EX | LOCK_NB) < 0) {
+		vu_err_set(e, errno, "%s: %s: lock", newpath, tmp);
 		goto out;
 	}
 	top.fd = c.topfd;

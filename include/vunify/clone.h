@@ -13,9 +13,11 @@
  * and whatever is mounted inside the template are not copied (a mount
  * point becomes an empty directory).
  *
- * The copy is built under a temporary name next to NEW and renamed to NEW
- * (which must not exist) only when complete: NEW is never half made.  If
- * anything fails, the temporary tree is removed and NEW not created.
+ * The copy is built under a temporary name next to NEW (.BASE.vclone-*,
+ * flock'ed while it is built) and renamed to NEW (which must not exist)
+ * only when complete: NEW is never half made.  If anything fails, the
+ * temporary tree is removed and NEW not created; what a killed vclone left
+ * is removed by the next vclone of the same NEW.
  */
 #ifndef VUNIFY_CLONE_H
 #define VUNIFY_CLONE_H
