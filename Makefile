@@ -85,7 +85,7 @@ DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
              libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
-             ca-certificates
+             ca-certificates fio jq
 deps:
 	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
@@ -105,8 +105,10 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(SBINDIR)/,$(notdir $(PROGRAMS)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES)))
 
+# BENCH_ARGS: options for bench/run, e.g. make bench BENCH_ARGS=--quick.
+# bench/run installs the packages the benchmarks need (its BENCH_PKGS).
 bench: all
-	bench/run
+	bench/run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD)

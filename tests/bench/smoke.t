@@ -101,8 +101,10 @@ no_leftovers "$T/scratch" "skipping run"
 "$run" --size nosuch > /dev/null 2>&1; t_eq "unknown preset" $? 2
 
 # --- interrupted while mounted: everything is unmounted and removed ----------
-"$run" --no-install --size tiny --reps 3 --suite meta --dir "$T/scratch" --out "$T/out3" \
-	> "$T/run3.out" 2>&1 &
+# (A background job starts with SIGINT ignored, which a script cannot trap:
+# give it back the default, as a terminal's Ctrl-C would find it.)
+env --default-signal=INT "$run" --no-install --size tiny --reps 3 --suite meta \
+	--dir "$T/scratch" --out "$T/out3" > "$T/run3.out" 2>&1 &
 pid=$!
 t_on_exit "kill -9 $pid"
 for i in $(seq 300); do
