@@ -110,9 +110,11 @@ b_backends_init() {
 	# Issue 7: the cost of space accounting on the write path.  A limit far
 	# above what the suites write, so that only the bookkeeping is measured.
 	if b_vu_accepts space=1T; then
-		opts=space=1T
-		b_vu_accepts passthrough=on && opts=$opts,passthrough=on
-		b_be_add vu-space vu "vunifyfs+space" "$opts" 0 writecost
+		if b_vu_accepts passthrough=on; then
+			b_be_add vu-space vu "vunifyfs+pt+space" "space=1T,passthrough=on" 0 writecost
+		else
+			b_be_add vu-space vu "vunifyfs+space" "space=1T" 0 writecost
+		fi
 	fi
 	# --vu-variant NAME=OPTS (repeatable), e.g. threads=2 or timeout=0.
 	for v in "${B_VU_VARIANTS[@]:-}"; do

@@ -33,8 +33,7 @@ b_size_preset() {
 			[fio_file]=1G [fio_runtime]=3 [fio_jobs]=$B_FIO_ALL_JOBS [meta_files]=100000 [meta_per_dir]=100
 			[untar_entries]=0 [break_sizes]=4K,1M,64M,512M
 			[density_ns]=1,4,16 [density_bytes]=256M [density_files]=16
-			[dedupe_src]=/usr/include:/usr/share/doc:/usr/bin:/usr/share/locale
-			[dedupe_guests]=4 [start_runs]=20
+			[dedupe_src]=/usr/include:/usr/share/doc [dedupe_guests]=4 [start_runs]=20
 		) ;;
 	quick)
 		# For development: every suite in under 3 minutes on 2 cores.
