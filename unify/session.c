@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
@@ -294,6 +295,10 @@ int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_er
 	g->locked = true;
 	if (s->mode != VU_SESSION_WRITE)
 		return 0;
+	/* vunifyfs's usage counters do not see what we change: drop them, so
+	 * that its next mount with limits counts the guest anew (format.h). */
+	if (fremovexattr(g->fd, VU_USAGE_XATTR) < 0 && errno != ENODATA && errno != ENOTSUP)
+		return vu_err_set(e, errno, "%s: removing %s", g->label, VU_USAGE_XATTR);
 	if (vu_index_begin(&s->index, e) < 0 || vu_index_guest(&s->index, g->path, &g->id, e) < 0)
 		return -1;
 	return 0;

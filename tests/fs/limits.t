@@ -185,4 +185,10 @@ t_check "the other guest writes" dd if=/dev/zero of="$T/m2/ok" bs=1M count=16 st
 [ "$(stat -c %s "$T/m2/ok")" = 16777216 ] || t_fail "the other guest's write was cut short"
 vu_umount "$m"
 vu_umount "$T/m2"
+
+# --- vhashify changes guests without counting: it drops the record ---
+getfattr -n trusted.vunify.usage "$g" >/dev/null 2>&1 || t_fail "no record before vhashify"
+chmod 0700 "$store"
+t_timeout 60 "$VU_BIN/vhashify" -q --store "$store" "$g" "$T/g2" || t_fail "vhashify failed"
+getfattr -n trusted.vunify.usage "$g" >/dev/null 2>&1 && t_fail "vhashify left a stale usage record"
 t_done
