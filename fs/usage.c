@@ -42,20 +42,18 @@ struct vu_usage vu_usage = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static int record_read(int64_t *bytes, int64_t *inodes, bool *clean)
 {
-	char path[64], buf[128], state[16];
+	char path[64], buf[128];
 	long long b, i;
 	ssize_t len;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", vu_fs.root_fd);
-	len = getxattr(path, VU_USAGE_XATTR, buf, sizeof(buf) - 1);
+	len = getxattr(path, VU_USAGE_XATTR, buf, sizeof(buf));
 	if (len < 0)
 		return -errno;
-	buf[len] = '\0';
-	if (sscanf(buf, "v1 bytes=%lld inodes=%lld state=%15s", &b, &i, state) != 3 || b < 0 || i < 0)
+	if (!vu_usage_parse(buf, len, &b, &i, clean))
 		return -EINVAL;
 	*bytes = b;
 	*inodes = i;
-	*clean = strcmp(state, "clean") == 0;
 	return 0;
 }
 

@@ -62,6 +62,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define VU_MARK_XATTR      "trusted.vunify"
 #define VU_ID_HEXLEN       32
@@ -87,6 +88,28 @@ static inline bool vu_id_valid(const char *buf, size_t len)
 		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
 			return false;
 	}
+	return true;
+}
+
+/*
+ * Parse a usage record (see "Usage record"), @len bytes at @buf; returns
+ * false if it is not one.
+ */
+static inline bool vu_usage_parse(const char *buf, size_t len, long long *bytes,
+				  long long *inodes, bool *clean)
+{
+	char text[128], state[16];
+
+	if (len >= sizeof(text))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		text[i] = buf[i];
+	text[len] = '\0';
+	if (sscanf(text, "v1 bytes=%lld inodes=%lld state=%15s", bytes, inodes, state) != 3 ||
+	    *bytes < 0 || *inodes < 0)
+		return false;
+	*clean = state[0] == 'c' && state[1] == 'l' && state[2] == 'e' && state[3] == 'a' &&
+		 state[4] == 'n' && state[5] == '\0';
 	return true;
 }
 

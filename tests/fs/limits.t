@@ -186,9 +186,13 @@ t_check "the other guest writes" dd if=/dev/zero of="$T/m2/ok" bs=1M count=16 st
 vu_umount "$m"
 vu_umount "$T/m2"
 
-# --- vhashify changes guests without counting: it drops the record ---
+# --- vhashify stats shows what the guest is charged; vhashify itself
+# changes guests without counting, so it drops the record ---
 getfattr -n trusted.vunify.usage "$g" >/dev/null 2>&1 || t_fail "no record before vhashify"
 chmod 0700 "$store"
+read -r rb ri rs <<< "$(record "$g")"
+"$VU_BIN/vhashify" stats --json --store "$store" "$g" | grep -q "\"limit_usage\":{\"bytes\":$rb,\"inodes\":$ri,\"state\":\"$rs\"}" ||
+	t_fail "vhashify stats does not show the usage record: $("$VU_BIN/vhashify" stats --json --store "$store" "$g")"
 t_timeout 60 "$VU_BIN/vhashify" -q --store "$store" "$g" "$T/g2" || t_fail "vhashify failed"
 getfattr -n trusted.vunify.usage "$g" >/dev/null 2>&1 && t_fail "vhashify left a stale usage record"
 t_done

@@ -21,8 +21,10 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 
 #include "vunify/cli.h"
+#include "vunify/format.h"
 #include "vunify/hashify.h"
 #include "vunify/key.h"
 #include "vunify/maint.h"
@@ -332,9 +334,20 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 	return st.bad || st.errors ? 1 : 0;
 }
 
+/* The usage record vunifyfs keeps on a guest with disk limits (format.h). */
+static bool read_usage(int fd, long long *bytes, long long *inodes, bool *clean)
+{
+	char buf[128];
+	ssize_t len = fgetxattr(fd, VU_USAGE_XATTR, buf, sizeof(buf));
+
+	return len > 0 && vu_usage_parse(buf, (size_t)len, bytes, inodes, clean);
+}
+
 static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 {
 	struct args a = { 0 };
+	long long ub = 0, ui = 0;
+	bool have_usage, uclean = false;
 	struct vu_session s;
 	struct vu_store_stats ss;
 	struct vu_err e;
@@ -373,16 +386,27 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			continue;
 		}
 		errors += gs.errors;
+		have_usage = read_usage(s.guests[i].fd, &ub, &ui, &uclean);
 		if (a.json) {
 			printf("%s{\"path\":", i ? "," : "");
 			vu_cli_json_str(stdout, s.guests[i].label);
 			printf(",\"files\":%" PRIu64 ",\"unified_files\":%" PRIu64 ",\"private_bytes\":%"
-			       PRIu64 ",\"shared_bytes\":%" PRIu64 ",\"saved_bytes\":%" PRIu64 "}",
+			       PRIu64 ",\"shared_bytes\":%" PRIu64 ",\"saved_bytes\":%" PRIu64,
 			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes);
+			if (have_usage)
+				printf(",\"limit_usage\":{\"bytes\":%lld,\"inodes\":%lld,\"state\":\"%s\"}",
+				       ub, ui, uclean ? "clean" : "dirty");
+			printf("}");
 		} else {
 			printf("%-32s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
 			       s.guests[i].label, gs.files, gs.unified_files, gs.private_bytes,
 			       gs.shared_bytes, gs.saved_bytes);
+			/* What vunifyfs charges the guest against its disk limits
+			 * (allocated bytes and inodes; see vunifyfs(8)). */
+			if (have_usage)
+				printf("  charged against its disk limits: %lld bytes allocated, %lld "
+				       "inodes (%s)\n", ub, ui, uclean ? "as of the last unmount" :
+				       "mounted, or not cleanly unmounted");
 		}
 	}
 	if (vu_stats_store(&s, &ss, &e) < 0) {
