@@ -164,7 +164,7 @@ b_daemon_pids() {
 # the vunifyfs daemons to exit (one holds its guest's lock until it does,
 # which can take a second or two after the unmount).  fuse-overlayfs takes
 # seconds to go too but holds nothing: not waited for.  Several mounts are
-# unmounted first and waited for together.
+# unmounted first and waited for together.  B_UMOUNT_WAIT=0: do not wait.
 b_umount() {
 	local mnt pids="" i p alive
 	for mnt in "$@"; do
@@ -178,6 +178,7 @@ b_umount() {
 			umount -l "$mnt" 2>> "$B_LOG"
 		fi
 	done
+	[ "${B_UMOUNT_WAIT:-1}" = 1 ] || return 0
 	for i in $(seq 400); do
 		alive=""
 		for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done

@@ -65,8 +65,10 @@ b_size_override() {
 	local IFS=,
 	for kv in $1; do
 		key=${kv%%=*} val=${kv#*=}
-		[ -n "${B_SIZE[$key]+x}" ] && [ "$kv" != "$key" ] ||
-			b_die "--size: unknown key or missing value in '$kv' (keys: ${!B_SIZE[*]})"
+		if [ -z "${B_SIZE[$key]+x}" ] || [ "$kv" = "$key" ]; then
+			echo "bench/run: --size: unknown key or missing value in '$kv' (keys: ${!B_SIZE[*]})" >&2
+			return 1
+		fi
 		B_SIZE[$key]=${val//+/,}
 	done
 }

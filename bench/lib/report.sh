@@ -25,7 +25,7 @@ b_machine_info() {
 		rota=$(lsblk -d -n -o ROTA "/dev/$dev" 2>/dev/null | tr -d ' ')
 		disk="/dev/$dev, $(lsblk -d -n -o SIZE "/dev/$dev" | tr -d ' ')"
 		[ -n "$model" ] && disk="$disk, $model"
-		[ "$rota" = 0 ] && disk="$disk, non-rotational" || disk="$disk, rotational"
+		[ "$rota" = 0 ] && disk="$disk, non-rotational" || disk="$disk, rotational (as the kernel reports it)"
 		printf 'disk\t%s\n' "$disk"
 	fi
 	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min at the end of the run)"

@@ -54,20 +54,22 @@ b_density_stop_holders() {
 	B_HOLDERS=()
 }
 
-# b_density_mount ID DIR I: mount instance I of backend ID; print its root.
+# b_density_mount ID DIR ROUND I: mount instance I of backend ID for one
+# round (its own guest or upper layer, so that no round waits for the last
+# one's daemons to let go of their guests); print its root.
 b_density_mount() {
-	local id=$1 d=$2 i=$3
+	local id=$1 d=$2 r=$2/$3 i=$4
 	case "${BE_KIND[$id]}" in
-	overlay) b_mount_overlay "$d/lower" "$d/u$i" "$d/w$i" "$d/m$i" ;;
-	fovl) b_mount_fovl "$d/lower" "$d/u$i" "$d/w$i" "$d/m$i" ;;
-	vu) b_mount_vu "$d/g$i" "$d/m$i" "${BE_OPTS[$id]}" ;;
+	overlay) b_mount_overlay "$d/lower" "$r/u$i" "$r/w$i" "$r/m$i" ;;
+	fovl) b_mount_fovl "$d/lower" "$r/u$i" "$r/w$i" "$r/m$i" ;;
+	vu) b_mount_vu "$r/g$i" "$r/m$i" "${BE_OPTS[$id]}" ;;
 	esac || { b_warn "cannot mount ${BE_LABEL[$id]} instance $i"; return 1; }
-	echo "$d/m$i"
+	echo "$r/m$i"
 }
 
 suite_density() {
-	local dir=$1 ids id ns n nmax nmin rep i f d root bytes per k libs
-	local c0 a0 c1 a1 rss pids label cg how
+	local dir=$1 ids id ns n nmax nmin rep i f d g root bytes per k libs
+	local c0 a0 c1 a1 rss pids label cg how round
 	local -A cache
 	B_HOLDERS=()
 	ids=($(b_be_list density))
@@ -111,11 +113,18 @@ suite_density() {
 		overlay|fovl)
 			cp -a "$dir/src" "$d/lower" || return 1 ;;
 		vu)
+			# A set of guests per round, all hardlinks to one set of
+			# store objects.
 			mkdir -p "$dir/store" && chmod 0700 "$dir/store"
-			for i in $(seq "$nmax"); do
-				mkdir -p "$d/g$i/data" "$d/g$i/lib" || return 1
-				for f in "$dir"/src/data/* "$dir"/src/lib/*; do
-					b_unify "$dir/store" "$f" "$d/g$i/${f#"$dir"/src/}" || return 1
+			for rep in $(seq "$B_REPS"); do
+				for n in "${ns[@]}"; do
+					for i in $(seq "$n"); do
+						g=$d/r$rep.$n/g$i
+						mkdir -p "$g/data" "$g/lib" || return 1
+						for f in "$dir"/src/data/* "$dir"/src/lib/*; do
+							b_unify "$dir/store" "$f" "$g/${f#"$dir"/src/}" || return 1
+						done
+					done
 				done
 			done ;;
 		esac
@@ -128,8 +137,9 @@ suite_density() {
 			for n in "${ns[@]}"; do
 				# Cold: the pages of every file the guests use
 				# (FUSE caches went with the last unmounts).
+				round=r$rep.$n
 				case "${BE_KIND[$id]}" in
-				vu) b_evict "$d"/g1/data/* "$d"/g1/lib/* ;;
+				vu) b_evict "$d/$round"/g1/data/* "$d/$round"/g1/lib/* ;;
 				*) b_evict "$d"/lower/data/* "$d"/lower/lib/* ;;
 				esac || return 1
 				B_MOUNT_WRAP=()
@@ -142,8 +152,8 @@ suite_density() {
 				fi
 				pids=()
 				for i in $(seq "$n"); do
-					root=$(b_density_mount "$id" "$d" "$i") || return 1
-					b_density_use "$root" "$d/hold.$i" ||
+					root=$(b_density_mount "$id" "$d" "$round" "$i") || return 1
+					b_density_use "$root" "$d/$round/hold.$i" ||
 						{ b_warn "density: reading or mapping through $root failed"; b_density_stop_holders; return 1; }
 				done
 				if [ ${#B_MOUNT_WRAP[@]} -gt 0 ]; then
@@ -156,7 +166,7 @@ suite_density() {
 				rss=0
 				if [ "${BE_KIND[$id]}" != overlay ]; then
 					for i in $(seq "$n"); do
-						pids+=($(b_daemon_pids "$d/m$i"))
+						pids+=($(b_daemon_pids "$d/$round/m$i"))
 					done
 					rss=$(b_rss_kib "${pids[@]}")
 				fi
@@ -165,7 +175,9 @@ suite_density() {
 				b_record density memory "memory, N=$n" "$label" MiB $(((a1 - a0) / 1024))
 				b_record density memory "daemon RSS, N=$n" "$label" MiB "$((rss / 1024))"
 				b_density_stop_holders
-				b_umount $(for i in $(seq "$n"); do echo "$d/m$i"; done)
+				# Not waiting for the daemons to exit (a vunifyfs
+				# takes up to 2 s): the next round has guests of its own.
+				B_UMOUNT_WAIT=0 b_umount $(for i in $(seq "$n"); do echo "$d/$round/m$i"; done)
 				B_MOUNT_WRAP=()
 				[ -n "$cg" ] && b_cg_remove "$cg"
 			done
