@@ -301,8 +301,10 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 		err = errno;
 	else if (a)
 		vu_node_unnamed(a);     /* lives on while open, nameless */
-	track_removal(victim, parent, parent);
 	unlock_names(a, b);
+	/* After unlocking: the victim may be one of those nodes, broken
+	 * just before we locked it. */
+	track_removal(victim, parent, parent);
 	fuse_reply_err(req, err);
 }
 
@@ -337,8 +339,8 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 		err = errno;
 	else if (a || b)
 		vu_node_moved(a, b, parent, name, newparent, newname, flags & RENAME_EXCHANGE);
-	track_removal(victim, parent, newparent);
 	unlock_names(a, b);
+	track_removal(victim, parent, newparent);
 	fuse_reply_err(req, err);
 }
 
