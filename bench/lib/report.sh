@@ -28,7 +28,10 @@ b_machine_info() {
 		[ "$rota" = 0 ] && disk="$disk, non-rotational" || disk="$disk, rotational (as the kernel reports it)"
 		printf 'disk\t%s\n' "$disk"
 	fi
-	printf 'load\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min at the end of the run)"
+	printf 'load\t%s at the start, %s at the end (1, 5, 15 min averages)\n' \
+		"${B_LOAD_START:-?}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	printf 'backends\t%s\n' "$(for id in "${B_BE_IDS[@]}"; do
+		printf '%s%s; ' "${BE_LABEL[$id]}" "${BE_OPTS[$id]:+ (-o ${BE_OPTS[$id]})}"; done | sed 's/; $//')"
 	printf 'fio\t%s\n' "$(fio --version 2>/dev/null || echo -)"
 	printf 'fuse-overlayfs\t%s\n' "$(fuse-overlayfs --version 2>/dev/null | awk '/fuse-overlayfs/ { print $3; exit }')"
 	printf 'libfuse\t%s\n' "$(dpkg-query -W -f='${Version}' libfuse3-3 2>/dev/null || echo -)"
