@@ -113,15 +113,38 @@ static void check_guest(const struct vu_opts *o, const char *guest, const char *
 	(void)o;
 }
 
+/*
+ * vunifyfs holds one O_PATH descriptor per inode the kernel has cached, so
+ * the open-file limit bounds how much of a guest can be in use at once:
+ * take as much as the system allows (fs.nr_open, which needs
+ * CAP_SYS_RESOURCE), else the hard limit, and say so if that is little.
+ */
 static void raise_fd_limit(void)
 {
+	unsigned long nr_open = 0;
 	struct rlimit rl;
+	FILE *f;
 
-	/* One O_PATH descriptor per cached inode. */
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	f = fopen("/proc/sys/fs/nr_open", "re");
+	if (f) {
+		if (fscanf(f, "%lu", &nr_open) != 1)
+			nr_open = 0;
+		fclose(f);
 	}
+	if (nr_open > rl.rlim_max) {
+		struct rlimit want = { nr_open, nr_open };
+
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			return;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < 262144)
+		vu_log(LOG_WARNING, "the open-file limit is %lu: the guest can use about that many "
+		       "files and directories at once before it gets EMFILE (raise LimitNOFILE or "
+		       "ulimit -Hn, or give vunifyfs CAP_SYS_RESOURCE)", (unsigned long)rl.rlim_cur);
 }
 
 static void make_tmp_tag(void)
