@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/xattr.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "vunify/format.h"
@@ -94,7 +95,36 @@ static bool setattr_changes(struct vu_node *n, const struct stat *attr, int vali
 	       ((valid & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid) ||
 	       ((valid & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) ||
 	       ((valid & FUSE_SET_ATTR_ATIME) && !same_time(&attr->st_atim, &st.st_atim)) ||
-	       ((valid & FUSE_SET_ATTR_MTIME) && !same_time(&attr->st_mtim, &st.st_mtim));
+	       ((valid & FUSE_SET_ATTR_MTIME) && !same_time(&attr->st_mtim, &st.st_mtim)) ||
+	       ((valid & FUSE_SET_ATTR_KILL_SUID) && (st.st_mode & (S_ISUID | S_ISGID)));
+}
+
+bool vu_kill_privs(struct vu_node *n)
+{
+	char path[64];
+	struct stat st;
+	bool dropped = false;
+	mode_t mode;
+
+	if (vu_stat(n, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	vu_proc_path(n, path, sizeof(path));
+	mode = st.st_mode & ~S_ISUID;
+	if (mode & S_IXGRP)
+		mode &= ~S_ISGID;
+	if (mode != st.st_mode) {
+		if (chmod(path, mode & 07777) == 0)
+			dropped = true;
+		else
+			vu_log(LOG_WARNING, "cannot drop setuid/setgid of inode %lu: %s",
+			       (unsigned long)st.st_ino, strerror(errno));
+	}
+	if (removexattr(path, "security.capability") == 0)
+		dropped = true;
+	else if (errno != ENODATA && errno != ENOTSUP)
+		vu_log(LOG_WARNING, "cannot drop the capabilities of inode %lu: %s",
+		       (unsigned long)st.st_ino, strerror(errno));
+	return dropped;
 }
 
 static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int valid,
@@ -104,6 +134,16 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	char path[64];
 	int err = 0;
 
+	/*
+	 * With HANDLE_KILLPRIV_V2 the kernel asks to drop setuid/setgid before
+	 * a write by a caller without CAP_FSETID with a SETATTR that sets
+	 * nothing (passthrough writes never come here, so this is the only
+	 * word we get for them), and before a truncation with KILL_SUIDGID.
+	 */
+	if (vu_fs.killpriv_v2 && (!valid || (valid & FUSE_SET_ATTR_KILL_SUID)))
+		valid |= FUSE_SET_ATTR_KILL_SUID;
+	else
+		valid &= ~FUSE_SET_ATTR_KILL_SUID;
 	if (n->unified) {
 		if (!setattr_changes(n, attr, valid))
 			goto out;       /* nothing to do, and nothing to break */
@@ -142,6 +182,8 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 	if (valid & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME |
 		     FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW))
 		err = set_times(n, attr, valid);
+	if (!err && (valid & FUSE_SET_ATTR_KILL_SUID))
+		vu_kill_privs(n);
 out:
 	vu_usage_track(n);
 	if (err)

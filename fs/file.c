@@ -156,10 +156,14 @@ static void vu_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct vu_file *f;
 	int err = open_node(n, fi->flags, fuse_req_ctx(req)->uid, &f);
 
-	if (err)
+	if (err) {
 		fuse_reply_err(req, -err);
-	else
-		reply_opened(req, n, fi, f, NULL);
+		return;
+	}
+	/* An O_TRUNC open by a caller without CAP_FSETID (KILLPRIV_V2). */
+	if (vu_req_kill_privs && vu_kill_privs(n))
+		vu_notify_inval_attr(ino);
+	reply_opened(req, n, fi, f, NULL);
 }
 
 /* Install the node for a file we just created through @fd. */
@@ -323,6 +327,10 @@ static void vu_write_buf(fuse_req_t req, fuse_ino_t ino, struct fuse_bufvec *in,
 	out.buf[0].fd = fd;
 	out.buf[0].pos = off;
 	res = fuse_buf_copy(&out, in, 0);
+	/* Normally already done at the SETATTR before the write; if not, the
+	 * kernel's idea of the mode is stale now. */
+	if (res > 0 && vu_req_kill_privs && vu_kill_privs(n))
+		vu_notify_inval_attr(ino);
 	end_write(n, held);
 	if (res < 0)
 		fuse_reply_err(req, -res);

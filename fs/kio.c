@@ -67,6 +67,32 @@ static void serve_tmpfile(int fd, const struct fuse_in_header *in, size_t len)
 	}
 }
 
+__thread bool vu_req_kill_privs;
+
+/*
+ * With FUSE_HANDLE_KILLPRIV_V2 the kernel says in WRITE, OPEN and CREATE
+ * requests that the caller may not keep setuid/setgid (it lacks
+ * CAP_FSETID); libfuse 3.14 drops those flags.  The thread that reads a
+ * request is the one that serves it, so a thread-local flag carries the
+ * word to the handler.
+ */
+static void note_kill_privs(const struct fuse_in_header *in, size_t len)
+{
+	const void *arg = in + 1;
+	size_t have = len - sizeof(*in);
+
+	vu_req_kill_privs = false;
+	if (in->opcode == FUSE_WRITE && have >= sizeof(struct fuse_write_in))
+		vu_req_kill_privs = ((const struct fuse_write_in *)arg)->write_flags &
+				    FUSE_WRITE_KILL_SUIDGID;
+	else if (in->opcode == FUSE_OPEN && have >= sizeof(struct fuse_open_in))
+		vu_req_kill_privs = ((const struct fuse_open_in *)arg)->open_flags &
+				    FUSE_OPEN_KILL_SUIDGID;
+	else if (in->opcode == FUSE_CREATE && have >= sizeof(struct fuse_create_in))
+		vu_req_kill_privs = ((const struct fuse_create_in *)arg)->open_flags &
+				    FUSE_OPEN_KILL_SUIDGID;
+}
+
 static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 {
 	for (;;) {
@@ -75,6 +101,8 @@ static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 
 		if (n < (ssize_t)sizeof(*in))
 			return n;
+		if (vu_fs.killpriv_v2)
+			note_kill_privs(in, n);
 		if (in->opcode == FUSE_INIT)
 			vu_pt_saw_init(in, n);
 		if (in->opcode != FUSE_TMPFILE)

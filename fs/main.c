@@ -162,13 +162,10 @@ static void vu_init(void *userdata, struct fuse_conn_info *conn)
 	/* Permissions are checked by the kernel, ACLs included; umask and
 	 * default ACLs are applied by the backing filesystem (creds.c). */
 	conn->want |= FUSE_CAP_POSIX_ACL | FUSE_CAP_DONT_MASK;
-	/* The kernel must drop setuid/setgid and capabilities on writes by
-	 * unprivileged callers itself, through setattr and removexattr.  It
-	 * asks us for security.capability on every write() for that, which is
-	 * what small passthrough writes wait for.  FUSE_HANDLE_KILLPRIV_V2
-	 * would end the asking (SB_NOSEC), but then the kernel leaves dropping
-	 * setuid to the server at WRITE time, and passthrough writes never
-	 * reach the server: tried on 6.18, setuid survived.  Correct first. */
+	/* Not the old HANDLE_KILLPRIV (drop on every write, even root's):
+	 * where the kernel offers HANDLE_KILLPRIV_V2, passthrough.c asks for
+	 * it instead, and attr.c drops privileges on the kernel's word;
+	 * elsewhere the kernel drops them itself through setattr. */
 	conn->want &= ~FUSE_CAP_HANDLE_KILLPRIV;
 	/* Every directory listing also looks its entries up, so inode numbers
 	 * in readdir agree with stat (unified names have their own). */

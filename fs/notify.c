@@ -19,7 +19,8 @@
 
 struct inval {
 	struct inval *next;
-	fuse_ino_t parent;
+	fuse_ino_t parent;      /* an entry (parent, name), or attributes of ino */
+	fuse_ino_t ino;
 	char name[];
 };
 
@@ -68,8 +69,10 @@ static void *notifier(void *arg)
 		if (!head)
 			tail = &head;
 		pthread_mutex_unlock(&lock);
-		/* ENOENT: the kernel had dropped the entry already. */
-		int err = fuse_lowlevel_notify_inval_entry(vu_fs.se, iv->parent, iv->name,
+		/* ENOENT: the kernel had dropped it already.  A negative
+		 * offset invalidates attributes only, not cached data. */
+		int err = iv->ino ? fuse_lowlevel_notify_inval_inode(vu_fs.se, iv->ino, -1, 0) :
+			  fuse_lowlevel_notify_inval_entry(vu_fs.se, iv->parent, iv->name,
 							   strlen(iv->name));
 		if (err && err != -ENOENT)
 			vu_log(LOG_WARNING, "invalidating '%s': %s", iv->name, strerror(-err));
@@ -99,7 +102,7 @@ void vu_notify_stop(void)
 	pthread_join(thread, NULL);
 }
 
-void vu_notify_inval_entry(fuse_ino_t parent, const char *name)
+static void queue(fuse_ino_t parent, fuse_ino_t ino, const char *name)
 {
 	struct inval *iv = malloc(sizeof(*iv) + strlen(name) + 1);
 
@@ -109,10 +112,21 @@ void vu_notify_inval_entry(fuse_ino_t parent, const char *name)
 	}
 	iv->next = NULL;
 	iv->parent = parent;
+	iv->ino = ino;
 	strcpy(iv->name, name);
 	pthread_mutex_lock(&lock);
 	*tail = iv;
 	tail = &iv->next;
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&lock);
+}
+
+void vu_notify_inval_entry(fuse_ino_t parent, const char *name)
+{
+	queue(parent, 0, name);
+}
+
+void vu_notify_inval_attr(fuse_ino_t ino)
+{
+	queue(0, ino, "(attributes)");
 }

@@ -101,6 +101,7 @@ struct vu_fs {
 	bool pt_negotiated;         /* our INIT reply accepted it */
 	atomic_bool passthrough;    /* in use for new opens */
 	bool writeback;             /* the kernel's writeback cache is on */
+	bool killpriv_v2;           /* we drop setuid/setgid on the kernel's word */
 
 	struct fuse_session *se;
 };
@@ -235,6 +236,16 @@ void vu_pt_open_out(void *out, uint64_t fh, int backing_id, bool keep_cache);
 int vu_notify_start(void);
 void vu_notify_stop(void);
 void vu_notify_inval_entry(fuse_ino_t parent, const char *name);
+/* The kernel's cached attributes of @ino are stale. */
+void vu_notify_inval_attr(fuse_ino_t ino);
+
+/* attr.c: drop setuid, setgid (if group-executable) and file capabilities,
+ * as the kernel does when an unprivileged caller writes or truncates; true
+ * if anything was dropped. */
+bool vu_kill_privs(struct vu_node *n);
+
+/* kio.c: the request this thread serves says to drop privileges. */
+extern __thread bool vu_req_kill_privs;
 
 /* kio.c: the session channel (mount, custom I/O, requests libfuse lacks). */
 int vu_kio_setup(struct fuse_session *se, int devfd);

@@ -145,6 +145,19 @@ getfattr --absolute-names -n security.capability "$m/cap" >/dev/null 2>&1 && t_f
 echo x > "$m/suid2"; chmod 4755 "$m/suid2"
 echo y >> "$m/suid2"
 [ "$(stat -c %a "$m/suid2")" = 4755 ] || t_fail "root write dropped setuid (ext4 keeps it)"
+# Truncation and O_TRUNC by an unprivileged caller drop them too; setgid
+# stays where the group cannot execute (as the kernel does).
+echo x > "$m/suid3"; chown 1000:1000 "$m/suid3"; chmod 6777 "$m/suid3"
+as_user truncate -s 1 "$m/suid3"
+[ "$(stat -c %a "$m/suid3")" = 777 ] || t_fail "unprivileged truncate kept setuid/setgid: $(stat -c %a "$m/suid3")"
+chmod 6767 "$m/suid3"
+as_user sh -c "echo z > '$m/suid3'"
+[ "$(stat -c %a "$m/suid3")" = 2767 ] || t_fail "unprivileged O_TRUNC: $(stat -c %a "$m/suid3"), want 2767"
+[ "$(stat -c %a "$g/suid3")" = 2767 ] || t_fail "backing after unprivileged O_TRUNC: $(stat -c %a "$g/suid3")"
+# Repeated writes: the kernel's view and the backing file agree.
+chmod 6777 "$m/suid3"
+for i in 1 2 3; do as_user sh -c "echo $i >> '$m/suid3'"; done
+[ "$(stat -c %a "$m/suid3") $(stat -c %a "$g/suid3")" = "777 777" ] || t_fail "repeated writes: view/backing $(stat -c %a "$m/suid3") $(stat -c %a "$g/suid3")"
 
 # --- big data round trip ---
 head -c 50M /dev/urandom > "$T/big"
