@@ -107,11 +107,24 @@ env --default-signal=INT "$run" --no-install --size tiny --reps 3 --suite meta \
 	--dir "$T/scratch" --out "$T/out3" > "$T/run3.out" 2>&1 &
 pid=$!
 t_on_exit "kill -9 $pid"
-for i in $(seq 300); do
-	[ -n "$(t_mounts_below "$T/scratch")" ] && break
+# Interrupt once a suite has its mounts up.  Probing the backends mounts
+# and unmounts a guest for a moment first: seeing that is not enough (it
+# may be gone the next instant), so wait for the suite to start.  Allow for
+# a slow, loaded machine, but stop waiting as soon as the run has ended.
+mounted=""
+for i in $(seq 1200); do
+	if grep -q 'suite meta$' "$T/run3.out" && [ -n "$(t_mounts_below "$T/scratch")" ]; then
+		mounted=1
+		break
+	fi
+	kill -0 "$pid" 2> /dev/null || break
 	sleep 0.1
 done
-[ -n "$(t_mounts_below "$T/scratch")" ] || t_fail "interrupt test: nothing got mounted"
+if [ -z "$mounted" ]; then
+	tail -n 20 "$T/run3.out"
+	kill -0 "$pid" 2> /dev/null || { wait "$pid"; echo "bench/run ended with status $?"; }
+	t_fail "interrupt test: the meta suite never had its mounts up"
+fi
 kill -INT "$pid"
 rc=0
 t_timeout 60 tail --pid="$pid" -f /dev/null || true
