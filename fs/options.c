@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/mount.h>
 
+#include "vunify/size.h"
 #include "options.h"
 
 enum {
@@ -147,34 +148,6 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
-/* SIZE with an optional K, M, G or T (powers of 1024); -1 if malformed. */
-static long long parse_size(const char *s)
-{
-	unsigned long long v;
-	char *end;
-	int shift = 0;
-
-	if (!*s || *s == '-')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
-	case '\0': break;
-	default: return -1;
-	}
-	if (*end && end[1] && !((end[1] == 'i' || end[1] == 'B') && (!end[2] || end[2] == 'B')))
-		return -1;
-	if (v > (unsigned long long)LLONG_MAX >> shift)
-		return -1;
-	return (long long)(v << shift);
-}
-
 int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -208,9 +181,9 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 		return -1;
 	}
 	if (o->space) {
-		long long v = parse_size(o->space);
+		uint64_t v;
 
-		if (v <= 0) {
+		if (vu_parse_size(o->space, &v) < 0 || v == 0 || v > LLONG_MAX) {
 			snprintf(o->error, sizeof(o->error),
 				 "space=%s: not a size (a number with K, M, G or T)", o->space);
 			return -1;

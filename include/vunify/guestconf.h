@@ -26,6 +26,7 @@
 #include <stdio.h>
 
 #include "vunify/error.h"
+#include "vunify/size.h"       /* vu_parse_size(), for [limits] */
 
 #define VU_GCONF_MAX_ADDRS  4
 #define VU_GCONF_MAX_IO     16
@@ -115,8 +116,6 @@ void vu_gconf_free(struct vu_gconf *c);
 
 /* Value parsers, shared with the command line. */
 int vu_parse_u64(const char *s, uint64_t *out);
-/* SIZE: a number with an optional K, M, G or T suffix (powers of 1024). */
-int vu_parse_size(const char *s, uint64_t *out);
 /* A signal: "SIGINT", "INT", "RTMIN+3", "SIGRTMIN+3" or a number. */
 int vu_parse_signal(const char *s, int *sig);
 /* "ADDR/PREFIX" (or "ADDR" if @need_prefix is false: full-length prefix). */

@@ -108,6 +108,33 @@ static void test_flags(void **state)
 	vu_opts_free(&o);
 }
 
+/* space= takes guest.conf's size grammar (include/vunify/size.h); the
+ * daemon's counters are signed 64-bit, so larger sizes are refused. */
+static void test_space(void **state)
+{
+	static const struct { const char *opt; unsigned long long bytes; } good[] = {
+		{ "space=4096", 4096 }, { "space=1k", 1024 }, { "space=10M", 10ull << 20 },
+		{ "space=2GiB", 2ull << 30 }, { "space=3MB", 3ull << 20 },
+		{ "space=1T", 1ull << 40 }, { "space=5Gi", 5ull << 30 },
+	};
+	static const char *const bad[] = {
+		"space=0", "space=12X", "space=-1", "space=", "space=G", "space=1GBB",
+		"space=8388608T", "space=99999999999999999999",
+	};
+	struct vu_opts o;
+
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(PARSE(&o, "-o", (char *)good[i].opt, "/g", "/m"), 0);
+		assert_int_equal(o.space_bytes, good[i].bytes);
+		vu_opts_free(&o);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(PARSE(&o, "-o", (char *)bad[i], "/g", "/m"), -1);
+		assert_non_null(strstr(o.error, "not a size"));
+		vu_opts_free(&o);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -117,6 +144,7 @@ int main(void)
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_ignored_and_values),
 		cmocka_unit_test(test_flags),
+		cmocka_unit_test(test_space),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
