@@ -37,13 +37,8 @@ for round in 1 2 3 4; do
 		uv_fastsnap "$V/g$n" | diff - "$T/want$n" >/dev/null || t_fail "cp -a did not copy exactly"
 	done
 	for k in 1 2 3 4; do
-		"$VH" -q -j 2 --store "$F/store" "$F/g1" "$F/g2" "$F/g3" &
-		pid=$!
-		delay=$((RANDOM % ms))
-		sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-		kill -9 $pid 2>/dev/null
-		wait $pid 2>/dev/null
-		[ $? = 137 ] && kills=$((kills + 1))
+		uv_kill_within "$ms" "$VH" -q -j 2 --store "$F/store" "$F/g1" "$F/g2" "$F/g3" &&
+			kills=$((kills + 1))
 		for n in 1 2 3; do
 			contents "$V/g$n" | diff - "$T/content$n" >&2 ||
 				t_fail "round $round, kill $k: content of g$n lost or changed"

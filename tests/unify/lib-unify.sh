@@ -65,6 +65,20 @@ uv_no_temporaries() {
 	[ -z "$left" ] || t_fail "temporaries left: $left"
 }
 
+# uv_kill_within MS CMD...: run CMD, kill -9 it after a random delay below
+# MS milliseconds; succeeds if the kill landed (CMD had not ended by itself).
+uv_kill_within() {
+	local ms=$1 pid delay
+	shift
+	"$@" &
+	pid=$!
+	delay=$((RANDOM % ms))
+	sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
+	kill -9 $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	[ $? = 137 ]
+}
+
 # uv_file PATH SIZE SEED MODE UID:GID MTIME ATIME: a file with content made
 # from SEED, and exactly that metadata (times as @SECONDS.NANOSECONDS).
 uv_file() {

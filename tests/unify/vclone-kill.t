@@ -21,13 +21,7 @@ ms=$((($(date +%s%N) - t0) / 1000000 + 1))
 t_log "an uninterrupted vclone takes ${ms} ms"
 remains=0 kills=0
 for i in $(seq 1 10); do
-	"$VC" -q --store "$F/store" "$F/src" "$F/new" &
-	pid=$!
-	delay=$((RANDOM % ms))
-	sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
-	kill -9 $pid 2>/dev/null
-	wait $pid 2>/dev/null
-	[ $? = 137 ] && kills=$((kills + 1))
+	uv_kill_within "$ms" "$VC" -q --store "$F/store" "$F/src" "$F/new" && kills=$((kills + 1))
 	ls -a "$V" | grep -q '^\.new\.vclone-' && remains=$((remains + 1))
 	if [ -e "$V/new" ]; then
 		# It finished first, or was killed after the rename: complete.
