@@ -67,6 +67,7 @@ uv_no_temporaries() {
 
 # uv_kill_within MS CMD...: run CMD, kill -9 it after a random delay below
 # MS milliseconds; succeeds if the kill landed (CMD had not ended by itself).
+# UV_KILL_STATUS: CMD's exit status (137 if killed).
 uv_kill_within() {
 	local ms=$1 pid delay
 	shift
@@ -76,7 +77,8 @@ uv_kill_within() {
 	sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
-	[ $? = 137 ]
+	UV_KILL_STATUS=$?
+	[ $UV_KILL_STATUS = 137 ]
 }
 
 # uv_file PATH SIZE SEED MODE UID:GID MTIME ATIME: a file with content made
