@@ -72,11 +72,6 @@ static int set_times(struct vu_node *n, const struct stat *attr, int valid)
 	return utimensat(AT_FDCWD, path, ts, 0) < 0 ? -errno : 0;
 }
 
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
 /*
  * Would this setattr change anything?  The kernel also sends values it
  * already has, e.g. cached times it writes back after a rename with the
@@ -94,8 +89,8 @@ static bool setattr_changes(struct vu_node *n, const struct stat *attr, int vali
 	       ((valid & FUSE_SET_ATTR_UID) && attr->st_uid != st.st_uid) ||
 	       ((valid & FUSE_SET_ATTR_GID) && attr->st_gid != st.st_gid) ||
 	       ((valid & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) ||
-	       ((valid & FUSE_SET_ATTR_ATIME) && !same_time(&attr->st_atim, &st.st_atim)) ||
-	       ((valid & FUSE_SET_ATTR_MTIME) && !same_time(&attr->st_mtim, &st.st_mtim)) ||
+	       ((valid & FUSE_SET_ATTR_ATIME) && !vu_time_eq(&attr->st_atim, &st.st_atim)) ||
+	       ((valid & FUSE_SET_ATTR_MTIME) && !vu_time_eq(&attr->st_mtim, &st.st_mtim)) ||
 	       ((valid & FUSE_SET_ATTR_KILL_SUID) && (st.st_mode & (S_ISUID | S_ISGID)));
 }
 

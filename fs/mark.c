@@ -39,11 +39,6 @@ static void init_locks(void)
 		pthread_mutex_init(&locks[i], NULL);
 }
 
-static bool same_time(const struct timespec *a, const struct timespec *b)
-{
-	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
-}
-
 /* Read the mark from the inode itself. */
 static bool read_mark(int fd, const struct stat *st)
 {
@@ -83,7 +78,7 @@ bool vu_mark_check(int fd, const struct stat *st)
 
 	pthread_mutex_lock(lock);
 	if (s->valid && s->dev == st->st_dev && s->ino == st->st_ino &&
-	    same_time(&s->ctime, &st->st_ctim)) {
+	    vu_time_eq(&s->ctime, &st->st_ctim)) {
 		marked = s->marked;
 		pthread_mutex_unlock(lock);
 		return marked;

@@ -199,6 +199,11 @@ bool vu_name_ok(const char *name);
 void vu_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vu_log_to_syslog(void);
 
+static inline bool vu_time_eq(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
 /* file.c */
 int vu_file_fd(struct vu_file *f, struct vu_node *n);
 
