@@ -32,6 +32,8 @@ static pthread_t thread;
 
 /* Under limits, keep the usage record on disk fresh for tools that read it
  * while the guest is mounted (vserver status, vhashify stats). */
+#define SNAPSHOT_SECONDS 5
+
 static void snapshot_usage(void)
 {
 	static int64_t last_bytes = -1, last_inodes = -1;
@@ -47,20 +49,28 @@ static void snapshot_usage(void)
 
 static void *notifier(void *arg)
 {
+	struct timespec now, next;
+
+	/* A fixed deadline, not a fresh 5 s per wait: a guest that keeps
+	 * the queue busy must not hold the snapshot off for ever. */
+	clock_gettime(CLOCK_REALTIME, &next);
+	next.tv_sec += SNAPSHOT_SECONDS;
 	pthread_mutex_lock(&lock);
 	for (;;) {
 		struct inval *iv;
+		int rc = 0;
 
-		while (!head && !stopping) {
-			struct timespec ts;
-
-			clock_gettime(CLOCK_REALTIME, &ts);
-			ts.tv_sec += 5;
-			if (pthread_cond_timedwait(&cond, &lock, &ts) == ETIMEDOUT) {
-				pthread_mutex_unlock(&lock);
-				snapshot_usage();
-				pthread_mutex_lock(&lock);
-			}
+		while (!head && !stopping && rc != ETIMEDOUT)
+			rc = pthread_cond_timedwait(&cond, &lock, &next);
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec >= next.tv_nsec)) {
+			pthread_mutex_unlock(&lock);
+			snapshot_usage();
+			pthread_mutex_lock(&lock);
+			next = now;
+			next.tv_sec += SNAPSHOT_SECONDS;
+			continue;
 		}
 		if (!head)
 			break;

@@ -56,6 +56,19 @@ t_errno "usage record writable by the guest" EPERM $vt setxattr "$m" trusted.vun
 # and a split write ends short, as on any filesystem) must fail whole.
 head -c 7680K /dev/urandom > "$m/six"
 sum6=$(vu_hash "$m/six")
+# The record on disk follows within seconds (for vserver status and
+# vhashify stats), also while the guest keeps vunifyfs's notifier busy:
+# each unprivileged O_TRUNC of a setuid file queues an invalidation.
+touch "$m/suid"
+for i in $(seq 150); do
+	chmod 4777 "$m/suid" && as_user sh -c ': > "$1"' sh "$m/suid" || t_fail "suid round $i"
+	read -r rb ri rs <<< "$(record "$g")"
+	[ "${rb:-0}" -ge 7864320 ] && break
+	sleep 0.1
+done
+[ "${rb:-0}" -ge 7864320 ] || t_fail "usage record not refreshed while mounted and busy: $(record "$g")"
+[ "$(stat -c %a "$m/suid")" = 777 ] || t_fail "setuid not dropped by an unprivileged O_TRUNC"
+rm -f "$m/suid"
 t_errno "write beyond the limit" EDQUOT $vt writez "$m/six" 7864320 1048576
 [ "$(stat -c %s "$m/six")" = 7864320 ] && [ "$(vu_hash "$m/six")" = "$sum6" ] || t_fail "failed write changed the file"
 t_check "overwrite inside the file needs no space" $vt writez "$m/six" 0 1048576
