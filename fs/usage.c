@@ -90,7 +90,8 @@ int vu_usage_forget_record(void)
  */
 struct scan {
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
+	pthread_cond_t cond;            /* work queued, or the walk is over */
+	pthread_cond_t done;            /* the walk is over (for progress) */
 	int *stack;                     /* directory descriptors to read */
 	size_t depth, cap;
 	int busy;                       /* workers inside a directory */
@@ -228,8 +229,10 @@ static void *scan_worker(void *arg)
 		pthread_mutex_unlock(&s->lock);
 		scan_dir(s, fd);
 		pthread_mutex_lock(&s->lock);
-		if (--s->busy == 0 && !s->depth)
+		if (--s->busy == 0 && !s->depth) {
 			pthread_cond_broadcast(&s->cond);
+			pthread_cond_broadcast(&s->done);
+		}
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -246,7 +249,9 @@ static void *scan_progress(void *arg)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 2;
 		pthread_mutex_lock(&s->lock);
-		pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+		/* Its own condition: a wakeup meant for a worker must not
+		 * be spent here. */
+		pthread_cond_timedwait(&s->done, &s->lock, &ts);
 		done = !s->depth && !s->busy;
 		if (!done)
 			vu_log(LOG_INFO, "counting the guest's usage: %" PRId64 " entries so far",
@@ -259,7 +264,8 @@ static void *scan_progress(void *arg)
 
 int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 {
-	struct scan s = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+	struct scan s = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER,
+			  .done = PTHREAD_COND_INITIALIZER };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int nthreads = ncpu < 2 ? 2 : ncpu > 16 ? 16 : (int)ncpu, fd, started = 0;
 	pthread_t threads[16], progress;
@@ -287,7 +293,7 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 	for (int i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	pthread_mutex_lock(&s.lock);
-	pthread_cond_broadcast(&s.cond);
+	pthread_cond_broadcast(&s.done);
 	pthread_mutex_unlock(&s.lock);
 	if (have_progress)
 		pthread_join(progress, NULL);
