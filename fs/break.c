@@ -156,6 +156,21 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 	err = vu_node_name_get(n, &parent, &name);
 	if (err)
 		goto out_close;
+	/*
+	 * Kernel passthrough: open files of this node read the object through
+	 * the kernel, and the kernel keeps the node's backing file until the
+	 * last of them is closed (see below).  Such a node must never become
+	 * private in place, or a later open would get the object's backing
+	 * file for writing.  Without a name there is nothing to retarget: the
+	 * request reached the node through a descriptor (/proc/PID/fd,
+	 * map_files, a passed descriptor) whose name has since been broken,
+	 * unlinked or renamed over.  It is stale for changes; the guest can
+	 * open the name again.
+	 */
+	if (!name && n->bk_opens) {
+		err = -ESTALE;
+		goto out_close;
+	}
 	/* A name that was unlinked while open gets an anonymous copy. */
 	dirfd = parent ? parent->fd : vu_fs.root_fd;
 

@@ -14,6 +14,8 @@
 #include <linux/falloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "vunifyfs.h"
@@ -90,7 +92,12 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 	unsigned int gen;
 	int bflags = backing_flags(flags), fd, err;
 
-	if (writes(flags)) {
+	if (writes(flags) && n->unified && vu_fs.test_no_break) {
+		/* Test-only (vunifyfs.8): no break, and vunifyfs itself never
+		 * writes the object; only the kernel's guard stands between a
+		 * passthrough open and the object. */
+		bflags = (bflags & ~(O_ACCMODE | O_TRUNC | O_APPEND)) | O_RDONLY | O_NOATIME;
+	} else if (writes(flags)) {
 		/* O_TRUNC: nothing of the content survives, copy none. */
 		err = vu_break(n, (flags & O_TRUNC) ? 0 : -1, uid);
 		if (err)
@@ -105,6 +112,14 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 	fd = vu_reopen(n, bflags);
 	if (fd < 0)
 		return -errno;
+	/* The last gate: whatever went wrong before, vunifyfs never holds a
+	 * store object open for writing. */
+	if (writes(bflags) && vu_fd_marked(fd)) {
+		vu_log(LOG_ERR, "refusing to open store object inode %lu for writing",
+		       (unsigned long)n->ino);
+		close(fd);
+		return -EIO;
+	}
 	*fp = file_new(fd, bflags, gen);
 	if (!*fp) {
 		close(fd);
@@ -121,7 +136,7 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_info *fi,
 			 struct vu_file *f, const struct fuse_entry_param *e)
 {
-	int id = vu_pt_get(n), res;
+	int id = vu_pt_get(n, fi->flags), res;
 
 	if (id < 0) {
 		if (e)

@@ -208,6 +208,20 @@ static void serve_init(struct fuse_session *se, const char *mnt)
 	free(buf.mem);
 }
 
+/* Test-only switches from the environment (vunifyfs.8, TESTING): they
+ * take away protections, so say so loudly. */
+static void test_switches(void)
+{
+	vu_fs.test_no_break = getenv("VUNIFYFS_TEST_NO_BREAK") != NULL;
+	vu_fs.test_no_guard = getenv("VUNIFYFS_TEST_NO_GUARD") != NULL;
+	if (vu_fs.test_no_break)
+		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_NO_BREAK: opens for writing do "
+		       "not break links");
+	if (vu_fs.test_no_guard)
+		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_NO_GUARD: store objects are "
+		       "registered for passthrough without the guard");
+}
+
 static void setup_passthrough(const char *mnt)
 {
 	int err;
@@ -215,6 +229,10 @@ static void setup_passthrough(const char *mnt)
 	if (vu_fs.pt_mode == VU_PT_OFF)
 		return;
 	err = vu_pt_probe(vu_fs.root_fd);
+	/* Without Landlock nothing in the kernel would keep a passthrough
+	 * open of a store object read-only (guard.c). */
+	if (!err && !vu_fs.test_no_guard && vu_guard_abi() < 0)
+		err = -ENOKEY;
 	if (!err) {
 		atomic_store(&vu_fs.passthrough, true);
 		return;
@@ -224,10 +242,14 @@ static void setup_passthrough(const char *mnt)
 		if (err == -EOPNOTSUPP)
 			die("passthrough=on: the kernel does not offer FUSE passthrough "
 			    "(needs Linux 6.9 or later with CONFIG_FUSE_PASSTHROUGH)");
+		if (err == -ENOKEY)
+			die("passthrough=on: the kernel has no Landlock (CONFIG_SECURITY_LANDLOCK, "
+			    "lsm=landlock), which keeps store objects read-only under passthrough");
 		die("passthrough=on: the kernel refuses backing files: %s", strerror(-err));
 	}
 	vu_log(LOG_INFO, "passthrough not used: %s", err == -EOPNOTSUPP ?
-	       "the kernel does not offer it" : strerror(-err));
+	       "the kernel does not offer it" : err == -ENOKEY ?
+	       "the kernel has no Landlock to keep store objects read-only" : strerror(-err));
 }
 
 /* Stacking depth of the backing files as the kernel counts it: ours plus
@@ -298,6 +320,7 @@ int main(int argc, char **argv)
 	check_guest(&o, guest, mnt);
 
 	vu_fs.readonly = o.mountflags & MS_RDONLY;
+	test_switches();
 	vu_fs.pt_mode = !o.passthrough || !strcmp(o.passthrough, "auto") ? VU_PT_AUTO :
 			!strcmp(o.passthrough, "on") ? VU_PT_ON : VU_PT_OFF;
 	vu_fs.pt_depth = backing_depth(vu_fs.root_fd);
@@ -379,7 +402,19 @@ int main(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 		return 1;
 	}
+	/* Threads do not survive daemonizing: the guard starts here, before
+	 * the first request is served. */
+	if (atomic_load(&vu_fs.passthrough) && !vu_fs.test_no_guard) {
+		int err = vu_guard_start();
+
+		if (err) {
+			atomic_store(&vu_fs.passthrough, false);
+			vu_log(LOG_WARNING, "passthrough not used: cannot start the guard of "
+			       "store objects: %s", strerror(-err));
+		}
+	}
 	ret = serve(se, &o);
+	vu_guard_stop();
 	vu_notify_stop();
 	/* Unmounted or stopped by a signal: either way the counters are
 	 * complete now.  (kill -9 leaves the record dirty: recount.) */

@@ -93,3 +93,9 @@ bool vu_mark_check(int fd, const struct stat *st)
 	pthread_mutex_unlock(lock);
 	return marked;
 }
+
+bool vu_fd_marked(int fd)
+{
+	/* Any answer but "no such attribute" counts as marked. */
+	return fgetxattr(fd, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+}

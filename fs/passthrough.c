@@ -127,11 +127,12 @@ void vu_pt_amend_init(struct iovec *iov, int count)
 	vu_fs.pt_negotiated = true;
 }
 
-static int backing_open(int fd)
+int vu_pt_backing_open(int fd)
 {
 	struct vu_fuse_backing_map map = { .fd = fd };
+	int id = ioctl(fuse_session_fd(vu_fs.se), VU_FUSE_DEV_IOC_BACKING_OPEN, &map);
 
-	return ioctl(fuse_session_fd(vu_fs.se), VU_FUSE_DEV_IOC_BACKING_OPEN, &map);
+	return id < 0 ? -errno : id;
 }
 
 static void backing_close(int id)
@@ -161,20 +162,33 @@ int vu_pt_probe(int dirfd)
 	fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return 0;       /* cannot probe here; the first open will tell */
-	id = backing_open(fd);
+	id = vu_pt_backing_open(fd);
 	if (id < 0)
-		err = -errno;
+		err = id;
 	else
 		backing_close(id);
 	close(fd);
 	return err;
 }
 
-int vu_pt_get(struct vu_node *n)
+int vu_pt_get(struct vu_node *n, int flags)
 {
+	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
 	int fd, id = 0;
 
 	pthread_mutex_lock(&n->lock);
+	/*
+	 * Never a writable open of a store object: the link break comes
+	 * first, and a node whose backing id names an object is never made
+	 * private in place (break.c).  Should that ever fail, the guard makes
+	 * the kernel refuse the open anyway; this says where it went wrong.
+	 */
+	if (writes && (n->unified || n->bk_shared) && !vu_fs.test_no_break) {
+		vu_log(LOG_ERR, "refusing a writable open of store object inode %lu",
+		       (unsigned long)n->ino);
+		id = -EIO;
+		goto out;
+	}
 	/* An inode already in passthrough stays there, even if passthrough
 	 * was given up since: the kernel refuses to mix the two on it. */
 	if (n->bk_id > 0) {
@@ -191,26 +205,30 @@ int vu_pt_get(struct vu_node *n)
 		goto out;
 	/*
 	 * The kernel opens the backing file anew for each FUSE open, with
-	 * that open's flags and our credentials; the descriptor registered
-	 * here only names the inode.  (So reads of a store object update its
-	 * atime unless the guest opens with O_NOATIME: see vunifyfs.8.)
+	 * that open's flags and the registering thread's credentials; the
+	 * descriptor registered here only names the inode.  (So reads of a
+	 * store object update its atime unless the guest opens with
+	 * O_NOATIME: see vunifyfs.8.)  Objects are registered by the guard
+	 * (guard.c), whose credentials cannot open anything for writing.
 	 */
 	fd = vu_reopen(n, n->unified ? O_RDONLY | O_NOATIME : O_RDONLY);
 	if (fd < 0) {
 		id = -errno;
 		goto out;
 	}
-	id = backing_open(fd);
+	if (n->unified && !vu_fs.test_no_guard)
+		id = vu_guard_backing_open(fd);
+	else
+		id = vu_pt_backing_open(fd);
 	close(fd);              /* the kernel holds its own reference */
 	if (id < 0) {
-		int err = errno;
-
 		if (vu_fs.pt_mode == VU_PT_AUTO)
-			pt_refused(err);
-		id = vu_fs.pt_mode == VU_PT_AUTO ? 0 : -err;
+			pt_refused(-id);
+		id = vu_fs.pt_mode == VU_PT_AUTO ? 0 : id;
 		goto out;
 	}
 	n->bk_id = id;
+	n->bk_shared = n->unified;
 	n->bk_opens = 1;
 out:
 	pthread_mutex_unlock(&n->lock);
@@ -223,6 +241,7 @@ void vu_pt_put(struct vu_node *n)
 	if (n->bk_opens && --n->bk_opens == 0) {
 		backing_close(n->bk_id);
 		n->bk_id = 0;
+		n->bk_shared = false;
 	}
 	pthread_mutex_unlock(&n->lock);
 }

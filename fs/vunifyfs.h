@@ -64,6 +64,7 @@ struct vu_node {
 	 * and how many opens use it (under lock). */
 	int bk_id;
 	unsigned int bk_opens;
+	bool bk_shared;             /* bk_id names a store object (guard.c) */
 
 	/* Disk limits: what this inode is charged for (usage.c). */
 	int64_t charged_bytes;
@@ -102,6 +103,12 @@ struct vu_fs {
 	atomic_bool passthrough;    /* in use for new opens */
 	bool writeback;             /* the kernel's writeback cache is on */
 	bool killpriv_v2;           /* we drop setuid/setgid on the kernel's word */
+
+	/* Test-only switches (environment, see vunifyfs.8): skip the link
+	 * break at open, register objects without the guard.  They exist so
+	 * that tests/security/guard.t can show the kernel refusing the write. */
+	bool test_no_break;
+	bool test_no_guard;
 
 	struct fuse_session *se;
 };
@@ -157,6 +164,8 @@ uint64_t vu_node_peek_ino(struct vu_node *parent, const char *name, const struct
 
 /* mark.c: is a backing inode a store object? */
 bool vu_mark_check(int fd, const struct stat *st);
+/* Does the inode open as @fd (not O_PATH) carry the mark?  Uncached. */
+bool vu_fd_marked(int fd);
 
 /* creds.c: act as the calling guest process for object creation. */
 struct vu_creds {
@@ -227,7 +236,10 @@ void vu_pt_amend_init(struct iovec *iov, int count);
 int vu_pt_probe(int dirfd);
 /* The node's backing id for one more open: > 0 the id, 0 serve without
  * passthrough, < 0 an error (passthrough=on only). */
-int vu_pt_get(struct vu_node *n);
+int vu_pt_get(struct vu_node *n, int flags);
+/* FUSE_DEV_IOC_BACKING_OPEN with the calling thread's credentials: the
+ * backing id, or -errno. */
+int vu_pt_backing_open(int fd);
 void vu_pt_put(struct vu_node *n);
 int vu_pt_reply_open(fuse_req_t req, uint64_t fh, int backing_id);
 int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_t fh,
@@ -235,6 +247,13 @@ int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_
 void vu_entry_out(struct fuse_entry_out *eo, const struct fuse_entry_param *e);
 /* Fill a struct fuse_open_out at @out. */
 void vu_pt_open_out(void *out, uint64_t fh, int backing_id, bool keep_cache);
+
+/* guard.c: a thread whose credentials (a Landlock domain) cannot open any
+ * file for writing registers the backing files of store objects. */
+int vu_guard_abi(void);             /* Landlock ABI version, or -errno */
+int vu_guard_start(void);
+void vu_guard_stop(void);
+int vu_guard_backing_open(int fd);  /* as vu_pt_backing_open() */
 
 /* notify.c: invalidations sent from a thread of their own (sending them
  * from a request could deadlock on the directory the request holds). */
