@@ -195,7 +195,6 @@ static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, co
 	struct vu_node *n = vu_node_get(ino), *newparent = vu_node_get(newparent_ino);
 	uid_t uid = fuse_req_ctx(req)->uid;
 	struct fuse_entry_param e;
-	int64_t inodes = 0;
 	int err;
 
 	if (!vu_name_ok(newname)) {
@@ -205,13 +204,7 @@ static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, co
 	/* A hardlink the guest makes is its own: to a private file, so that
 	 * both names see each other's writes and nothing else does. */
 	err = vu_break(n, -1, uid);
-	/* An O_TMPFILE file enters the tree (and the count) only now. */
-	if (!err && !n->charged_inode && vu_usage.enabled) {
-		inodes = 1;
-		err = vu_usage_reserve(0, inodes, uid);
-		if (err)
-			inodes = 0;
-	}
+	/* An O_TMPFILE file was counted from its creation on (usage.c). */
 	if (!err && linkat(n->fd, "", newparent->fd, newname, AT_EMPTY_PATH) < 0)
 		err = -errno;
 	if (!err)
@@ -220,7 +213,6 @@ static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, co
 		vu_usage_track(n);
 		vu_usage_track(newparent);
 	}
-	vu_usage_release(0, inodes);
 	if (err)
 		fuse_reply_err(req, -err);
 	else

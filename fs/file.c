@@ -271,15 +271,19 @@ int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid
 	int bflags = backing_flags(flags) & ~O_TMPFILE, fd, err;
 	struct vu_creds creds;
 
-	err = vu_creds_enter(&creds, uid, gid, mask);
+	/* An unnamed file is a private inode like any other (usage.c). */
+	err = vu_usage_reserve(0, 1, uid);
 	if (err)
 		return err;
+	err = vu_creds_enter(&creds, uid, gid, mask);
+	if (err)
+		goto out_release;
 	/* O_EXCL passes through: such a file must never be linkable. */
 	fd = openat(parent->fd, ".", bflags | (flags & O_EXCL) | O_TMPFILE | O_CLOEXEC, mode);
 	err = fd < 0 ? -errno : 0;
 	vu_creds_leave(&creds);
 	if (err)
-		return err;
+		goto out_release;
 	err = install_created(parent, "", fd, e);
 	if (!err && !(*fp = file_new(fd, bflags, atomic_load(&vu_node_get(e->ino)->gen)))) {
 		vu_node_forget(vu_node_get(e->ino), 1);
@@ -288,7 +292,9 @@ int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid
 	if (err)
 		close(fd);
 	else
-		vu_usage_created(vu_node_get(e->ino)); /* nothing until linked in */
+		vu_usage_created(vu_node_get(e->ino));
+out_release:
+	vu_usage_release(0, 1);
 	return err;
 }
 

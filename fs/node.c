@@ -201,6 +201,7 @@ static void free_dead(struct vu_node *n)
 	while (n) {
 		struct vu_node *next = n->next_priv;
 
+		vu_usage_drop(n);
 		if (n->fd >= 0)
 			close(n->fd);
 		if (n->fd_old >= 0)

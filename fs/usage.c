@@ -63,9 +63,13 @@ int vu_usage_record(bool clean)
 	int len;
 
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", vu_fs.root_fd);
+	/* What the tree holds: files without a name die with the mount. */
 	len = snprintf(buf, sizeof(buf), "v1 bytes=%lld inodes=%lld state=%s",
-		       (long long)atomic_load(&vu_usage.bytes),
-		       (long long)atomic_load(&vu_usage.inodes), clean ? "clean" : "dirty");
+		       (long long)(atomic_load(&vu_usage.bytes) -
+				   atomic_load(&vu_usage.orphan_bytes)),
+		       (long long)(atomic_load(&vu_usage.inodes) -
+				   atomic_load(&vu_usage.orphan_inodes)),
+		       clean ? "clean" : "dirty");
 	if (setxattr(path, VU_USAGE_XATTR, buf, len, 0) < 0)
 		return -errno;
 	return 0;
@@ -389,20 +393,59 @@ void vu_usage_add(int64_t bytes, int64_t inodes)
 	atomic_fetch_add(&vu_usage.inodes, inodes);
 }
 
-/* What an inode costs the guest: nothing if it is a store object or no
- * longer in the tree. */
-static void cost_of(const struct vu_node *n, const struct stat *st, int64_t *bytes, bool *inode)
+/*
+ * What an inode costs the guest: nothing if it is a store object.  An inode
+ * with no name left (unlinked while open, O_TMPFILE) costs what it holds on
+ * disk like any other until its node dies (vu_usage_drop()): a guest could
+ * otherwise fill the host's disk through a file nobody can see.  Such
+ * "orphan" charges are kept apart, as the usage record is what a scan of
+ * the tree finds, and orphans do not outlive the mount.
+ */
+static void cost_of(const struct vu_node *n, const struct stat *st, int64_t *bytes, bool *inode,
+		    bool *orphan)
 {
-	bool counts = !n->unified && st->st_nlink > 0;
+	bool counts = !n->unified;
 
 	*bytes = counts ? (int64_t)st->st_blocks * 512 : 0;
 	*inode = counts;
+	*orphan = counts && st->st_nlink == 0;
+}
+
+/* Charge @n for (bytes, inode, orphan) instead of what it was charged. */
+static void charge(struct vu_node *n, int64_t bytes, bool inode, bool orphan)
+{
+	vu_usage_add(bytes - n->charged_bytes, (int64_t)inode - (int64_t)n->charged_inode);
+	if (n->charged_orphan) {
+		atomic_fetch_sub(&vu_usage.orphan_bytes, n->charged_bytes);
+		atomic_fetch_sub(&vu_usage.orphan_inodes, (int64_t)n->charged_inode);
+	}
+	if (orphan) {
+		atomic_fetch_add(&vu_usage.orphan_bytes, bytes);
+		atomic_fetch_add(&vu_usage.orphan_inodes, (int64_t)inode);
+	}
+	n->charged_bytes = bytes;
+	n->charged_inode = inode;
+	n->charged_orphan = orphan;
 }
 
 void vu_usage_adopt(struct vu_node *n, const struct stat *st)
 {
+	bool orphan;
+
 	/* Already counted (by the scan or by an earlier life of the node). */
-	cost_of(n, st, &n->charged_bytes, &n->charged_inode);
+	cost_of(n, st, &n->charged_bytes, &n->charged_inode, &orphan);
+}
+
+void vu_usage_drop(struct vu_node *n)
+{
+	struct stat st;
+
+	if (!vu_usage.enabled || !n->charged_inode)
+		return;
+	/* Only an inode that left the tree is freed with its node; any
+	 * other stays counted as the scan would count it. */
+	if (n->charged_orphan || (vu_stat(n, &st) == 0 && st.st_nlink == 0))
+		charge(n, 0, false, false);
 }
 
 /* Charge what changed since @n was last looked at; n->lock held. */
@@ -410,14 +453,12 @@ void vu_usage_track_locked(struct vu_node *n)
 {
 	struct stat st;
 	int64_t bytes;
-	bool inode;
+	bool inode, orphan;
 
 	if (!vu_usage.enabled || vu_stat(n, &st) < 0)
 		return;
-	cost_of(n, &st, &bytes, &inode);
-	vu_usage_add(bytes - n->charged_bytes, (int64_t)inode - (int64_t)n->charged_inode);
-	n->charged_bytes = bytes;
-	n->charged_inode = inode;
+	cost_of(n, &st, &bytes, &inode, &orphan);
+	charge(n, bytes, inode, orphan);
 }
 
 void vu_usage_track(struct vu_node *n)
@@ -437,6 +478,7 @@ void vu_usage_created(struct vu_node *n)
 	pthread_mutex_lock(&n->lock);
 	n->charged_bytes = 0;
 	n->charged_inode = false;
+	n->charged_orphan = false;
 	pthread_mutex_unlock(&n->lock);
 	vu_usage_track(n);
 }

@@ -69,6 +69,7 @@ struct vu_node {
 	/* Disk limits: what this inode is charged for (usage.c). */
 	int64_t charged_bytes;
 	bool charged_inode;
+	bool charged_orphan;        /* ... while it had no name (usage.c) */
 };
 
 /* An open regular file. */
@@ -122,6 +123,7 @@ struct vu_usage {
 	int64_t inode_limit;        /* 0 = none */
 	int reserved_pct;           /* of space, for uid 0 only */
 	_Atomic int64_t bytes, inodes;
+	_Atomic int64_t orphan_bytes, orphan_inodes; /* of inodes without a name */
 	pthread_mutex_t lock;       /* reservations */
 	int64_t held_bytes, held_inodes;
 };
@@ -193,6 +195,8 @@ int vu_usage_reserve(int64_t bytes, int64_t inodes, uid_t uid);
 void vu_usage_release(int64_t bytes, int64_t inodes);
 void vu_usage_add(int64_t bytes, int64_t inodes);
 void vu_usage_adopt(struct vu_node *n, const struct stat *st);
+/* @n dies: give back what it was charged if its inode left the tree. */
+void vu_usage_drop(struct vu_node *n);
 void vu_usage_track(struct vu_node *n);
 void vu_usage_track_locked(struct vu_node *n);
 void vu_usage_created(struct vu_node *n);
