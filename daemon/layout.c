@@ -85,15 +85,35 @@ bool vu_layout_exists(const struct vu_layout *l)
 	return lstat(l->guest, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/*
+ * A runtime directory of ours, private to root: running guests' trees are
+ * mounted below it, with the setuid binaries their roots made, so a host
+ * user who could reach it could become root.  One that was there before
+ * (made by hand, by mkdir -p, by an older version) is made private too;
+ * one that is a symlink or not root's is refused.
+ */
+static int mkrun_private(const char *dir, struct vu_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return vu_err_set(e, errno, "%s", dir);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vu_err_set(e, errno, "%s", dir);
+	if (st.st_uid != 0)
+		return vu_err_set(e, EPERM, "%s: not owned by root", dir);
+	if ((st.st_mode & 077) && fchmod(fd, st.st_mode & 07700) < 0)
+		return vu_err_set(e, errno, "%s: making it private", dir);
+	return 0;
+}
+
 int vu_layout_mkrun(const struct vu_layout *l, struct vu_err *e)
 {
-	const char *run = vu_layout_rundir();
-
-	if (mkdir(run, 0700) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", run);
-	if (mkdir(l->run, 0700) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", l->run);
-	return 0;
+	if (mkrun_private(vu_layout_rundir(), e) < 0)
+		return -1;
+	return mkrun_private(l->run, e);
 }
 
 int vu_layout_lock(const struct vu_layout *l, struct vu_err *e)
