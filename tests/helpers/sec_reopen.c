@@ -13,7 +13,8 @@
  *   sec_reopen mapfiles PATH [PRE] map PROT_READ/MAP_SHARED, PRE, open the mapping's
  *                                 /proc/self/map_files entry O_RDWR, write
  *   sec_reopen meta PATH [PRE]    through /proc/self/fd/N of an O_RDONLY fd: chmod,
- *                                 truncate, setxattr, utimes ("changed" or errnos)
+ *                                 truncate, setxattr, utimes, fchmod, a hardlink
+ *                                 written through ("changed N" and errnos)
  *
  * PRE, done between the first open and the attack:
  *   unlink            unlink PATH
@@ -233,6 +234,19 @@ static int do_meta(const char *path, const char *action)
 		changed++;
 	else
 		printf("fchmod %s\n", errname(errno));
+	/* A new name for the inode behind the descriptor, then a write
+	 * through that name. */
+	if (linkat(AT_FDCWD, link, AT_FDCWD, "sec_reopen.linked", AT_SYMLINK_FOLLOW) == 0) {
+		int w = open("sec_reopen.linked", O_WRONLY | O_APPEND);
+
+		if (w >= 0 && write(w, PAYLOAD, strlen(PAYLOAD)) > 0)
+			changed++;
+		if (w >= 0)
+			close(w);
+		unlink("sec_reopen.linked");
+	} else {
+		printf("link %s\n", errname(errno));
+	}
 	printf("changed %d\n", changed);
 	return 0;
 }
