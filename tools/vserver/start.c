@@ -23,6 +23,10 @@ int vs_start(struct vs *vs)
 		return vs_failf(vs, VS_USAGE, "start: unexpected argument '%s'", vs->argv[1]);
 	if ((r = vs_need_guest(vs)) != VS_OK)
 		return r;
+	/* Before anything runs: a guest root's setuid programs must not be
+	 * in reach of host users (vserver(8), BARRIER). */
+	if (vu_layout_check_barrier(&vs->l, &e) < 0)
+		return vs_fail(vs, VS_FAIL, &e);
 	if ((r = vs_load_conf(vs, &c)) != VS_OK)
 		return r;
 	if (lstat(vs->l.root, &st) < 0) {
