@@ -7,8 +7,27 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vunify/netlink.h"
 #include "vunify/supervisor.h"
 #include "vserver.h"
+
+/* Refuse a host_ifname that names someone else's interface (a bridge, the
+ * uplink) before anything is set up; the supervisor checks again. */
+static int check_host_ifname(struct vs *vs, const struct vu_gconf *c, struct vu_err *e)
+{
+	char mark[VU_NL_MARKSZ];
+	struct vu_nl nl;
+	int r;
+
+	if (c->net_mode != VU_NET_VETH)
+		return 0;
+	if (vu_nl_open(&nl, e) < 0)
+		return -1;
+	vu_nl_mark(vs->l.base, vs->l.name, mark);
+	r = vu_nl_link_check(&nl, c->host_ifname, mark, e);
+	vu_nl_close(&nl);
+	return r < 0 ? -1 : 0;
+}
 
 int vs_start(struct vs *vs)
 {
@@ -29,6 +48,10 @@ int vs_start(struct vs *vs)
 		return vs_fail(vs, VS_FAIL, &e);
 	if ((r = vs_load_conf(vs, &c)) != VS_OK)
 		return r;
+	if (check_host_ifname(vs, &c, &e) < 0) {
+		r = vs_fail(vs, VS_FAIL, &e);
+		goto out;
+	}
 	if (lstat(vs->l.root, &st) < 0) {
 		r = vs_failf(vs, VS_FAIL, "%s: %s", vs->l.root, strerror(errno));
 		goto out;
