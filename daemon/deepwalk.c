@@ -3,9 +3,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vunify/deepwalk.h"
@@ -28,11 +31,36 @@ struct frame {
 struct walk {
 	const char *top;
 	dev_t dev;
+	uint64_t mnt;               /* the top's mount id, 0 if unknown */
 	struct frame *st;
 	size_t depth, cap;
 	const struct vu_dwalk_ops *ops;
 	void *arg;
 };
+
+/* The mount id of @name in @dirfd ("" for @dirfd itself); 0 if the kernel
+ * does not tell.  A bind mount of the same file system inside the tree has
+ * the same device: only this tells it apart. */
+static uint64_t mount_id(int dirfd, const char *name)
+{
+	struct statx stx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
+		  STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
+/* Is @name (a directory, stat'ed as @st) a mount point in the tree? */
+static bool mount_point(const struct walk *w, int dirfd, const char *name, const struct stat *st)
+{
+	uint64_t id;
+
+	if (st->st_dev != w->dev)
+		return true;
+	id = w->mnt ? mount_id(dirfd, name) : 0;
+	return id && id != w->mnt;
+}
 
 static void frame_free(struct frame *f)
 {
@@ -132,6 +160,7 @@ static int read_dir(struct walk *w, int fd, struct vu_err *e)
 	}
 	while (r == 0 && (errno = 0, de = readdir(d))) {
 		struct stat st;
+		bool mp;
 
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
@@ -140,12 +169,12 @@ static int read_dir(struct walk *w, int fd, struct vu_err *e)
 				r = fail(w, errno, de->d_name, e);
 			continue;
 		}
-		r = w->ops->entry(fd, de->d_name, &st, w->arg);
-		if (r > 0 && S_ISDIR(st.st_mode)) {
-			r = st.st_dev != w->dev ? -EXDEV : pend_add(f, st.st_ino, de->d_name);
-		} else if (r > 0) {
+		mp = S_ISDIR(st.st_mode) && mount_point(w, fd, de->d_name, &st);
+		r = w->ops->entry(fd, de->d_name, &st, mp, w->arg);
+		if (r > 0 && S_ISDIR(st.st_mode))
+			r = mp ? -EXDEV : pend_add(f, st.st_ino, de->d_name);
+		else if (r > 0)
 			r = 0;
-		}
 		if (r < 0)
 			r = fail(w, -r, de->d_name, e);
 	}
@@ -166,7 +195,8 @@ static int down(struct walk *w, int *fd, struct vu_err *e)
 	if (sub < 0)
 		return fail(w, errno, p->name, e);
 	errno = 0;
-	if (fstat(sub, &st) < 0 || st.st_dev != w->dev || st.st_ino != p->ino) {
+	if (fstat(sub, &st) < 0 || st.st_dev != w->dev || st.st_ino != p->ino ||
+	    (w->mnt && mount_id(sub, "") != w->mnt)) {
 		/* Swapped since it was read: not the directory we saw. */
 		int err = errno ? errno : ESTALE;
 
@@ -219,6 +249,7 @@ int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct 
 		goto out;
 	}
 	w.dev = st.st_dev;
+	w.mnt = mount_id(fd, "");
 	if (push(&w, st.st_ino) < 0) {
 		r = vu_err_set(e, ENOMEM, "%s", top);
 		goto out;

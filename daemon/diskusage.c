@@ -72,12 +72,13 @@ struct du_walk {
 };
 
 /* Count one entry; enter directories of the tree's own file system. */
-static int du_entry(int dirfd, const char *name, const struct stat *st, void *arg)
+static int du_entry(int dirfd, const char *name, const struct stat *st, bool mount_point,
+		    void *arg)
 {
 	struct du_walk *w = arg;
 	bool shared = false;
 
-	if (st->st_dev != w->dev)
+	if (mount_point || st->st_dev != w->dev)
 		return 0;               /* a mount in the tree: not the guest's */
 	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
 		if (!inoset_add(&w->seen, st->st_ino))

@@ -16,16 +16,19 @@
 #ifndef VUNIFY_DEEPWALK_H
 #define VUNIFY_DEEPWALK_H
 
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "vunify/error.h"
 
 struct vu_dwalk_ops {
-	/* Every entry of a directory (@dirfd), with its lstat.  Returns 1 to
-	 * enter it (a directory on the top's device only), 0 to go on, or a
+	/* Every entry of a directory (@dirfd), with its lstat; @mount_point
+	 * if it is a directory on another file system or mount (never
+	 * entered).  Returns 1 to enter a directory, 0 to go on, or a
 	 * negative errno to end the walk (reported as "DIR/NAME: cause";
-	 * -EXDEV as "DIR/NAME: a mount point"). */
-	int (*entry)(int dirfd, const char *name, const struct stat *st, void *arg);
+	 * -EXDEV, or 1 for a mount point, as "DIR/NAME: a mount point"). */
+	int (*entry)(int dirfd, const char *name, const struct stat *st, bool mount_point,
+		     void *arg);
 	/* After every entry below directory @name of @parentfd was seen (not
 	 * called for the top).  Returns 0 or a negative errno, as @entry. */
 	int (*leave)(int parentfd, const char *name, void *arg);

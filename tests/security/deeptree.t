@@ -5,8 +5,8 @@
 # inode of it (the deepest file included) and `vserver delete` removes it
 # all: the guest is no longer listed and nothing is left in BASE/guests.
 # Neither follows a symlink planted in the chain.  A removal that cannot
-# finish (a mount inside the tree) leaves the guest gone, not half there;
-# the next delete finishes it.
+# finish (a tmpfs or a bind mount inside the tree) leaves the guest gone,
+# not half there, and the mount untouched; the next delete finishes it.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../vserver/vslib.sh"
 
@@ -51,29 +51,39 @@ for depth in 1500 5000; do
 	t_eq "the canary behind the symlink" "$(cat "$T/host-dir/canary")" keep
 done
 
-# A removal that stops half-way: the guest is gone all the same, the mount
-# in its tree untouched, and the next delete finishes the rest.
-g=$(vs_name m)
-VS_GUESTS+=("$g")
-t_check "build" "$VS" "$g" build
-root=$VUNIFY_BASE/guests/$g/root
-deep_chain "$root" 600
-mnt=$root/$(printf 'd/%.0s' $(seq 500))mnt
-mkdir "$mnt"
-mount -t tmpfs -o size=1m vs-deeptree "$mnt" || t_fail "cannot mount a tmpfs in the tree"
-# (lib.sh unmounts whatever is left below $T, wherever the delete moved it)
-echo inside > "$mnt/file"
-out=$("$VS" "$g" delete 2>&1) && t_fail "delete across a mount succeeded: $out"
-case "$out" in
-*"deleted, but removing its tree stopped: "*"/mnt: a mount point; the next vserver delete finishes it") ;;
-*) t_fail "delete across a mount: $out" ;;
-esac
-"$VS" list | grep -q "^$g " && t_fail "$g still listed after the half-done delete"
-"$VS" "$g" status >/dev/null 2>&1; t_eq "status of the deleted guest" $? 5
-mnt=$(awk '{ for (i = 7; $i != "-"; i++); if ($(i + 2) == "vs-deeptree") print $5 }' /proc/self/mountinfo)
-case "$mnt" in "$VUNIFY_BASE/guests/.deleted.$g."*/mnt) ;; *) t_fail "the mount is now on '$mnt'" ;; esac
-t_eq "the mount's file" "$(cat "$mnt"/file)" inside
-umount "$mnt" || t_fail "umount $mnt"
+# A removal that stops half-way at a mount in the tree (a tmpfs; a bind
+# mount of a host directory on the same file system, which only the mount
+# id tells apart): the guest is gone all the same, the mount untouched, and
+# the next delete finishes the rest.
+for kind in tmpfs bind; do
+	g=$(vs_name "m$kind")
+	VS_GUESTS+=("$g")
+	t_check "build" "$VS" "$g" build
+	root=$VUNIFY_BASE/guests/$g/root
+	deep_chain "$root" 600
+	mnt=$root/$(printf 'd/%.0s' $(seq 500))mnt
+	mkdir "$mnt"
+	# (lib.sh unmounts whatever is left below $T, wherever delete moved it)
+	if [ $kind = tmpfs ]; then
+		mount -t tmpfs -o size=1m vs-deeptree "$mnt" || t_fail "cannot mount a tmpfs in the tree"
+		echo inside > "$mnt/canary"
+	else
+		mount --bind "$T/host-dir" "$mnt" || t_fail "cannot bind-mount in the tree"
+	fi
+	out=$("$VS" "$g" delete 2>&1) && t_fail "delete across a $kind mount succeeded: $out"
+	case "$out" in
+	*"deleted, but removing its tree stopped: "*"/mnt: a mount point; the next vserver delete finishes it") ;;
+	*) t_fail "delete across a $kind mount: $out" ;;
+	esac
+	"$VS" list | grep -q "^$g " && t_fail "$g still listed after the half-done delete"
+	"$VS" "$g" status >/dev/null 2>&1; t_eq "status of the deleted guest" $? 5
+	mnt=$(awk -v p="$VUNIFY_BASE/guests/.deleted.$g." \
+		'substr($5, 1, length(p)) == p && $5 ~ /\/mnt$/ { print $5 }' /proc/self/mountinfo)
+	[ -n "$mnt" ] || t_fail "the $kind mount is gone from the renamed tree"
+	[ -s "$mnt/canary" ] || t_fail "the file in the $kind mount is gone"
+	umount "$mnt" || t_fail "umount $mnt"
+done
+t_eq "the host's canary" "$(cat "$T/host-dir/canary")" keep
 h=$(vs_name n)
 VS_GUESTS+=("$h")
 t_check "build another" "$VS" "$h" build

@@ -26,10 +26,11 @@
 #define TRASH_PREFIX ".deleted."
 
 /* Files go at once; a directory once everything below it went (rm_leave). */
-static int rm_entry(int dirfd, const char *name, const struct stat *st, void *arg)
+static int rm_entry(int dirfd, const char *name, const struct stat *st, bool mount_point,
+		    void *arg)
 {
 	if (S_ISDIR(st->st_mode))
-		return 1;
+		return 1;               /* a mount point: vu_dwalk stops there */
 	return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
 }
 
