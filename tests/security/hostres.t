@@ -7,6 +7,8 @@
 # left as it was (same ifindex, flags, alias, addresses).  A state file left
 # by a dead supervisor that names a foreign interface does not get it
 # deleted by the cleanup either.  The guest's own veth carries the mark.
+# [mounts] sources inside the base or the run directory, where guests can
+# plant symlinks, are refused as well.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../vserver/vslib.sh"
 t_require_cmd ip
@@ -55,6 +57,32 @@ printf '%s\n' supervisor=999999 init=0 fs=0 started=0 cgroup=v1 "host_ifname=$br
 "$VS" "$g" stop >/dev/null 2>&1
 [ ! -e "$VUNIFY_RUNDIR/$g/state" ] || t_fail "the stale state was not cleaned up"
 t_eq "$br after the stale cleanup" "$(snap "$br")" "$before"
+
+# [mounts] sources inside the base (another guest's tree, where that guest
+# plants a symlink to the host) or reached through a symlink into it are
+# refused before anything is set up; nothing gets mounted.
+o=$(vs_guest o)
+mkdir -p "$T/host-dir" "$VUNIFY_BASE/guests/$o/root/srv"
+echo host > "$T/host-dir/canary"
+ln -s "$T/host-dir" "$VUNIFY_BASE/guests/$o/root/srv/data"
+ln -s "$VUNIFY_BASE/guests/$o/root/srv" "$T/via-link"
+ln -s "$VUNIFY_BASE/guests/$o/root/srv/data" "$T/sneaky"
+for src in "$VUNIFY_BASE/guests/$o/root/srv/data" "$T/via-link/data" "$T/sneaky" \
+	   "$T/host-dir/../base/store" "$VUNIFY_BASE/store" "$VUNIFY_RUNDIR"; do
+	printf '%s\n' "[guest]" "[mounts]" "/mnt/x = $src rw" > "$conf"
+	"$VS" "$g" start > "$T/out" 2> "$T/err"; rc=$?
+	t_eq "start with [mounts] source $src: exit status" "$rc" 1
+	grep -q "^vserver: $g: \[mounts\] /mnt/x: $src is inside .* or .*, where guests can plant symlinks; bind a directory outside them\$" "$T/err" ||
+		t_fail "[mounts] source $src: $(cat "$T/err")"
+	"$VS" "$g" running; t_eq "running after the refused start ($src)" $? 3
+	[ ! -e "$VUNIFY_RUNDIR/$g/state" ] || t_fail "[mounts] source $src: a supervisor ran"
+done
+# A source outside them still works, through a symlink of the host's too.
+ln -s "$T/host-dir" "$T/host-link"
+printf '%s\n' "[guest]" "[mounts]" "/mnt/x = $T/host-link ro" > "$conf"
+vs_start "$g"
+t_eq "a bind mount through the host's symlink" "$(vs_exec "$g" cat /mnt/x/canary)" host
+vs_stop "$g"
 
 # The guest's own veth carries its mark, and goes with it.
 printf '%s\n' "[guest]" "[network]" "mode = veth" > "$conf"
