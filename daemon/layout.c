@@ -125,10 +125,22 @@ int vu_layout_check_barrier(const struct vu_layout *l, struct vu_err *e)
 int vu_layout_mkrun(const struct vu_layout *l, struct vu_err *e)
 {
 	const char *run = vu_layout_rundir();
+	_cleanup_close_ int fd = -1;
+	struct stat st;
 
 	if (mkdir(run, 0700) < 0 && errno != EEXIST)
 		return vu_err_set(e, errno, "%s", run);
 	if (mkdir(l->run, 0700) < 0 && errno != EEXIST)
+		return vu_err_set(e, errno, "%s", l->run);
+	/* RUN/NAME is the barrier in front of the guest's mounted root (with
+	 * allow_other, and setuid programs in it), whoever made it: root's,
+	 * 0700 (a premounted root's mkdir -p leaves 0755). */
+	fd = open(l->run, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return vu_err_set(e, errno, "%s", l->run);
+	if (st.st_uid != 0)
+		return vu_err_set(e, EPERM, "%s: not root's", l->run);
+	if ((st.st_mode & 07777) != 0700 && fchmod(fd, 0700) < 0)
 		return vu_err_set(e, errno, "%s", l->run);
 	return 0;
 }

@@ -66,7 +66,12 @@ chgrp root "$hdir"; chown nobody "$hdir"; chmod 0700 "$hdir"; refused "a non-roo
 chown root "$hdir"
 # The fix the message names.
 chmod 000 "$hdir"
+# The mounted root behind RUN/NAME has a barrier too, even where the
+# directory was made by someone else (mkdir -p, for a premounted root).
+mkdir -m 0755 "$VUNIFY_RUNDIR/$h"
 vs_start "$h"
+t_eq "the run directory's owner and mode" "$(stat -c '%u %a' "$VUNIFY_RUNDIR/$h")" "0 700"
+t_errno "nobody reaches the mounted root" EACCES as_nobody "$T/bin/vutest" dirino "$VUNIFY_RUNDIR/$h/root"
 vs_stop "$h"
 vs_assert_gone "$h"
 # A mode-0700 root directory higher up is a barrier too.
