@@ -161,7 +161,7 @@ void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ])
 
 struct link {
 	int index;                  /* 0: no reply */
-	char alias[256];          /* IFALIASZ */
+	char alias[256];            /* IFALIASZ; control characters as '?' */
 };
 
 static void parse_link(const struct nlmsghdr *h, void *arg)
@@ -183,6 +183,11 @@ static void parse_link(const struct nlmsghdr *h, void *arg)
 				n = sizeof(k->alias) - 1;
 			memcpy(k->alias, RTA_DATA(a), n);
 			k->alias[n] = 0;
+			/* Anyone's alias, quoted in one-line messages; a mark
+			 * has no control characters, so nothing matches it. */
+			for (char *c = k->alias; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
 		}
 	}
 }
