@@ -111,6 +111,11 @@ int vs_delete(struct vs *vs)
 	root = open(vs->l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (root >= 0 && flock(root, LOCK_EX | LOCK_NB) < 0)
 		return vs_failf(vs, VS_FAIL, "%s is in use (vunifyfs, vhashify or vclone)", vs->l.root);
+	/* Locked before it is renamed, so that no other delete's
+	 * finish_trash() takes it over half-way. */
+	trash_fd = open(vs->l.guest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (trash_fd < 0 || flock(trash_fd, LOCK_EX | LOCK_NB) < 0)
+		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
 	/* Renamed away first, atomically: whatever happens to the removal,
 	 * the guest is either intact and listed or gone. */
 	snprintf(trash, sizeof(trash), "%s/guests/" TRASH_PREFIX "%s.%lld.%d", vs->base, vs->name,
@@ -118,11 +123,8 @@ int vs_delete(struct vs *vs)
 	if (renameat2(AT_FDCWD, vs->l.guest, AT_FDCWD, trash, RENAME_NOREPLACE) < 0)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
 	/* Its tree stays behind a barrier while it goes. */
-	if (chmod(trash, 0) < 0)
+	if (fchmod(trash_fd, 0) < 0)
 		vs_failf(vs, VS_FAIL, "%s: %s", trash, strerror(errno));
-	trash_fd = open(trash, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (trash_fd >= 0)
-		flock(trash_fd, LOCK_EX | LOCK_NB);
 	{
 		char old[4200];
 
