@@ -187,6 +187,7 @@ static __attribute__((noreturn)) void child_main(const struct vu_ctx_spec *s, in
 static int host_network(const struct vu_ctx_spec *s, pid_t pid, struct vu_err *e)
 {
 	const struct vu_gconf *c = s->conf;
+	char mark[VU_NL_MARKSZ];
 	struct vu_nl nl;
 	int r = -1;
 
@@ -194,7 +195,8 @@ static int host_network(const struct vu_ctx_spec *s, pid_t pid, struct vu_err *e
 		return 0;
 	if (vu_nl_open(&nl, e) < 0)
 		return -1;
-	if (vu_nl_veth_create(&nl, c->host_ifname, c->guest_ifname, pid, e) < 0)
+	vu_nl_mark(s->l->base, s->l->name, mark);
+	if (vu_nl_veth_create(&nl, c->host_ifname, c->guest_ifname, pid, mark, e) < 0)
 		goto out;
 	for (size_t i = 0; i < c->n_host_addrs; i++)
 		if (vu_nl_addr_add(&nl, c->host_ifname, &c->host_addrs[i], e) < 0)

@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "vunify/deepwalk.h"
 #include "vunify/diskusage.h"
 #include "vunify/format.h"
 
@@ -64,70 +65,49 @@ static bool marked(int dirfd, const char *name)
 	return r;
 }
 
-static int walk(int dirfd, dev_t dev, struct inoset *seen, struct vu_du *du, int depth,
-		struct vu_err *e)
+struct du_walk {
+	dev_t dev;
+	struct inoset seen;
+	struct vu_du *du;
+};
+
+/* Count one entry; enter directories of the tree's own file system. */
+static int du_entry(int dirfd, const char *name, const struct stat *st, bool mount_point,
+		    void *arg)
 {
-	DIR *d;
-	struct dirent *de;
+	struct du_walk *w = arg;
+	bool shared = false;
 
-	if (depth > 512)
-		return 0;
-	d = fdopendir(dirfd);
-	if (!d) {
-		close(dirfd);
-		return vu_err_set(e, errno, "fdopendir");
+	if (mount_point || st->st_dev != w->dev)
+		return 0;               /* a mount in the tree: not the guest's */
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+		if (!inoset_add(&w->seen, st->st_ino))
+			return 0;
+		shared = S_ISREG(st->st_mode) && marked(dirfd, name);
 	}
-	while ((de = readdir(d))) {
-		struct stat st;
-		bool shared = false;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || st.st_dev != dev)
-			continue;
-		if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
-			if (!inoset_add(seen, st.st_ino))
-				continue;
-			shared = S_ISREG(st.st_mode) && marked(dirfd, de->d_name);
-		}
-		if (shared) {
-			du->shared_bytes += (uint64_t)st.st_blocks * 512;
-			du->shared_inodes++;
-		} else {
-			du->private_bytes += (uint64_t)st.st_blocks * 512;
-			du->private_inodes++;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					 O_CLOEXEC);
-
-			if (sub >= 0 && walk(sub, dev, seen, du, depth + 1, e) < 0) {
-				closedir(d);
-				return -1;
-			}
-		}
+	if (shared) {
+		w->du->shared_bytes += (uint64_t)st->st_blocks * 512;
+		w->du->shared_inodes++;
+	} else {
+		w->du->private_bytes += (uint64_t)st->st_blocks * 512;
+		w->du->private_inodes++;
 	}
-	closedir(d);
-	return 0;
+	return S_ISDIR(st->st_mode) ? 1 : 0;
 }
 
 int vu_du_scan(const char *root, struct vu_du *du, struct vu_err *e)
 {
-	struct inoset seen = { 0 };
+	static const struct vu_dwalk_ops ops = { .entry = du_entry };
+	struct du_walk w = { .du = du };
 	struct stat st;
-	int fd, r;
+	int r;
 
 	memset(du, 0, sizeof(*du));
-	fd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
+	if (lstat(root, &st) < 0)
 		return vu_err_set(e, errno, "%s", root);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return vu_err_set(e, errno, "%s", root);
-	}
-	r = walk(fd, st.st_dev, &seen, du, 0, e);
-	free(seen.slot);
-	if (r < 0)
-		return vu_err_prefix(e, "%s", root);
-	return 0;
+	w.dev = st.st_dev;
+	/* Every level, however deep: the walk holds three descriptors. */
+	r = vu_dwalk(root, &ops, &w, e);
+	free(w.seen.slot);
+	return r;
 }

@@ -85,6 +85,43 @@ bool vu_layout_exists(const struct vu_layout *l)
 	return lstat(l->guest, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Does directory @st stop every user but root?  Its group and others may
+ * not search it, and it must be root's (an owner could chmod it).  With an
+ * ACL the group bits are the mask, which bounds every named entry too. */
+static bool is_barrier(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == 0 && !(st->st_mode & (S_IXGRP | S_IXOTH));
+}
+
+int vu_layout_check_barrier(const struct vu_layout *l, struct vu_err *e)
+{
+	char real[PATH_MAX];
+	struct stat st;
+
+	/* The directories that count are the host's, down to the guest's
+	 * own: the root and below are the guest's to chmod. */
+	if (!realpath(l->guest, real))
+		return vu_err_set(e, errno, "%s", l->guest);
+	for (char *p = real;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != 0)
+			continue;
+		*p = 0;
+		if (stat(p == real ? "/" : real, &st) < 0)
+			return vu_err_set(e, errno, "%s", p == real ? "/" : real);
+		*p = c;
+		if (is_barrier(&st))
+			return 0;
+		if (!c)
+			break;
+	}
+	vu_err_set(e, 0, "%s lets other users reach the guest tree; chmod 000 it "
+		   "(see vserver(8), BARRIER)", l->guest);
+	e->code = EACCES;
+	return -1;
+}
+
 /*
  * A runtime directory of ours, private to root: running guests' trees are
  * mounted below it, with the setuid binaries their roots made, so a host

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Minimal rtnetlink: see include/vunify/netlink.h. */
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -88,11 +91,15 @@ void vu_nl_close(struct vu_nl *nl)
 	nl->fd = -1;
 }
 
-/* Send @r and wait for its acknowledgement; returns 0 or -errno. */
-static int talk(struct vu_nl *nl, struct req *r)
+/* Called with each reply to a request before its acknowledgement. */
+typedef void (*reply_fn)(const struct nlmsghdr *h, void *arg);
+
+/* Send @r and wait for its acknowledgement, handing replies to @fn (if
+ * any); returns 0 or -errno. */
+static int talk_reply(struct vu_nl *nl, struct req *r, reply_fn fn, void *arg)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
 	uint32_t seq = nl->seq++;
 	ssize_t n;
 
@@ -102,12 +109,14 @@ static int talk(struct vu_nl *nl, struct req *r)
 	if (sendto(nl->fd, r->buf, r->h->nlmsg_len, 0, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return -errno;
 	for (;;) {
-		n = recv(nl->fd, buf, sizeof(buf), 0);
+		n = recv(nl->fd, buf, sizeof(buf), MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
+		if ((size_t)n > sizeof(buf))
+			return -EMSGSIZE;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n);
 		     h = NLMSG_NEXT(h, n)) {
 			if (h->nlmsg_seq != seq)
@@ -117,12 +126,120 @@ static int talk(struct vu_nl *nl, struct req *r)
 
 				return err->error;   /* 0 is the acknowledgement */
 			}
+			if (fn)
+				fn(h, arg);
 		}
 	}
 }
 
+static int talk(struct vu_nl *nl, struct req *r)
+{
+	return talk_reply(nl, r, NULL, NULL);
+}
+
+static int ifindex(const char *name, struct vu_err *e)
+{
+	unsigned idx = if_nametoindex(name);
+
+	if (!idx)
+		return vu_err_set(e, errno, "interface %s", name);
+	return (int)idx;
+}
+
+void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ])
+{
+	uint64_t h = 14695981039346656037ull;      /* FNV-1a */
+	char real[PATH_MAX];
+
+	/* Two spellings of one base (a symlink, a trailing slash) agree. */
+	if (realpath(base, real))
+		base = real;
+	for (const char *p = base; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	snprintf(out, VU_NL_MARKSZ, "vunify:%016llx:%s", (unsigned long long)h, name);
+}
+
+struct link {
+	int index;                  /* 0: no reply */
+	char alias[256];            /* IFALIASZ; control characters as '?' */
+};
+
+static void parse_link(const struct nlmsghdr *h, void *arg)
+{
+	struct link *k = arg;
+	const struct ifinfomsg *ifi = NLMSG_DATA(h);
+	size_t len;
+
+	if (h->nlmsg_type != RTM_NEWLINK || h->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return;
+	k->index = ifi->ifi_index;
+	k->alias[0] = 0;
+	len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
+	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_IFALIAS) {
+			size_t n = RTA_PAYLOAD(a);
+
+			if (n >= sizeof(k->alias))
+				n = sizeof(k->alias) - 1;
+			memcpy(k->alias, RTA_DATA(a), n);
+			k->alias[n] = 0;
+			/* Anyone's alias, quoted in one-line messages; a mark
+			 * has no control characters, so nothing matches it. */
+			for (char *c = k->alias; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+		}
+	}
+}
+
+/* Look link @name up: 0 (k->index 0 if there is none) or -errno. */
+static int get_link(struct vu_nl *nl, const char *name, struct link *k)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	int ret;
+
+	memset(k, 0, sizeof(*k));
+	req_init(&r, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_add(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	ret = talk_reply(nl, &r, parse_link, k);
+	if (ret == -ENODEV) {
+		k->index = 0;
+		return 0;
+	}
+	return ret;
+}
+
+static int set_alias(struct vu_nl *nl, const char *name, const char *alias, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	struct link k;
+	int idx = ifindex(name, e), ret;
+
+	if (idx < 0)
+		return -1;
+	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	attr_add(&r, IFLA_IFALIAS, alias, strlen(alias));
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "marking %s", name);
+	/* Read it back: the mark is what every later deletion trusts. */
+	ret = get_link(nl, name, &k);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "reading %s back", name);
+	if (k.index != idx || strcmp(k.alias, alias))
+		return vu_err_set(e, EIO, "marking %s: the alias reads back as '%s'", name, k.alias);
+	return 0;
+}
+
 int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
-		      pid_t peer_pid, struct vu_err *e)
+		      pid_t peer_pid, const char *mark, struct vu_err *e)
 {
 	struct req r;
 	struct ifinfomsg *ifi, peer = { .ifi_family = AF_UNSPEC };
@@ -157,16 +274,15 @@ int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_
 	ret = talk(nl, &r);
 	if (ret < 0)
 		return vu_err_set(e, -ret, "creating veth %s", host_name);
+	/* The kernel takes no alias with the creation: set it now, and undo
+	 * the creation (ours: NLM_F_EXCL) if that fails. */
+	if (set_alias(nl, host_name, mark, e) < 0) {
+		struct vu_err e2;
+
+		vu_nl_link_del(nl, host_name, &e2);
+		return -1;
+	}
 	return 0;
-}
-
-static int ifindex(const char *name, struct vu_err *e)
-{
-	unsigned idx = if_nametoindex(name);
-
-	if (!idx)
-		return vu_err_set(e, errno, "interface %s", name);
-	return (int)idx;
 }
 
 int vu_nl_link_del(struct vu_nl *nl, const char *name, struct vu_err *e)
@@ -179,6 +295,58 @@ int vu_nl_link_del(struct vu_nl *nl, const char *name, struct vu_err *e)
 	ifi = req_payload(&r);
 	ifi->ifi_family = AF_UNSPEC;
 	attr_add(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	ret = talk(nl, &r);
+	if (ret < 0 && ret != -ENODEV)
+		return vu_err_set(e, -ret, "deleting interface %s", name);
+	return 0;
+}
+
+static int foreign(const char *name, const struct link *k, struct vu_err *e)
+{
+	if (k->alias[0])
+		vu_err_set(e, 0, "host interface %s exists and is not this guest's veth "
+			   "(its alias is '%.80s'); vserver changes or deletes only interfaces it "
+			   "made: choose another [network] host_ifname", name, k->alias);
+	else
+		vu_err_set(e, 0, "host interface %s exists and is not this guest's veth "
+			   "(it has no vunify mark); vserver changes or deletes only interfaces it "
+			   "made: choose another [network] host_ifname", name);
+	e->code = EEXIST;
+	return -1;
+}
+
+int vu_nl_link_check(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e)
+{
+	struct link k;
+	int ret = get_link(nl, name, &k);
+
+	if (ret < 0)
+		return vu_err_set(e, -ret, "looking up interface %s", name);
+	if (!k.index)
+		return 0;
+	if (strcmp(k.alias, mark))
+		return foreign(name, &k, e);
+	return 1;
+}
+
+int vu_nl_link_del_own(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	struct link k;
+	int ret = get_link(nl, name, &k);
+
+	if (ret < 0)
+		return vu_err_set(e, -ret, "looking up interface %s", name);
+	if (!k.index)
+		return 0;
+	if (strcmp(k.alias, mark))
+		return foreign(name, &k, e);
+	/* By index: the link whose mark was just read, whatever its name. */
+	req_init(&r, RTM_DELLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = k.index;
 	ret = talk(nl, &r);
 	if (ret < 0 && ret != -ENODEV)
 		return vu_err_set(e, -ret, "deleting interface %s", name);

@@ -250,12 +250,18 @@ static int bind_mounts(int rootfd, const struct vu_gconf *c, struct vu_err *e)
 		const struct vu_gconf_mount *m = &c->mounts[i];
 		unsigned attr = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
 				(m->readonly ? MOUNT_ATTR_RDONLY : 0);
-		_cleanup_close_ int src = -1, target = -1;
+		_cleanup_close_ int path = -1, src = -1, target = -1;
 		struct stat st;
 
-		/* The source is the administrator's (guest.conf); the target is
-		 * in the guest's tree and resolved without symlinks. */
-		src = clone_tree(AT_FDCWD, m->source, attr, e);
+		/* The source is the administrator's (guest.conf), made a real
+		 * path outside the guests' trees by vserver start: opened
+		 * without symlinks, nothing can have redirected it since.  The
+		 * target is in the guest's tree and resolved without symlinks. */
+		path = openat2_(AT_FDCWD, m->source, O_PATH | O_CLOEXEC,
+				RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+		if (path < 0)
+			return vu_err_set(e, errno, "[mounts] %s: %s", m->target, m->source);
+		src = clone_tree(path, "", attr, e);
 		if (src < 0)
 			return vu_err_prefix(e, "[mounts] %s", m->target);
 		if (fstat(src, &st) < 0)

@@ -253,13 +253,16 @@ static int start_init(struct sup *s, struct vu_err *e)
 	};
 
 	/* A veth end left from a previous boot of this guest goes first: the
-	 * kernel removes it only when the old network namespace is gone. */
+	 * kernel removes it only when the old network namespace is gone.
+	 * Only one with this guest's mark: host_ifname may name anything. */
 	if (s->conf->net_mode == VU_NET_VETH && vu_nl_link_exists(s->conf->host_ifname)) {
+		char mark[VU_NL_MARKSZ];
 		struct vu_nl nl;
 
 		if (vu_nl_open(&nl, e) < 0)
 			return -1;
-		if (vu_nl_link_del(&nl, s->conf->host_ifname, e) < 0) {
+		vu_nl_mark(s->l->base, s->l->name, mark);
+		if (vu_nl_link_del_own(&nl, s->conf->host_ifname, mark, e) < 0) {
 			vu_nl_close(&nl);
 			return -1;
 		}

@@ -27,11 +27,16 @@ int vu_teardown(const struct vu_teardown *t, struct vu_err *e)
 	if (t->cg->ops->exists(t->cg) &&
 	    (t->cg->ops->kill_all(t->cg, e) < 0 || t->cg->ops->destroy(t->cg, e) < 0))
 		ret = -1;
+	/* Our veth only: an interface of that name without the guest's mark
+	 * (host_ifname naming a bridge, say) is not ours to delete. */
 	if (t->host_ifname && t->host_ifname[0] && vu_nl_link_exists(t->host_ifname)) {
+		char mark[VU_NL_MARKSZ];
 		struct vu_nl nl;
 
+		vu_nl_mark(t->l->base, t->l->name, mark);
 		if (vu_nl_open(&nl, &e2) == 0) {
-			if (vu_nl_link_del(&nl, t->host_ifname, &e2) < 0 && ret == 0)
+			if (vu_nl_link_del_own(&nl, t->host_ifname, mark, &e2) < 0 &&
+			    e2.code != EEXIST && ret == 0)
 				ret = -1, *e = e2;
 			vu_nl_close(&nl);
 		}

@@ -12,6 +12,10 @@
  *   RUN/NAME/supervisor.log      the supervisor's and vunifyfs' messages
  *   RUN/NAME/root/               the vunifyfs mount: the guest's /
  *
+ * BASE/guests/NAME is the barrier (vserver(8), BARRIER): root-owned, mode
+ * 0000, so that no host user but root reaches the guest tree, where the
+ * guest's root may leave setuid-root programs.
+ *
  * BASE is /var/lib/vunify, or $VUNIFY_BASE, or --base.  RUN is /run/vunify,
  * or $VUNIFY_RUNDIR (for tests, so that all mounts stay below one scratch
  * directory).
@@ -55,6 +59,12 @@ int vu_layout_init(struct vu_layout *l, const char *base, const char *name, stru
 
 /* Does the guest exist (BASE/guests/NAME is a directory)? */
 bool vu_layout_exists(const struct vu_layout *l);
+
+/* Is there a barrier between host users and the guest tree?  0 if some
+ * directory from / down to BASE/guests/NAME is root's and searchable by
+ * neither its group nor others; else EACCES, with a message that names
+ * BASE/guests/NAME and the fix. */
+int vu_layout_check_barrier(const struct vu_layout *l, struct vu_err *e);
 
 /* Create RUN/NAME (and RUN) if needed, mode 0700. */
 int vu_layout_mkrun(const struct vu_layout *l, struct vu_err *e);

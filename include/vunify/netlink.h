@@ -22,12 +22,28 @@ struct vu_nl {
 int vu_nl_open(struct vu_nl *nl, struct vu_err *e);
 void vu_nl_close(struct vu_nl *nl);
 
-/* Create veth @host_name here and its peer @peer_name directly in the
- * network namespace of process @peer_pid. */
-int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
-		      pid_t peer_pid, struct vu_err *e);
+/* The mark of the host end of guest @name of base @base, as its alias
+ * (IFLA_IFALIAS): "vunify:HASH:NAME", HASH a hash of the base's real
+ * path, so that guests of the same name in two bases differ. */
+#define VU_NL_MARKSZ 96
+void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ]);
 
-/* Delete link @name; a missing link is not an error. */
+/* Create veth @host_name here and its peer @peer_name directly in the
+ * network namespace of process @peer_pid; mark the host end with @mark
+ * (checked by reading it back), or delete it again. */
+int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
+		      pid_t peer_pid, const char *mark, struct vu_err *e);
+
+/* Is host link @name ours?  0: there is none; 1: it carries @mark; -1 (e
+ * EEXIST, a message that says so) when it is someone else's. */
+int vu_nl_link_check(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e);
+
+/* Delete link @name if it carries @mark; a missing link is not an error,
+ * one without the mark is (as vu_nl_link_check) and stays as it was. */
+int vu_nl_link_del_own(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e);
+
+/* Delete link @name, whoever's; a missing link is not an error.  Only for
+ * a link just made here. */
 int vu_nl_link_del(struct vu_nl *nl, const char *name, struct vu_err *e);
 
 int vu_nl_link_up(struct vu_nl *nl, const char *name, struct vu_err *e);

@@ -119,6 +119,8 @@ vs_guest() {
 		echo "hostname = $name"
 		printf '%s\n' "$@"
 	} > "$dir/guest.conf"
+	# The barrier `vserver build` makes (vserver(8), BARRIER).
+	chmod 000 "$dir"
 	echo "$name"
 }
 

@@ -156,7 +156,9 @@ int vs_build(struct vs *vs)
 		return vs_failf(vs, VS_FAIL, "%s: %s", guests, strerror(errno));
 	if (mkdir(vs->l.store, 0700) < 0 && errno != EEXIST)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.store, strerror(errno));
-	if (mkdir(vs->l.guest, 0755) < 0)
+	/* Mode 0000: the barrier between host users and the guest tree
+	 * (vserver(8), BARRIER).  Root passes it; guest.conf stays root's. */
+	if (mkdir(vs->l.guest, 0) < 0)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
 	if (tmpl ? run_vclone(vs, src, &e) < 0 :
 	    (mkdir(vs->l.root, 0755) < 0 ? vu_err_set(&e, errno, "%s", vs->l.root) : 0) < 0)

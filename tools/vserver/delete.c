@@ -2,89 +2,96 @@
 /*
  * vserver NAME delete: remove a stopped guest (its directory, guest.conf
  * and root, and its runtime directory).  Refuses while it runs or while
- * another tool holds the guest lock on its root (format.h).
+ * another tool holds the guest lock on its root (format.h).  The guest's
+ * directory is first renamed to BASE/guests/.deleted.NAME.TIME.PID (not a
+ * guest name, so never listed), then removed; a removal that stops half-way
+ * leaves that, which the next delete finishes.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vunify/deepwalk.h"
 #include "vunify/supervisor.h"
 #include "vserver.h"
 
-/* Empty directory @fd: *at() calls only, no symlink followed, no other file
- * system entered (a mount inside is an error, not a target). */
-static int empty_dir(int fd, dev_t dev, const char *path, int depth, struct vu_err *e)
+#define TRASH_PREFIX ".deleted."
+
+/* Files go at once; a directory once everything below it went (rm_leave). */
+static int rm_entry(int dirfd, const char *name, const struct stat *st, bool mount_point,
+		    void *arg)
 {
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
+	if (S_ISDIR(st->st_mode))
+		return 1;               /* a mount point: vu_dwalk stops there */
+	return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+}
 
-	if (depth > 4096)
-		return vu_err_set(e, ELOOP, "%s: too deep", path);
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return vu_err_set(e, errno, "%s", path);
-	}
-	while (r == 0 && (de = readdir(d))) {
-		struct stat st;
-
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			r = vu_err_set(e, errno, "%s/%s", path, de->d_name);
-			break;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			int sub;
-
-			if (st.st_dev != dev) {
-				r = vu_err_set(e, EXDEV, "%s/%s: a mount point", path, de->d_name);
-				break;
-			}
-			sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				r = vu_err_set(e, errno, "%s/%s", path, de->d_name);
-				break;
-			}
-			r = empty_dir(sub, dev, path, depth + 1, e);
-			if (r == 0 && unlinkat(fd, de->d_name, AT_REMOVEDIR) < 0)
-				r = vu_err_set(e, errno, "%s/%s", path, de->d_name);
-		} else if (unlinkat(fd, de->d_name, 0) < 0) {
-			r = vu_err_set(e, errno, "%s/%s", path, de->d_name);
-		}
-	}
-	closedir(d);
-	return r;
+static int rm_leave(int parentfd, const char *name, void *arg)
+{
+	return unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
 int vs_rmtree(const char *path, struct vu_err *e)
 {
+	static const struct vu_dwalk_ops ops = { .entry = rm_entry, .leave = rm_leave };
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
-	if (fd < 0)
+	if (lstat(path, &st) < 0)
 		return errno == ENOENT ? 0 : vu_err_set(e, errno, "%s", path);
-	if (fstat(fd, &st) < 0) {
-		close(fd);
-		return vu_err_set(e, errno, "%s", path);
-	}
-	if (empty_dir(fd, st.st_dev, path, 0, e) < 0)
+	/* Any depth in three descriptors, never following a symlink, never
+	 * entering a mount (that is an error, not a target). */
+	if (vu_dwalk(path, &ops, NULL, e) < 0)
 		return -1;
 	if (rmdir(path) < 0)
 		return vu_err_set(e, errno, "%s", path);
 	return 0;
 }
 
+static bool is_trash(const struct dirent *d)
+{
+	return !strncmp(d->d_name, TRASH_PREFIX, strlen(TRASH_PREFIX));
+}
+
+/* Remove trees that an earlier delete renamed away but could not finish.
+ * One that another delete is removing (its lock is held) is skipped. */
+static void finish_trash(struct vs *vs)
+{
+	char guests[PATH_MAX + 16], path[PATH_MAX + 300];
+	struct dirent *de;
+	DIR *d;
+
+	snprintf(guests, sizeof(guests), "%s/guests", vs->base);
+	d = opendir(guests);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		_cleanup_close_ int fd = -1;
+		struct vu_err e;
+
+		if (!is_trash(de))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", guests, de->d_name);
+		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+			continue;
+		if (vs_rmtree(path, &e) < 0)
+			vs_failf(vs, VS_FAIL, "removing an earlier guest's tree: %s", e.msg);
+	}
+	closedir(d);
+}
+
 int vs_delete(struct vs *vs)
 {
-	_cleanup_close_ int lock = -1, root = -1;
+	_cleanup_close_ int lock = -1, root = -1, trash_fd = -1;
+	char trash[PATH_MAX + 300];
 	struct vu_err e;
 	int r;
 
@@ -104,8 +111,20 @@ int vs_delete(struct vs *vs)
 	root = open(vs->l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (root >= 0 && flock(root, LOCK_EX | LOCK_NB) < 0)
 		return vs_failf(vs, VS_FAIL, "%s is in use (vunifyfs, vhashify or vclone)", vs->l.root);
-	if (vs_rmtree(vs->l.guest, &e) < 0)
-		return vs_fail(vs, VS_FAIL, &e);
+	/* Locked before it is renamed, so that no other delete's
+	 * finish_trash() takes it over half-way. */
+	trash_fd = open(vs->l.guest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (trash_fd < 0 || flock(trash_fd, LOCK_EX | LOCK_NB) < 0)
+		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
+	/* Renamed away first, atomically: whatever happens to the removal,
+	 * the guest is either intact and listed or gone. */
+	snprintf(trash, sizeof(trash), "%s/guests/" TRASH_PREFIX "%s.%lld.%d", vs->base, vs->name,
+		 (long long)time(NULL), (int)getpid());
+	if (renameat2(AT_FDCWD, vs->l.guest, AT_FDCWD, trash, RENAME_NOREPLACE) < 0)
+		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
+	/* Its tree stays behind a barrier while it goes. */
+	if (fchmod(trash_fd, 0) < 0)
+		vs_failf(vs, VS_FAIL, "%s: %s", trash, strerror(errno));
 	{
 		char old[4200];
 
@@ -118,5 +137,10 @@ int vs_delete(struct vs *vs)
 	}
 	unlink(vs->l.lock);
 	rmdir(vs->l.run);
-	return VS_OK;
+	r = VS_OK;
+	if (vs_rmtree(trash, &e) < 0)
+		r = vs_failf(vs, VS_FAIL, "deleted, but removing its tree stopped: %s; the next "
+			     "vserver delete finishes it", e.msg);
+	finish_trash(vs);
+	return r;
 }
