@@ -6,8 +6,17 @@
 . "$(dirname "$0")/vslib.sh"
 
 disk=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)
+# io_weight needs a proportional I/O scheduler (CFQ or BFQ) on cgroup v1;
+# a kernel with neither (only none, mq-deadline, kyber) has no weight file,
+# and vserver refuses io_weight there: that one check is skipped then.
+io_weight=("io_weight = 200")
+if [ $VS_CGV = 1 ] && [ ! -e /sys/fs/cgroup/blkio/blkio.weight ] &&
+   [ ! -e /sys/fs/cgroup/blkio/blkio.bfq.weight ]; then
+	t_log "skipping io_weight: no CFQ or BFQ here ($(cat /sys/block/*/queue/scheduler 2>/dev/null | sort -u | tr '\n' ' '))"
+	io_weight=()
+fi
 a=$(vs_guest a "[limits]" "pids = 64" "memory = 64M" "cpu_weight = 50" "cpu_quota = 50%" \
-	"io_write_bps = $disk 10M" "io_read_iops = $disk 500" "io_weight = 200")
+	"io_write_bps = $disk 10M" "io_read_iops = $disk 500" "${io_weight[@]}")
 b=$(vs_guest b)
 vs_start "$a"
 vs_start "$b"
@@ -25,7 +34,9 @@ if [ $VS_CGV = 1 ]; then
 		"c 136:* rw c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:1 rw c 5:2 rw "
 	t_eq "blkio write bps" "$(cg_file blkio blkio.throttle.write_bps_device)" "$disk 10485760"
 	t_eq "blkio read iops" "$(cg_file blkio blkio.throttle.read_iops_device)" "$disk 500"
-	if [ -e "$(vs_cg "$a" blkio)/blkio.weight" ]; then
+	if [ ${#io_weight[@]} = 0 ]; then
+		:
+	elif [ -e "$(vs_cg "$a" blkio)/blkio.weight" ]; then
 		t_eq "blkio weight (CFQ)" "$(cg_file blkio blkio.weight)" 504
 	else
 		t_eq "blkio weight (BFQ)" "$(cg_file blkio blkio.bfq.weight)" 200
