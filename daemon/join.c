@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/sendfile.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,6 +25,10 @@
 #include "vunify/join.h"
 #include "vunify/secpolicy.h"
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U
+#endif
+
 /* What the joining image is executed with, built before anything of the
  * guest's is touched. */
 struct spawn {
@@ -31,6 +37,7 @@ struct spawn {
 	size_t n_env;
 	char caps[24];
 	char flags[4];
+	int exe;                    /* a sealed copy of this program, or -1 */
 };
 
 /* The command's standard descriptors (child[]) and our ends of them. */
@@ -41,6 +48,9 @@ struct stdio {
 
 static void spawn_free(struct spawn *s)
 {
+	if (s->exe >= 0)
+		close(s->exe);
+	s->exe = -1;
 	for (size_t i = 0; s->envp && i < s->n_env; i++)
 		free(s->envp[i]);
 	free(s->envp);
@@ -97,6 +107,58 @@ static int build_env(const struct vu_join *j, struct spawn *s, struct vu_err *e)
 		if (env_put(s, j->env[i], e) < 0)
 			return -1;
 	return 0;
+}
+
+static int copy_all(int to, int from)
+{
+	struct stat st;
+	off_t off = 0;
+
+	if (fstat(from, &st) < 0)
+		return -1;
+	while (off < st.st_size) {
+		ssize_t n = sendfile(to, from, &off, (size_t)(st.st_size - off));
+
+		if (n <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The joining process executes a sealed in-memory copy of this program, not
+ * the file: the command it executes next is the guest's choice, and a guest
+ * whose command is a script starting "#!/proc/self/exe" gets this image run
+ * again in the guest, as a dumpable process of its own, whose
+ * /proc/PID/exe a guest root process could open and, once it has exited,
+ * write to: the host's vserver, which the admin runs next.  A sealed memfd
+ * cannot be written.  (As runc does.)  Opened read-only at the end: execve
+ * refuses a file that is open for writing.  If memfds cannot be executed
+ * here (vm.memfd_noexec), -1: the file, as before.
+ */
+static int exe_copy(void)
+{
+	char path[64];
+	int src, rw, ro = -1;
+
+	src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (src < 0)
+		return -1;
+	rw = memfd_create("vserver-join", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+	if (rw < 0 && errno == EINVAL)   /* before Linux 6.3: executable anyway */
+		rw = memfd_create("vserver-join", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (rw < 0)
+		goto out;
+	if (copy_all(rw, src) < 0 ||
+	    fcntl(rw, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", rw);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+out:
+	if (rw >= 0)
+		close(rw);
+	close(src);
+	return ro;
 }
 
 static int build_argv(const struct vu_join *j, struct spawn *s, struct vu_err *e)
@@ -201,10 +263,10 @@ static int stdio_open(bool pty, struct stdio *io, struct vu_err *e)
 	return 0;
 }
 
-/* @fds (at most VU_JOIN_NFDS) as descriptors 0, 1, ..., nothing else open. */
+/* @fds as descriptors 0, 1, ..., nothing else open. */
 static int place_fds(const int *fds, int n)
 {
-	int tmp[VU_JOIN_NFDS];
+	int tmp[VU_JOIN_NFDS + 1];
 
 	for (int i = 0; i < n; i++) {
 		tmp[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, n);
@@ -221,17 +283,23 @@ static int place_fds(const int *fds, int n)
  * not reach the caller's process group), then the joining image. */
 static __attribute__((noreturn)) void child_exec(const struct spawn *s, const int *fds)
 {
+	int all[VU_JOIN_NFDS + 1], n = VU_JOIN_NFDS;
 	const char *what = "setsid";
 	int sync = fds[VU_JOIN_FD_SYNC];
 	char msg[256];
-	int n;
 
+	memcpy(all, fds, sizeof(int) * VU_JOIN_NFDS);
+	if (s->exe >= 0)
+		all[n++] = s->exe;      /* closed by the execveat itself */
 	if (setsid() >= 0) {
 		what = "descriptors";
-		if (place_fds(fds, VU_JOIN_NFDS) == 0) {
+		if (place_fds(all, n) == 0) {
 			sync = VU_JOIN_FD_SYNC;
-			what = "/proc/self/exe";
-			execve("/proc/self/exe", s->argv, s->envp);
+			what = "executing vserver again";
+			if (s->exe < 0)
+				execve("/proc/self/exe", s->argv, s->envp);
+			else if (fcntl(VU_JOIN_NFDS, F_SETFD, FD_CLOEXEC) == 0)
+				execveat(VU_JOIN_NFDS, "", s->argv, s->envp, AT_EMPTY_PATH);
 		}
 	}
 	n = snprintf(msg, sizeof(msg), "E126 joining the guest: %s: %s", what, strerror(errno));
@@ -360,7 +428,7 @@ int vu_join_run(const struct vu_join *j, struct vu_err *e)
 {
 	char reply[256];
 	_cleanup_close_ int pidfd = -1, sigfd = -1;
-	struct spawn s = { 0 };
+	struct spawn s = { .exe = -1 };
 	struct stdio io = { { -1, -1, -1 }, -1, -1, -1 };
 	void (*old_pipe)(int) = SIG_ERR;
 	int master = -1, status, ret = -1;
@@ -370,6 +438,7 @@ int vu_join_run(const struct vu_join *j, struct vu_err *e)
 	e->msg[0] = 0;
 	if (build_argv(j, &s, e) < 0 || build_env(j, &s, e) < 0)
 		goto out_free;
+	s.exe = exe_copy();
 	if (vu_ctl_call(j->l->sock, "pidfd", reply, sizeof(reply), &pidfd, 10000, e) < 0)
 		goto out_free;
 	if (pidfd < 0) {
