@@ -8,12 +8,15 @@
 # (b) a poller reads /proc/PID/environ of, and PTRACE_SEIZEs, every joining
 #     process while the admin runs exec with a secret in its environment;
 # (c) kill(0, SIGTERM) from the command does not reach the admin's script
-#     or its other children.
+#     or its other children;
+# (d) a command that is a "#!/proc/self/exe" script runs the joining
+#     process's image again in the guest: it must not be the host's
+#     vserver file, which a guest could then open for writing.
 # Also: exec on a terminal gets a pty of the guest's, -u/-w/-e.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../vserver/vslib.sh"
 
-for h in vs_steal vs_snoop; do
+for h in vs_steal vs_snoop vs_grabexe; do
 	[ -x "$VU_TEST_BIN/$h" ] || t_skip "$VU_TEST_BIN/$h is not built (make check builds it)"
 done
 t_require_cmd mkfifo
@@ -21,7 +24,11 @@ t_require_cmd setsid
 
 g=$(vs_guest x)
 root=$VUNIFY_BASE/guests/$g/root
-vs_install_prog "$root" "$VU_TEST_BIN/vs_steal" "$VU_TEST_BIN/vs_snoop"
+vs_install_prog "$root" "$VU_TEST_BIN/vs_steal" "$VU_TEST_BIN/vs_snoop" \
+	"$VU_TEST_BIN/vs_grabexe" "$VS"
+# For (d): vserver's libraries are there, so that this runs.
+printf '#!/proc/self/exe --help\n' > "$root/usr/local/bin/vs-evil"
+chmod 755 "$root/usr/local/bin/vs-evil"
 # A long /etc/passwd, root last: the guest decides how long the joining
 # process spends reading it, which widens any window it leaves open.
 awk 'BEGIN { for (i = 1; i <= 100000; i++)
@@ -126,6 +133,22 @@ sib=$(cat "$T/c-sibling" 2>/dev/null)
 t_eq "(c) the admin's script after kill 0 in the guest" "$(cat "$T/c-out" 2>/dev/null)" \
 	"admin alive, rc=143"
 kill -0 "$sib" 2>/dev/null || t_fail "(c) the admin's other child died"
+
+# ---- (d) "#!/proc/self/exe" ----
+
+vs_exec "$g" sh -c 'vs_grabexe 120 3 > /tmp/grab.out 2>&1 &' || t_fail "(d) starting the grabber"
+sleep 0.5
+for i in $(seq 60); do
+	vs_exec "$g" vs-evil > /dev/null 2>&1
+	[ "$(vs_exec "$g" cat /tmp/grab.out | grep -c '^caught')" -ge 3 ] && break
+done
+caught=$(vs_exec "$g" cat /tmp/grab.out | grep '^caught')
+host=$(stat -c %d:%i "$VS")
+t_log "(d) host vserver $host; $(echo "$caught" | tr '\n' ';')"
+if [ -z "$caught" ]; then
+	t_log "(d) the grabber caught no process in 60 tries: (d) checked nothing"
+fi
+case "$caught" in *" $host "*) t_fail "(d) the guest got the host's vserver file: $caught" ;; esac
 
 # ---- a pty of the guest's; -u, -w, -e ----
 
