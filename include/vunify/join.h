@@ -8,10 +8,14 @@
  * one, nothing of the caller's), its standard descriptors (pipes of our
  * own, or /dev/null until it opens a pty in the guest's devpts) and its
  * arguments.  Then it forks a child that is never dumpable, puts it in a
- * session of its own and re-executes this very program (/proc/self/exe)
- * with that environment and those descriptors: the process that joins the
- * guest is a fresh image that never held the caller's environment,
- * descriptors or memory (see vu_join_guest_main).  The caller moves it into
+ * session of its own and executes this very program again (a sealed memfd
+ * copy of /proc/self/exe, see exe_copy in daemon/join.c) with that
+ * environment and those descriptors: the process that joins the guest is
+ * a fresh image that never held the caller's environment, descriptors or
+ * memory (see vu_join_guest_main).  Wiping the environment in place
+ * (clearenv, zeroing the strings) would leave everything else of the
+ * caller's process in its memory, and its environment wherever libc or we
+ * copied it; a new image leaves nothing to get.  The caller moves it into
  * the guest's cgroup from the host side; it joins the guest's mount, UTS,
  * IPC, network and cgroup namespaces through the pidfd (setns), gets the
  * guest's bounding set, seccomp filter, user and capabilities, and executes
