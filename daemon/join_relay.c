@@ -81,7 +81,9 @@ static void winsize_copy(int master)
 		ioctl(master, TIOCSWINSZ, &ws);
 }
 
-/* Pass what arrived on @sigfd on to @child (the window size to @master). */
+/* Pass what arrived on @sigfd on to @child's process group, as a terminal
+ * would (it leads one, in a session of its own; if it moved, to it alone),
+ * the window size to @master. */
 static void forward_signals(int sigfd, pid_t child, int master)
 {
 	struct signalfd_siginfo si;
@@ -90,7 +92,7 @@ static void forward_signals(int sigfd, pid_t child, int master)
 		if (si.ssi_signo == SIGWINCH) {
 			if (master >= 0)
 				winsize_copy(master);
-		} else if (si.ssi_signo != SIGCHLD) {
+		} else if (si.ssi_signo != SIGCHLD && kill(-child, (int)si.ssi_signo) < 0) {
 			kill(child, (int)si.ssi_signo);
 		}
 	}
