@@ -263,6 +263,27 @@ static int stdio_open(bool pty, struct stdio *io, struct vu_err *e)
 	return 0;
 }
 
+/* A closed stdin, stdout or stderr of ours would be taken by the next
+ * descriptor we open (a pipe end), which the relay would then take for
+ * the caller's: /dev/null there instead. */
+static int std_fds_open(struct vu_err *e)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int null;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		null = open("/dev/null", O_RDWR);
+		if (null < 0)
+			return vu_err_set(e, errno, "/dev/null");
+		if (null != fd) {
+			close(null);
+			return vu_err_set(e, EBADF, "descriptor %d", fd);
+		}
+	}
+	return 0;
+}
+
 /* @fds as descriptors 0, 1, ..., nothing else open. */
 static int place_fds(const int *fds, int n)
 {
@@ -436,7 +457,7 @@ int vu_join_run(const struct vu_join *j, struct vu_err *e)
 	pid_t child;
 
 	e->msg[0] = 0;
-	if (build_argv(j, &s, e) < 0 || build_env(j, &s, e) < 0)
+	if (std_fds_open(e) < 0 || build_argv(j, &s, e) < 0 || build_env(j, &s, e) < 0)
 		goto out_free;
 	s.exe = exe_copy();
 	if (vu_ctl_call(j->l->sock, "pidfd", reply, sizeof(reply), &pidfd, 10000, e) < 0)

@@ -165,6 +165,7 @@ t_eq "exec -u UID:GID" "$(vs_exec "$g" -u 4321:55 sh -c 'echo $(id -u):$(id -g)'
 t_eq "exec -u: no capabilities" "$(vs_exec "$g" -u u7 grep CapEff /proc/self/status)" \
 	"$(printf 'CapEff:\t0000000000000000')"
 vs_exec "$g" -u nosuchuser true 2>/dev/null; t_eq "exec -u of an unknown user" $? 126
+t_eq "exec with stdin closed" "$(vs_exec "$g" sh -c 'echo hi; cat' <&-)" hi
 # A signal to vserver goes to the command's process group (vserver itself
 # stays to report the command's status).
 "$VS" "$g" exec sh -c 'trap "exit 7" TERM; sleep 50 & wait' < /dev/null &
