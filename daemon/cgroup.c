@@ -13,6 +13,27 @@
 #include "vunify/cgroup.h"
 #include "vunify/cleanup.h"
 
+/*
+ * Exactly what the guest's own /dev needs (daemon/rootfs.c, make_dev).
+ * Terminals, and why these rules do not hand the guest the host's:
+ * - c 5:0 (/dev/tty) opens the opener's controlling terminal.  Every guest
+ *   process descends from init (controlling terminal: the console) or from
+ *   vserver exec/enter, whose process calls setsid and gets a pty of the
+ *   guest's devpts or none; no guest process can have a host terminal as
+ *   its controlling terminal (TIOCSCTTY needs a descriptor of it).
+ * - c 5:1, the host's /dev/console, is not allowed: the guest's
+ *   /dev/console is a bind mount of a pty (major 136).
+ * - c 5:2 is the ptmx of the guest's own devpts instance.
+ * - c 136:* cannot be narrowed: the guest's own ptys are major 136, and
+ *   every devpts instance numbers its minors from 0, so the host's pts/0
+ *   and the guest's pts/0 are the same number; the console pty is one too.
+ *   A pty slave opens only through its own devpts instance's node (a node
+ *   made elsewhere gets EIO, and mknod is not allowed here anyway), the
+ *   guest mounts no devpts of the host's, so a host pty is reachable only
+ *   through a descriptor of it, or /proc/PID/fd/N of a process holding
+ *   one.  That is the protection: vserver exec/enter never pass one in
+ *   (daemon/join.c); the supervisor's console pty is the guest's.
+ */
 const struct vu_cg_dev vu_cg_default_devices[] = {
 	{ 'c', 1, 3, "rwm" },       /* null */
 	{ 'c', 1, 5, "rwm" },       /* zero */
@@ -20,7 +41,6 @@ const struct vu_cg_dev vu_cg_default_devices[] = {
 	{ 'c', 1, 8, "rwm" },       /* random */
 	{ 'c', 1, 9, "rwm" },       /* urandom */
 	{ 'c', 5, 0, "rwm" },       /* tty */
-	{ 'c', 5, 1, "rw" },        /* console (we bind a pty there) */
 	{ 'c', 5, 2, "rw" },        /* ptmx */
 	{ 'c', 136, -1, "rw" },     /* pts: the guest's own devpts and its console */
 };

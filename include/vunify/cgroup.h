@@ -102,7 +102,7 @@ int vu_cg_open(struct vu_cgroup *cg, const char *name, struct vu_err *e);
 int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e);
 
 /* The devices every guest gets (null, zero, full, random, urandom, tty,
- * console, ptmx, pts). */
+ * ptmx, pts; the console is a pty).  See daemon/cgroup.c. */
 extern const struct vu_cg_dev vu_cg_default_devices[];
 extern const size_t vu_cg_n_default_devices;
 

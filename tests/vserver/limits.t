@@ -31,7 +31,7 @@ if [ $VS_CGV = 1 ]; then
 	t_eq "cpu.shares" "$(cg_file cpu cpu.shares)" 512
 	t_eq "cpu.cfs_quota_us" "$(cg_file cpu cpu.cfs_quota_us)" 50000
 	t_eq "devices.list" "$(cg_file devices devices.list | sort | tr '\n' ' ')" \
-		"c 136:* rw c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:1 rw c 5:2 rw "
+		"c 136:* rw c 1:3 rwm c 1:5 rwm c 1:7 rwm c 1:8 rwm c 1:9 rwm c 5:0 rwm c 5:2 rw "
 	t_eq "blkio write bps" "$(cg_file blkio blkio.throttle.write_bps_device)" "$disk 10485760"
 	t_eq "blkio read iops" "$(cg_file blkio blkio.throttle.read_iops_device)" "$disk 500"
 	if [ ${#io_weight[@]} = 0 ]; then

@@ -1,14 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vserver NAME exec CMD [ARG...]: run CMD in the guest, pass its status on. */
+/*
+ * vserver NAME exec [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]... CMD [ARG...]:
+ * run CMD in the guest, pass its status on.
+ */
 #include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "vunify/join.h"
 #include "vserver.h"
 
-int vs_join(struct vs *vs, char *const *argv, bool pty)
+int vs_join(struct vs *vs, struct vu_join *j)
 {
-	struct vu_join j = { .l = &vs->l, .argv = argv, .pty = pty };
 	struct vu_gconf c;
 	struct vu_err e;
 	int r;
@@ -19,8 +24,9 @@ int vs_join(struct vs *vs, char *const *argv, bool pty)
 		return vs_failf(vs, VS_STOPPED, "not running");
 	if ((r = vs_load_conf(vs, &c)) != VS_OK)
 		return r;
-	j.conf = &c;
-	r = vu_join_run(&j, &e);
+	j->l = &vs->l;
+	j->conf = &c;
+	r = vu_join_run(j, &e);
 	vu_gconf_free(&c);
 	if (r == -2)
 		return vs_fail(vs, e.code, &e);
@@ -32,11 +38,45 @@ int vs_join(struct vs *vs, char *const *argv, bool pty)
 
 int vs_exec(struct vs *vs)
 {
-	int first = 1;
+	struct vu_join j = { 0 };
+	char **env;
+	int c, r;
 
-	if (vs->argc > 1 && !strcmp(vs->argv[1], "--"))
-		first = 2;
-	if (vs->argc <= first)
+	env = calloc((size_t)vs->argc, sizeof(char *));
+	if (!env)
+		return vs_failf(vs, VS_FAIL, "out of memory");
+	/* Options end at the command (or "--"): its own are its own. */
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt(vs->argc, vs->argv, "+u:w:e:")) != -1) {
+		switch (c) {
+		case 'u':
+			j.user = optarg;
+			break;
+		case 'w':
+			j.workdir = optarg;
+			break;
+		case 'e':
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				free(env);
+				return vs_failf(vs, VS_USAGE, "exec -e: '%s' is not VAR=VALUE", optarg);
+			}
+			env[j.n_env++] = optarg;
+			break;
+		default:
+			free(env);
+			return vs_failf(vs, VS_USAGE, "exec: bad option '%s'", vs->argv[optind - 1]);
+		}
+	}
+	if (optind >= vs->argc) {
+		free(env);
 		return vs_failf(vs, VS_USAGE, "exec: no command given");
-	return vs_join(vs, vs->argv + first, false);
+	}
+	j.env = env;
+	j.argv = vs->argv + optind;
+	/* A terminal on both ends: the command gets a pty (of the guest's). */
+	j.pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	r = vs_join(vs, &j);
+	free(env);
+	return r;
 }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vunify/join.h"
 #include "vserver.h"
 
 static const struct {
@@ -42,7 +43,8 @@ static void usage(FILE *f)
 		"  stop [--timeout S]         shut it down; kill what is left after S seconds\n"
 		"  restart [--timeout S]      stop (if running), then start\n"
 		"  enter                      a login shell in the guest\n"
-		"  exec CMD [ARG...]          run CMD in the guest; its exit status is ours\n"
+		"  exec [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]... CMD [ARG...]\n"
+		"                             run CMD in the guest; its exit status is ours\n"
 		"  running                    exit 0 if running, 3 if not\n"
 		"  status                     state, init, processes, memory, CPU, disk\n"
 		"  build [--template NAME|DIR]  create the guest (a vclone of the template,\n"
@@ -72,6 +74,10 @@ int main(int argc, char **argv)
 	struct vu_err e;
 	int c;
 
+	/* vserver exec/enter executes this program again to join the guest
+	 * (see vunify/join.h); nothing of the normal start may run then. */
+	if (argc > 1 && !strcmp(argv[1], VU_JOIN_GUEST_ARG))
+		vu_join_guest_main(argc, argv);
 	/* Options stop at the guest name: what follows belongs to the command. */
 	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
 		switch (c) {

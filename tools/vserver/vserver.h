@@ -39,8 +39,9 @@ int vs_list(struct vs *vs);
 int vs_build(struct vs *vs);
 int vs_delete(struct vs *vs);
 
-/* exec.c: run @argv (NULL: a login shell) in the guest. */
-int vs_join(struct vs *vs, char *const *argv, bool pty);
+struct vu_join;
+/* exec.c: run @j (its layout and configuration filled in here) in the guest. */
+int vs_join(struct vs *vs, struct vu_join *j);
 
 /* delete.c: remove a directory tree safely (no symlinks, no mounts). */
 int vs_rmtree(const char *path, struct vu_err *e);
