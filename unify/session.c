@@ -45,25 +45,34 @@ static int restore_dir(void *arg, const char *guest, const char *dir,
 	_cleanup_close_ int gfd = open(guest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int dfd = -1;
 	struct timespec ts[2] = { vu_meta_ts(atime), vu_meta_ts(mtime) };
+	struct vu_treelock above = { 0 };
+	struct vu_err e;
+	int rc;
 
 	if (gfd < 0)
 		return 0;               /* the guest is gone: nothing to restore */
-	if (flock(gfd, LOCK_EX | LOCK_NB) < 0) {
+	/* Its lock, and those above it: it may lie inside a mounted guest. */
+	if (flock(gfd, LOCK_EX | LOCK_NB) < 0 || vu_treelock_above(&above, gfd, guest, &e) < 0) {
 		vu_report_log(s->rep, VU_LOG_WARN, "%s: in use (mounted by vunifyfs?); the times of "
 			      "%s after an interrupted run are restored by a later run", guest, dir);
-		return 1;
+		rc = 1;
+		goto out;
 	}
+	rc = 0;
 	dfd = vu_resolve_dir(gfd, dir, 0);
 	if (dfd < 0)
-		return 0;
+		goto out;
 	if (remove_temporaries(dfd) < 0 || futimens(dfd, ts) < 0) {
 		vu_report_log(s->rep, VU_LOG_WARN, "%s%s: cannot restore after an interrupted run: %s",
 			      guest, strcmp(dir, "/") ? dir : "", strerror(errno));
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	vu_report_log(s->rep, VU_LOG_INFO, "%s%s: restored after an interrupted run", guest,
 		      strcmp(dir, "/") ? dir : "");
-	return 0;
+out:
+	vu_treelock_release(&above);
+	return rc;
 }
 
 int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,
@@ -184,6 +193,7 @@ void vu_session_close(struct vu_session *s)
 
 		if (g->fd >= 0)
 			close(g->fd);   /* drops the guest lock */
+		vu_treelock_release(&g->above);
 		free(g->label);
 		free(g->path);
 	}
@@ -291,6 +301,13 @@ int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_er
 		if (errno == EWOULDBLOCK)
 			return vu_err_set(e, 0, "%s: in use (mounted by vunifyfs?)", g->label);
 		return vu_err_set(e, errno, "%s: lock", g->label);
+	}
+	/* GUEST may be a subdirectory of a guest that is mounted: the lock
+	 * that counts is on that guest's top, somewhere above. */
+	if (vu_treelock_above(&g->above, g->fd, g->label, e) < 0) {
+		vu_treelock_release(&g->above);
+		flock(g->fd, LOCK_UN);
+		return -1;
 	}
 	g->locked = true;
 	if (s->mode != VU_SESSION_WRITE)

@@ -23,11 +23,13 @@
 #include "vunify/objset.h"
 #include "vunify/report.h"
 #include "vunify/store.h"
+#include "vunify/treelock.h"
 
 struct vu_guest {
 	char *label;                 /* as the user named it, for messages */
 	char *path;                  /* canonical absolute path */
 	int fd;                      /* its top directory; holds the guest lock */
+	struct vu_treelock above;    /* shared locks above it (treelock.h) */
 	int64_t id;                  /* in the index */
 	struct statx stx;
 	bool locked;
@@ -69,7 +71,8 @@ void vu_session_close(struct vu_session *s);
 /* Check GUEST and add it (not yet locked).  Every error here is the
  * caller's: a missing path, not a directory, another filesystem. */
 int vu_session_guest_add(struct vu_session *s, const char *guest, struct vu_err *e);
-/* Take @g's guest lock and register it in the index. */
+/* Take @g's guest lock and the shared locks above it (treelock.h: it may
+ * be a directory inside a guest in use), and register it in the index. */
 int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_err *e);
 
 /* Register an object instance found on disk (index and inode set). */
