@@ -1,0 +1,70 @@
+#!/bin/bash
+# timeout: 240
+# Hostile guest trees against the host tools (security issue 11).
+#  1. Names with terminal escapes (OSC 52 clipboard, clear screen, CR, LF,
+#     a C1 CSI byte) reach no terminal raw: vhashify -v, vhashify stats and
+#     vclone -vv print no ESC, CR or C1 byte and no line that is not theirs;
+#     --json output parses with jq and holds the exact name.
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../unify/lib-unify.sh"
+t_require_root
+t_require_cmd jq
+uv_mounts
+
+S=$F/store
+# Every line of a tool's output is its own: "PROG: ..." or a summary.
+own_lines() {
+	local what=$1 file=$2 bad
+	[ "$(grep -c $'\x1b' "$file")" = 0 ] || t_fail "$what: a raw ESC in the output"
+	[ "$(grep -c $'\r' "$file")" = 0 ] || t_fail "$what: a raw CR in the output"
+	[ "$(LC_ALL=C grep -c $'\x9b' "$file")" = 0 ] || t_fail "$what: a raw C1 CSI in the output"
+	bad=$(grep -Ev '^(vhashify|vclone)( stats)?: |^scanned [0-9]+ files|^cloned [0-9]+ files|^GUEST |^store: |^[^ ]+ +[0-9]+ +[0-9]+ ' "$file")
+	[ -z "$bad" ] || t_fail "$what: lines that are not the tool's: $bad"
+}
+
+# ---- 1. names with escape sequences ----
+names=($'osc52\033]52;c;aGFja2Vk\007' $'clear\033[2J\033[H' $'cr\rvhashify: all is well' \
+	$'lf\nvhashify: forged line' $'csi\x9b31m' 'back\slash')
+G1=$'g1\033]0;title\007'
+M1=$'mark\033[31m'
+M2=$'mark2\033[31m'
+for g in "$G1" g2; do
+	for n in "${names[@]}"; do
+		uv_file "$F/$g/usr/$n" 3000 "$n" 0644 0:0 @1600000000 @1600000000
+	done
+	# Marked but no object of the store: warned about by default, by name.
+	uv_file "$F/$g/usr/$M1" 3000 mark 0644 0:0 @1600000000 @1600000000
+	setfattr -n trusted.vunify -v junk "$F/$g/usr/$M1"
+	ln "$F/$g/usr/$M1" "$F/$g/usr/$M2"
+done
+"$VH" -v --store "$S" "$F/$G1" "$F/g2" > "$T/out" 2>&1
+rc=$?
+cat "$T/out" | cat -v >&2
+[ $rc = 0 ] || t_fail "vhashify -v: exit $rc"
+grep -q 'linked to' "$T/out" || t_fail "vhashify -v said nothing about linking"
+grep -qF 'osc52\x1b]52;c;aGFja2Vk\x07' "$T/out" || t_fail "no escaped OSC 52 name in the output"
+grep -qF 'lf\x0avhashify: forged line' "$T/out" || t_fail "no escaped newline in the output"
+grep -qF 'back\x5cslash' "$T/out" || t_fail "no escaped backslash in the output"
+own_lines "vhashify -v" "$T/out"
+t_eq "linked" "$(uv_summary "$(cat "$T/out")" linked)" $((2 * ${#names[@]}))
+
+# JSON: valid, and the guest's name exact in vhashify stats.
+"$VH" --json --store "$S" "$F/$G1" "$F/g2" > "$T/json" 2> "$T/err" || t_fail "vhashify --json: $(cat -v "$T/err")"
+jq -e . "$T/json" > /dev/null || t_fail "vhashify --json is not JSON: $(cat -v "$T/json")"
+own_lines "vhashify --json (stderr)" "$T/err"
+"$VH" stats --json --store "$S" "$F/$G1" "$F/g2" > "$T/json" 2> "$T/err" || t_fail "stats --json: $(cat -v "$T/err")"
+jq -e . "$T/json" > /dev/null || t_fail "vhashify stats --json is not JSON: $(cat -v "$T/json")"
+t_eq "the guest's name in JSON" "$(jq -r '.guests[0].path' "$T/json")" "$F/$G1"
+"$VH" stats --store "$S" "$F/$G1" "$F/g2" > "$T/out" 2>&1 || t_fail "stats: $(cat -v "$T/out")"
+own_lines "vhashify stats" "$T/out"
+
+# vclone: hashing the template at -vv, warnings, the summary.
+"$VC" -vv --store "$S" "$F/$G1" "$F/new" > "$T/out" 2>&1 || t_fail "vclone: $(cat -v "$T/out")"
+cat "$T/out" | cat -v >&2
+own_lines "vclone -vv" "$T/out"
+"$VC" --store "$S" "$F/g2" "$F/$G1" > "$T/out" 2>&1 && t_fail "vclone onto an existing guest succeeded"
+own_lines "vclone error" "$T/out"
+grep -qF 'g1\x1b]0;title\x07' "$T/out" || t_fail "vclone's error does not name the template escaped"
+"$VC" --json --store "$S" "$F/$G1" "$F/new2" > "$T/json" 2> "$T/err" || t_fail "vclone --json: $(cat -v "$T/err")"
+jq -e . "$T/json" > /dev/null || t_fail "vclone --json is not JSON"
+t_done
