@@ -216,6 +216,13 @@ static int scan_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 	progress(sc, false);
 	if (x->stx_size < sc->o->min_size)
 		return VU_WALK_NEXT;
+	if (x->stx_nlink == 1 && vu_meta_mostly_sparse(x)) {
+		sc->st->sparse_files++;
+		vu_report_log(sc->s->rep, VU_LOG_INFO, "%s%s: mostly holes (%llu of %llu bytes "
+			      "allocated); not unified", sc->g->label, ent->path,
+			      (unsigned long long)x->stx_blocks * 512, (unsigned long long)x->stx_size);
+		return VU_WALK_NEXT;
+	}
 	if (x->stx_nlink > 1) {
 		if (vu_objset_has(&sc->s->objects, x->stx_ino))
 			sc->st->unified_files++;

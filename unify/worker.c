@@ -163,7 +163,7 @@ static int open_member(struct vu_hx_worker *w, struct vu_hx_group *g, struct vu_
 	}
 	if (!S_ISREG(o->stx.stx_mode) || o->stx.stx_nlink != 1 || !vu_meta_unchanged(&o->stx, &m->scan) ||
 	    o->stx.stx_mode != m->scan.stx_mode || o->stx.stx_uid != m->scan.stx_uid ||
-	    o->stx.stx_gid != m->scan.stx_gid)
+	    o->stx.stx_gid != m->scan.stx_gid || vu_meta_mostly_sparse(&o->stx))
 		goto changed;
 	if (vu_xattrs_read_fd(o->fd, &o->x, &e, o->what) < 0)
 		goto error;

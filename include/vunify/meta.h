@@ -63,6 +63,22 @@ bool vu_meta_same_inode(const struct statx *a, const struct statx *b);
  * (size, mtime and ctime equal)? */
 bool vu_meta_unchanged(const struct statx *a, const struct statx *b);
 
+/*
+ * Is the regular file @s mostly holes: more than VU_META_SPARSE_MIN bytes
+ * long, and less than half of it allocated?  vhashify leaves such files
+ * alone (see vhashify(8)): their ids would cost hashing every byte of the
+ * holes (a 16 TiB sparse file is 16 TiB of zeros for XXH3), and a guest
+ * can make one in an instant.  The lower bound keeps small files whose
+ * data lives in the inode (st_blocks 0) eligible; reading at most that much
+ * of holes costs nothing.
+ */
+#define VU_META_SPARSE_MIN (1024 * 1024)
+
+static inline bool vu_meta_mostly_sparse(const struct statx *s)
+{
+	return s->stx_size > VU_META_SPARSE_MIN && s->stx_blocks * 512 < s->stx_size / 2;
+}
+
 /* Would a guest see no difference between the two inodes' stat (type and
  * mode, owner, size, mtime and atime, except the ignored ones)? */
 bool vu_meta_looks_same(const struct statx *a, const struct statx *b, unsigned ignore);

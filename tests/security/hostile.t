@@ -5,6 +5,10 @@
 #     a C1 CSI byte) reach no terminal raw: vhashify -v, vhashify stats and
 #     vclone -vv print no ESC, CR or C1 byte and no line that is not theirs;
 #     --json output parses with jq and holds the exact name.
+#  2. Two sparse files of 16 TiB (or as near as the filesystem allows) with
+#     the same few bytes of data: vhashify ends within seconds (timeout 60)
+#     and reads less than 10 MB; they are left alone (sparse_files).  Files
+#     with some holes are still linked, their holes not read.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../unify/lib-unify.sh"
 t_require_root
@@ -67,4 +71,41 @@ own_lines "vclone error" "$T/out"
 grep -qF 'g1\x1b]0;title\x07' "$T/out" || t_fail "vclone's error does not name the template escaped"
 "$VC" --json --store "$S" "$F/$G1" "$F/new2" > "$T/json" 2> "$T/err" || t_fail "vclone --json: $(cat -v "$T/err")"
 jq -e . "$T/json" > /dev/null || t_fail "vclone --json is not JSON"
+
+# ---- 2. sparse files ----
+mkdir -p "$F/s1/usr" "$F/s2/usr"
+for g in s1 s2; do
+	f=$F/$g/usr/huge
+	printf 'same small data' > "$f"
+	truncate -s 16T "$f" 2>/dev/null || truncate -s $((16 * 2**40 - 4096)) "$f" 2>/dev/null ||
+		truncate -s 15T "$f" 2>/dev/null || truncate -s 1T "$f" || t_fail "cannot make a sparse file"
+	touch -d @1600000000 "$f"
+done
+t_log "sparse files of $(stat -c %s "$F/s1/usr/huge") bytes"
+start=$(date +%s)
+out=$(t_timeout 60 "$VU_TEST_BIN/uh_rchar" "$T/rchar" "$VH" -v --json --store "$S" "$F/s1" "$F/s2" 2> "$T/err")
+rc=$?
+t_log "vhashify on the sparse files: $(( $(date +%s) - start )) s, rchar $(cat "$T/rchar"): $out"
+[ $rc = 0 ] || t_fail "vhashify on sparse files: exit $rc: $(cat "$T/err")"
+[ "$(cat "$T/rchar")" -lt 10000000 ] || t_fail "vhashify read $(cat "$T/rchar") bytes for sparse files"
+t_eq "sparse files left alone" "$(jq .sparse_files <<<"$out")" 2
+grep -q 'usr/huge: mostly holes' "$T/err" || t_fail "no word about the sparse files: $(cat "$T/err")"
+t_eq "huge not linked" "$(stat -c %h "$F/s1/usr/huge")" 1
+
+# Some holes, mostly data: still unified, and the holes are not read (6 MiB
+# of data: hashed twice, compared once, copied into the store once).
+mkdir -p "$F/h1/usr" "$F/h2/usr"
+for g in h1 h2; do
+	f=$F/$g/usr/holey
+	head -c $((6 << 20)) < <(yes holey) > "$f" && truncate -s $((64 << 20)) "$f" || t_fail "holey"
+	fallocate -l $((40 << 20)) -o $((8 << 20)) "$f" 2>/dev/null   # allocated, reads as zeros
+	touch -d @1600000000 "$f"
+done
+out=$(t_timeout 60 "$VH" --json --store "$S" "$F/h1" "$F/h2" 2> "$T/err") || t_fail "holey: $(cat "$T/err")"
+t_log "holey files: $out"
+t_eq "holey files linked" "$(jq .linked_files <<<"$out")" 2
+t_eq "holey linked" "$(stat -c %i "$F/h1/usr/holey")" "$(stat -c %i "$F/h2/usr/holey")"
+[ "$(jq .read_bytes <<<"$out")" -lt $((64 << 20)) ] || t_fail "the holes were read: $out"
+t_eq "holey content" "$(vu_hash "$V/h1/usr/holey")" \
+	"$( { head -c $((6 << 20)) < <(yes holey); head -c $((58 << 20)) /dev/zero; } | sha256sum | cut -c1-64)"
 t_done

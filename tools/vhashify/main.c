@@ -189,12 +189,12 @@ static void print_summary(const struct vu_hashify_stats *st, bool json, bool dry
 	       ",\"hardlinked_files\":%" PRIu64 ",\"foreign_files\":%" PRIu64 ",\"candidates\":%" PRIu64
 	       ",\"hashed_files\":%" PRIu64 ",\"hashed_bytes\":%" PRIu64 ",\"read_files\":%" PRIu64
 	       ",\"read_bytes\":%" PRIu64 ",\"objects_created\":%" PRIu64 ",\"objects_bytes\":%" PRIu64
-	       ",\"temporaries_removed\":%" PRIu64 ",\"seconds\":%.3f}\n",
+	       ",\"temporaries_removed\":%" PRIu64 ",\"sparse_files\":%" PRIu64 ",\"seconds\":%.3f}\n",
 	       st->scanned_files, st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors,
 	       dry ? "true" : "false", st->linked_bytes, st->changed, st->unified_files,
 	       st->hardlinked_files, st->foreign_files, st->candidates, st->hashed_files,
 	       st->hashed_bytes, st->read_files, st->read_bytes, st->objects_created,
-	       st->objects_bytes, st->temporaries_removed, st->seconds);
+	       st->objects_bytes, st->temporaries_removed, st->sparse_files, st->seconds);
 }
 
 static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
