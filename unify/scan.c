@@ -172,7 +172,15 @@ static int remove_stray(struct vu_scan *sc, const struct vu_walk_entry *ent)
 	if (!dir)
 		return 0;
 	snprintf(label, sizeof(label), "%s%s", sc->g->label, ent->path);
+	/* A change: under the guest's lock.  Mounted meanwhile, vunifyfs
+	 * hides the temporary and removes it itself. */
+	if (vu_session_guest_hold(sc->s, sc->g, &e) < 0) {
+		free(dir);
+		vu_report_log(sc->s->rep, VU_LOG_INFO, "%s: not removed: %s", label, e.msg);
+		return 0;
+	}
 	r = vu_replace_unlink(&sc->rep, sc->g->path, ent->dirfd, dir, ent->name, &e, label);
+	vu_session_guest_release(sc->s, sc->g);
 	free(dir);
 	if (r < 0) {
 		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);

@@ -384,8 +384,16 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 		return 0;
 	}
 	vu_store_name(p->id, in->seq, objname);
+	/* Only now, and only for this change, the guest's lock: mounted in
+	 * the meantime, the guest keeps its file. */
+	if (vu_session_guest_hold(s, &s->guests[m->gidx], &e) < 0) {
+		msg(p->g, VU_LOG_INFO, "%s: skipped: %s", o->what, e.msg);
+		m->outcome = VU_HX_CHANGED;
+		return 0;
+	}
 	r = vu_replace_link(&w->rep, s->guests[m->gidx].path, o->dirfd, o->dir, o->name, o->fd,
 			    &o->stx, objdir, objname, &e, o->what);
+	vu_session_guest_release(s, &s->guests[m->gidx]);
 	switch (r) {
 	case VU_REPLACE_DONE:
 		m->outcome = VU_HX_LINKED;

@@ -9,6 +9,10 @@
 #     the same few bytes of data: vhashify ends within seconds (timeout 60)
 #     and reads less than 10 MB; they are left alone (sparse_files).  Files
 #     with some holes are still linked, their holes not read.
+#  3. While vhashify links guests l1 and l2 (thousands of twins, one
+#     thread), `vhashify stats` on the store works, and l2 can be mounted
+#     (a guest start); vhashify then leaves l2 alone: no file of it that was
+#     private when the mount came is linked under the running vunifyfs.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../unify/lib-unify.sh"
 t_require_root
@@ -108,4 +112,49 @@ t_eq "holey linked" "$(stat -c %i "$F/h1/usr/holey")" "$(stat -c %i "$F/h2/usr/h
 [ "$(jq .read_bytes <<<"$out")" -lt $((64 << 20)) ] || t_fail "the holes were read: $out"
 t_eq "holey content" "$(vu_hash "$V/h1/usr/holey")" \
 	"$( { head -c $((6 << 20)) < <(yes holey); head -c $((58 << 20)) /dev/zero; } | sha256sum | cut -c1-64)"
+
+# ---- 3. locks while vhashify runs ----
+# vhashify is stopped (SIGSTOP) in the middle of its linking, at a moment it
+# holds no lock of l2 (it takes it only around each change: a few tries
+# find such a moment; the old code held it all along), so that what follows
+# happens while it runs, however fast the machine.
+[ -x "$VU_BIN/vunifyfs" ] || t_fail "no $VU_BIN/vunifyfs (build it: make)"
+for g in l1 l2; do
+	mkdir -p "$F/$g/usr"
+	"$VU_TEST_BIN/uh_mkfiles" "$F/$g/usr" 6000 4096 1 || t_fail "uh_mkfiles $g"
+done
+"$VH" -j 1 --json --store "$S" "$F/l1" "$F/l2" > "$T/lout" 2> "$T/lerr" &
+vpid=$!
+t_on_exit "kill -CONT $vpid; kill $vpid"
+for i in $(seq 1000); do
+	[ -n "$(find "$V/l1/usr" -type f -links +1 -print -quit)" ] && break
+	kill -0 $vpid 2>/dev/null || t_fail "vhashify ended before linking: $(cat "$T/lout" "$T/lerr")"
+	sleep 0.02
+done
+for i in $(seq 20); do
+	kill -STOP $vpid || t_fail "vhashify ended too early: $(cat "$T/lout" "$T/lerr")"
+	flock -n "$F/l2" true && break
+	[ $i = 20 ] && break        # the old code: l2 is never free
+	kill -CONT $vpid
+	sleep 0.01
+done
+t_log "vhashify stopped while linking (try $i)"
+for i in 1 2 3; do
+	"$VH" stats --store "$S" "$F/l1" > "$T/sout" 2>&1 ||
+		t_fail "vhashify stats while vhashify runs: $(cat "$T/sout")"
+done
+vu_mount "$F/l2" "$T/lmnt"
+private=$(find "$V/l2/usr" -type f -links 1 | sort)
+t_log "l2 mounted while vhashify runs; $(grep -c . <<<"$private") files of it private then"
+kill -CONT $vpid
+wait $vpid
+rc=$?
+t_log "vhashify on l1, l2: exit $rc: $(cat "$T/lout")"
+[ $rc = 0 ] || t_fail "vhashify on l1, l2: exit $rc: $(cat "$T/lerr")"
+now=$(find "$V/l2/usr" -type f -links 1 | sort)
+[ "$private" = "$now" ] || t_fail "files of the mounted guest l2 were linked under vunifyfs"
+[ "$(jq .changed "$T/lout")" -gt 0 ] || t_fail "no file of l2 skipped: $(cat "$T/lout")"
+echo written > "$T/lmnt/usr/f1" || t_fail "write through the mount"
+vu_umount "$T/lmnt"
+t_eq "the write is there" "$(cat "$V/l2/usr/f1")" written
 t_done

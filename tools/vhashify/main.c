@@ -244,13 +244,19 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		vu_session_close(&s);
 		return rc;
 	}
+	/* Each guest's lock is checked now and then let go: the run takes it
+	 * again only around each change to that guest, so that scanning and
+	 * hashing (hours, on a big guest) never keep a guest from starting. */
 	if (!a.dry)
-		for (size_t i = 0; i < s.nguests; i++)
+		for (size_t i = 0; i < s.nguests; i++) {
 			if (vu_session_guest_lock(&s, &s.guests[i], &e) < 0) {
 				vu_err_print(&e, PROG);
 				s.guests[i].failed = true;
 				guest_errors++;
+				continue;
 			}
+			vu_session_guest_release(&s, &s.guests[i]);
+		}
 	rc = vu_hashify(&s, &a.o, &st, &e);
 	vu_cli_clear(cli);
 	st.errors += guest_errors;
