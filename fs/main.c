@@ -140,8 +140,8 @@ static void check_guest(const struct vu_opts *o, const char *guest, const char *
 		if (errno != EWOULDBLOCK)
 			die("%s: %s", guest, strerror(errno));
 		if (i == 60)
-			die("%s: in use (mounted by another vunifyfs, or vhashify is working on it)",
-			    guest);
+			die("%s: in use (mounted by another vunifyfs, or vhashify or vclone is "
+			    "changing it or a directory inside it)", guest);
 		usleep(50000);
 	}
 	(void)o;

@@ -35,6 +35,12 @@ refused() {
 	t_log "$desc: $err"
 }
 
+nothing_mounted() {
+	awk -v p="$T/" 'substr($5, 1, length(p)) == p && $5 != p"fs" && $5 != p"view" { print $5 }' \
+		/proc/self/mountinfo | grep -q . && t_fail "$1: something is mounted: $(t_mounts_below "$T")"
+	return 0
+}
+
 vu_mount "$F/g1" "$T/mnt"
 uv_snap "$V/g1" | grep -v "^./usr/store" > "$T/before"
 
@@ -76,15 +82,28 @@ vu_umount "$T/mnt"
 out=$("$VH" --store "$S" "$F/g1/usr/a" 2>&1) || t_fail "vhashify after unmount: $out"
 t_eq "linked after unmount" "$(uv_summary "$out" linked)" 2
 
+# The other way round: while vhashify works on a subdirectory of g1, g1
+# cannot be mounted (vhashify is stopped in the middle, holding its locks).
+"$VU_TEST_BIN/uh_mkfiles" "$F/g1/usr/a/many" 3000 4096 || t_fail "uh_mkfiles"
+"$VH" -j 1 --store "$S" "$F/g1/usr/a" > "$T/vout" 2>&1 &
+vpid=$!
+t_on_exit "kill -CONT $vpid; kill $vpid"
+for i in $(seq 1000); do
+	[ -n "$(find "$V/g1/usr/a/many" -type f -links +1 -print -quit)" ] && break
+	kill -0 $vpid 2>/dev/null || t_fail "vhashify ended before linking: $(cat "$T/vout")"
+	sleep 0.02
+done
+kill -STOP $vpid || t_fail "vhashify ended too early: $(cat "$T/vout")"
+refused "vunifyfs above a tree vhashify changes" "vunifyfs: $T/*g1: in use*" \
+	"$VU_BIN/vunifyfs" "$F/g1" "$T/mnt"
+nothing_mounted "vunifyfs above a tree vhashify changes"
+kill -CONT $vpid
+wait $vpid || t_fail "vhashify on g1/usr/a: $(cat "$T/vout")"
+
 # vunifyfs: a mount point inside the guest directory, however it is named.
 G=$T/d/gm
 mkdir -p "$G/a/b/c" "$G/x"
 ln -s "$G/a" "$T/glink"
-nothing_mounted() {
-	awk -v p="$T/" 'substr($5, 1, length(p)) == p && $5 != p"fs" && $5 != p"view" { print $5 }' \
-		/proc/self/mountinfo | grep -q . && t_fail "$1: something is mounted: $(t_mounts_below "$T")"
-	return 0
-}
 refused "mount point = guest" "vunifyfs: $G: mount point inside GUEST_DIR $G*" \
 	"$VU_BIN/vunifyfs" "$G" "$G"
 nothing_mounted "mount point = guest"
