@@ -84,14 +84,48 @@ static int mount_dev(const char *path, char *dev, size_t len)
 	return found;
 }
 
+/*
+ * Refuse a mount point that is GUEST_DIR or anywhere below it: the guest
+ * would see itself, and every lookup through the mount would loop back into
+ * it (`vunifyfs / /mnt`).  Compared by inode, walking up from the mount
+ * point with "..", so that symlinks and a GUEST_DIR of "/" cannot hide it,
+ * nor can a bind mount of the guest (its root is the guest's inode).
+ */
+static void check_mountpoint(int mnt_fd, const char *guest, const char *mnt)
+{
+	struct statx g, cur, up;
+	int fd, pfd;
+
+	if (statx(vu_fs.root_fd, "", AT_EMPTY_PATH, STATX_INO, &g) < 0)
+		die("%s: %s", guest, strerror(errno));
+	fd = fcntl(mnt_fd, F_DUPFD_CLOEXEC, 3);
+	if (fd < 0)
+		die("%s: %s", mnt, strerror(errno));
+	for (;;) {
+		if (statx(fd, "", AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_INO, &cur) < 0)
+			die("%s: %s", mnt, strerror(errno));
+		if (cur.stx_ino == g.stx_ino && cur.stx_dev_major == g.stx_dev_major &&
+		    cur.stx_dev_minor == g.stx_dev_minor)
+			die("%s: mount point inside GUEST_DIR %s (the guest would see itself)", mnt,
+			    guest);
+		pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0)
+			die("%s: %s", mnt, strerror(errno));
+		if (statx(pfd, "", AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_INO, &up) < 0)
+			die("%s: %s", mnt, strerror(errno));
+		close(fd);
+		fd = pfd;
+		if (up.stx_ino == cur.stx_ino && up.stx_dev_major == cur.stx_dev_major &&
+		    up.stx_dev_minor == cur.stx_dev_minor)
+			break;              /* the root: ".." is itself */
+	}
+	close(fd);
+}
+
 static void check_guest(const struct vu_opts *o, const char *guest, const char *mnt)
 {
 	char probe[64];
-	size_t glen = strlen(guest);
 
-	/* Mounting inside the guest tree would show the guest to itself. */
-	if (strncmp(mnt, guest, glen) == 0 && (mnt[glen] == '/' || mnt[glen] == '\0'))
-		die("%s: mount point inside GUEST_DIR %s", mnt, guest);
 	snprintf(probe, sizeof(probe), "/proc/self/fd/%d", vu_fs.root_fd);
 	if (getxattr(probe, VU_MARK_XATTR, NULL, 0) < 0 && errno != ENODATA)
 		die("%s: no trusted xattrs on this filesystem (%s); vunify needs them for its mark",
@@ -106,8 +140,8 @@ static void check_guest(const struct vu_opts *o, const char *guest, const char *
 		if (errno != EWOULDBLOCK)
 			die("%s: %s", guest, strerror(errno));
 		if (i == 60)
-			die("%s: in use (mounted by another vunifyfs, or vhashify is working on it)",
-			    guest);
+			die("%s: in use (mounted by another vunifyfs, or vhashify or vclone is "
+			    "changing it or a directory inside it)", guest);
 		usleep(50000);
 	}
 	(void)o;
@@ -316,6 +350,7 @@ int main(int argc, char **argv)
 		die("%s: %s", o.mountpoint, strerror(errno));
 	if (is_mount_root(mnt_fd))
 		die("%s: already a mount point", mnt);
+	check_mountpoint(mnt_fd, guest, mnt);
 	close(mnt_fd);
 	check_guest(&o, guest, mnt);
 

@@ -2,11 +2,13 @@
 /* Command-line helpers: see include/vunify/cli.h. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "vunify/cli.h"
+#include "vunify/escape.h"
 
 void vu_cli_clear(struct vu_cli *c)
 {
@@ -25,7 +27,10 @@ static void cli_log(void *arg, enum vu_level level, const char *msg)
 	else if ((int)level > c->verbose + 1)
 		return;                 /* WARN by default, INFO with -v, DEBUG with -vv */
 	vu_cli_clear(c);
-	fprintf(stderr, "%s: %s\n", c->prog, msg);
+	/* Messages carry guest-chosen names: never raw to the terminal. */
+	fprintf(stderr, "%s: ", c->prog);
+	vu_esc_fputs(stderr, msg);
+	fputc('\n', stderr);
 }
 
 static void human(char *buf, size_t size, double v)
@@ -118,16 +123,20 @@ int vu_cli_uint(const char *s, unsigned *out)
 	return 0;
 }
 
+void vu_cli_error(const char *prog, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: ", prog);
+	vu_esc_fputs(stderr, msg);
+	fputc('\n', stderr);
+}
+
 void vu_cli_json_str(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
+	vu_esc_json(f, s);
 }

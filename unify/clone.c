@@ -454,9 +454,17 @@ int vu_clone_check(struct vu_session *s, const char *newpath, struct vu_err *e)
 {
 	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int pfd = open_parent(newpath, &base, e);
+	struct vu_treelock above = { 0 };
 	struct statx stx;
+	int r;
 
 	if (pfd < 0)
+		return -1;
+	/* Early, before the template is hashified: NEW's parent must not be
+	 * (inside) a guest in use.  vu_clone() holds these while it builds. */
+	r = vu_treelock_dir(&above, pfd, newpath, e);
+	vu_treelock_release(&above);
+	if (r < 0)
 		return -1;
 	if (vu_meta_statx(pfd, base, &stx) == 0)
 		return vu_err_set(e, EEXIST, "%s", newpath);
@@ -478,6 +486,7 @@ int vu_clone(struct vu_session *s, struct vu_guest *src, const char *newpath,
 		.entry = clone_entry, .leave = clone_leave, .error = clone_error,
 	};
 	struct clone c = { .s = s, .src = src, .o = o, .st = st, .topfd = -1 };
+	struct vu_treelock above = { 0 };
 	_cleanup_free_ char *base = NULL;
 	_cleanup_close_ int pfd = -1;
 	char tmp[512];
@@ -492,6 +501,12 @@ int vu_clone(struct vu_session *s, struct vu_guest *src, const char *newpath,
 	pfd = open_parent(newpath, &base, e);
 	if (pfd < 0)
 		return -1;
+	/* NEW's parent may be a guest's top or inside one: whoever has that
+	 * guest mounted must not see the tree change under it. */
+	if (vu_treelock_dir(&above, pfd, newpath, e) < 0) {
+		vu_treelock_release(&above);
+		return -1;
+	}
 	remove_remains(s, pfd, base);
 	/* Built under a hidden name, renamed when complete; locked while we
 	 * build it, so that a later vclone tells our remains from a copy in
@@ -499,8 +514,11 @@ int vu_clone(struct vu_session *s, struct vu_guest *src, const char *newpath,
 	if (getrandom(&rnd, sizeof(rnd), 0) < 0)
 		rnd = (unsigned)getpid();
 	snprintf(tmp, sizeof(tmp), ".%.200s.vclone-%08x", base, rnd);
-	if (mkdirat(pfd, tmp, 0700) < 0)
-		return vu_err_set(e, errno, "%s: %s", newpath, tmp);
+	if (mkdirat(pfd, tmp, 0700) < 0) {
+		vu_err_set(e, errno, "%s: %s", newpath, tmp);
+		vu_treelock_release(&above);
+		return -1;
+	}
 	c.topfd = openat(pfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (c.topfd < 0) {
 		vu_err_set(e, errno, "%s: %s", newpath, tmp);
@@ -529,6 +547,7 @@ out:
 	if (rc < 0 && vu_rmtree_at(pfd, tmp) < 0)
 		vu_report_log(s->rep, VU_LOG_ERROR, "%s: cannot remove the partial copy: %s", tmp,
 			      strerror(errno));
+	vu_treelock_release(&above);
 	for (size_t i = 0; i < c.caphl; i++)
 		free(c.hl[i].path);
 	free(c.hl);

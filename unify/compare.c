@@ -26,6 +26,17 @@ static ssize_t read_full(int fd, void *buf, size_t len, uint64_t off)
 	return got;
 }
 
+/* Where the next data of @fd at or after @off starts (@size if none, or if
+ * the filesystem cannot tell: then @off, everything is data). */
+static uint64_t next_data(int fd, uint64_t off, uint64_t size)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA);
+
+	if (d < 0)
+		return errno == ENXIO ? size : off;
+	return (uint64_t)d < size ? (uint64_t)d : size;
+}
+
 int vu_compare_fds(int a, int b, uint64_t size, void *ba, void *bb, size_t bufsize,
 		   uint64_t *nread, struct vu_err *e, const char *what)
 {
@@ -36,9 +47,16 @@ int vu_compare_fds(int a, int b, uint64_t size, void *ba, void *bb, size_t bufsi
 	posix_fadvise(a, 0, 0, POSIX_FADV_SEQUENTIAL);
 	posix_fadvise(b, 0, 0, POSIX_FADV_SEQUENTIAL);
 	while (off < size) {
-		size_t want = size - off < bufsize ? size - off : bufsize;
-		ssize_t na = read_full(a, ba, want, off), nb;
+		size_t want;
+		ssize_t na, nb;
+		uint64_t da = next_data(a, off, size), db = next_data(b, off, size);
 
+		/* A hole in both reads as zeros in both: nothing to read. */
+		off = da < db ? da : db;
+		if (off >= size)
+			break;
+		want = size - off < bufsize ? size - off : bufsize;
+		na = read_full(a, ba, want, off);
 		if (na < 0)
 			return vu_err_set(e, errno, "%s", what);
 		nb = read_full(b, bb, want, off);

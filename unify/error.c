@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "vunify/error.h"
+#include "vunify/escape.h"
 
 int vu_err_set(struct vu_err *e, int errnum, const char *fmt, ...)
 {
@@ -39,5 +40,8 @@ int vu_err_prefix(struct vu_err *e, const char *fmt, ...)
 
 void vu_err_print(const struct vu_err *e, const char *prog)
 {
-	fprintf(stderr, "%s: %s\n", prog, e->msg[0] ? e->msg : strerror(e->code));
+	/* Messages carry guest-chosen names: never raw to the terminal. */
+	fprintf(stderr, "%s: ", prog);
+	vu_esc_fputs(stderr, e->msg[0] ? e->msg : strerror(e->code));
+	fputc('\n', stderr);
 }

@@ -183,8 +183,12 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 	    vu_index_exec(ix, "PRAGMA cache_size=-32768", e) < 0 ||
 	    vu_index_exec(ix, "PRAGMA temp_store=FILE", e) < 0)
 		return -1;
-	/* Take the write lock once now, so that a locked or damaged index is
-	 * reported before any work is done. */
+	/* A writer takes the write lock once now, so that a locked or damaged
+	 * index is reported before any work is done.  A reader of an existing
+	 * index (stats, verify, a dry run) never asks for it: with WAL it reads
+	 * while a vhashify writes, and the schema statements are no-ops that
+	 * need no write lock when the schema is there. */
+	ix->deferred = !create && !ix->created;
 	if (vu_index_begin(ix, e) < 0 || vu_index_exec(ix, schema, e) < 0 ||
 	    meta_check(ix, e) < 0 || vu_index_commit(ix, e) < 0)
 		return -1;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <xxhash.h>
 
 #include "vunify/key.h"
@@ -127,32 +128,122 @@ void vu_key_final(struct vu_key *k, struct vu_id *id)
 		id->b[bit / 8] &= (uint8_t)~(0x80u >> (bit % 8));
 }
 
+/* Feed @len zero bytes: a hole, hashed without reading it. */
+static void key_zeros(struct vu_key *k, uint64_t len)
+{
+	static const uint8_t zeros[64 * 1024];
+
+	while (len) {
+		size_t n = len < sizeof(zeros) ? (size_t)len : sizeof(zeros);
+
+		XXH3_128bits_update(k->st, zeros, n);
+		len -= n;
+	}
+}
+
+/*
+ * The next data from @off on: its start in *@data and the hole after it in
+ * *@hole (both at most @size).  Where the filesystem cannot say
+ * (SEEK_DATA unsupported), everything is data.  -1 on error.
+ */
+static int next_extent(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *hole)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+	struct stat sb;
+
+	if (d < 0 && errno == ENXIO) {
+		/* A hole up to the end -- or a file that ended early: never
+		 * hash zeros for what is not there. */
+		if (fstat(fd, &sb) < 0)
+			return -1;
+		if ((uint64_t)sb.st_size < size) {
+			errno = ESTALE;
+			return -1;
+		}
+		*data = *hole = size;
+		return 0;
+	}
+	if (d < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+		*data = off;
+		*hole = size;
+		return 0;
+	}
+	if (d < 0)
+		return -1;
+	h = lseek(fd, d, SEEK_HOLE);
+	if (h < 0 && errno != ENXIO)
+		return -1;
+	*data = (uint64_t)d < size ? (uint64_t)d : size;
+	*hole = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+	return 0;
+}
+
+/* Hash [@off, @end) of @fd, which the filesystem says is data.  1 if the
+ * file ended early (it shrank: the caller says ESTALE), -1 on error. */
+static int key_read(struct vu_key *k, int fd, uint64_t off, uint64_t end, void *buf,
+		    size_t bufsize, uint64_t *nread)
+{
+	while (off < end) {
+		size_t want = end - off < bufsize ? (size_t)(end - off) : bufsize;
+		ssize_t n = pread(fd, buf, want, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 1;
+		vu_key_update(k, buf, (size_t)n);
+		off += (uint64_t)n;
+		*nread += (uint64_t)n;
+	}
+	return 0;
+}
+
 int vu_key_fd(struct vu_key *k, int fd, const struct vu_key_meta *m,
 	      const struct vu_xattrs *x, unsigned flags, void *buf, size_t bufsize,
 	      struct vu_id *id, uint64_t *nread, struct vu_err *e, const char *what)
 {
-	uint64_t off = 0;
+	uint64_t off = 0, data, hole;
+	struct stat sb;
+	char extra;
+	ssize_t n;
 
 	*nread = 0;
 	vu_key_begin(k, m, x, flags);
 	/* Large sequential reads; tell the kernel so it reads ahead far. */
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	for (;;) {
-		ssize_t n = pread(fd, buf, bufsize, off);
+	/* Holes are hashed as the zeros they read as, without reading them:
+	 * the id is that of the same bytes written out, and a hole costs no
+	 * reads (SEEK_DATA/SEEK_HOLE). */
+	while (off < m->size) {
+		int r;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
+		if (next_extent(fd, off, m->size, &data, &hole) < 0)
+			return errno == ESTALE ? vu_err_set(e, ESTALE, "%s: changed while it was read",
+							    what) : vu_err_set(e, errno, "%s", what);
+		key_zeros(k, data - off);
+		off = data;
+		if (off >= m->size)
+			break;
+		r = key_read(k, fd, off, hole, buf, bufsize, nread);
+		if (r < 0)
 			return vu_err_set(e, errno, "%s", what);
-		if (n == 0)
-			break;
-		vu_key_update(k, buf, n);
-		off += n;
-		*nread = off;
-		if (off > m->size)
-			break;
+		if (r > 0 || hole <= off)
+			return vu_err_set(e, ESTALE, "%s: changed while it was read", what);
+		off = hole;
 	}
-	if (off != m->size)
+	/* Exactly m->size bytes: a hole up to the end (SEEK_DATA: ENXIO)
+	 * looks the same as a file that ends early, so ask its size; and
+	 * nothing beyond. */
+	if (fstat(fd, &sb) < 0)
+		return vu_err_set(e, errno, "%s", what);
+	do
+		n = pread(fd, &extra, 1, (off_t)m->size);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return vu_err_set(e, errno, "%s", what);
+	if (n != 0 || (uint64_t)sb.st_size != m->size)
 		return vu_err_set(e, ESTALE, "%s: changed while it was read", what);
 	vu_key_final(k, id);
 	return 0;

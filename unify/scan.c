@@ -172,7 +172,15 @@ static int remove_stray(struct vu_scan *sc, const struct vu_walk_entry *ent)
 	if (!dir)
 		return 0;
 	snprintf(label, sizeof(label), "%s%s", sc->g->label, ent->path);
+	/* A change: under the guest's lock.  Mounted meanwhile, vunifyfs
+	 * hides the temporary and removes it itself. */
+	if (vu_session_guest_hold(sc->s, sc->g, &e) < 0) {
+		free(dir);
+		vu_report_log(sc->s->rep, VU_LOG_INFO, "%s: not removed: %s", label, e.msg);
+		return 0;
+	}
 	r = vu_replace_unlink(&sc->rep, sc->g->path, ent->dirfd, dir, ent->name, &e, label);
+	vu_session_guest_release(sc->s, sc->g);
 	free(dir);
 	if (r < 0) {
 		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
@@ -216,6 +224,13 @@ static int scan_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 	progress(sc, false);
 	if (x->stx_size < sc->o->min_size)
 		return VU_WALK_NEXT;
+	if (x->stx_nlink == 1 && vu_meta_mostly_sparse(x)) {
+		sc->st->sparse_files++;
+		vu_report_log(sc->s->rep, VU_LOG_INFO, "%s%s: mostly holes (%llu of %llu bytes "
+			      "allocated); not unified", sc->g->label, ent->path,
+			      (unsigned long long)x->stx_blocks * 512, (unsigned long long)x->stx_size);
+		return VU_WALK_NEXT;
+	}
 	if (x->stx_nlink > 1) {
 		if (vu_objset_has(&sc->s->objects, x->stx_ino))
 			sc->st->unified_files++;

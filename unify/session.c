@@ -45,25 +45,34 @@ static int restore_dir(void *arg, const char *guest, const char *dir,
 	_cleanup_close_ int gfd = open(guest, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	_cleanup_close_ int dfd = -1;
 	struct timespec ts[2] = { vu_meta_ts(atime), vu_meta_ts(mtime) };
+	struct vu_treelock above = { 0 };
+	struct vu_err e;
+	int rc;
 
 	if (gfd < 0)
 		return 0;               /* the guest is gone: nothing to restore */
-	if (flock(gfd, LOCK_EX | LOCK_NB) < 0) {
+	/* Its lock, and those above it: it may lie inside a mounted guest. */
+	if (flock(gfd, LOCK_EX | LOCK_NB) < 0 || vu_treelock_above(&above, gfd, guest, &e) < 0) {
 		vu_report_log(s->rep, VU_LOG_WARN, "%s: in use (mounted by vunifyfs?); the times of "
 			      "%s after an interrupted run are restored by a later run", guest, dir);
-		return 1;
+		rc = 1;
+		goto out;
 	}
+	rc = 0;
 	dfd = vu_resolve_dir(gfd, dir, 0);
 	if (dfd < 0)
-		return 0;
+		goto out;
 	if (remove_temporaries(dfd) < 0 || futimens(dfd, ts) < 0) {
 		vu_report_log(s->rep, VU_LOG_WARN, "%s%s: cannot restore after an interrupted run: %s",
 			      guest, strcmp(dir, "/") ? dir : "", strerror(errno));
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	vu_report_log(s->rep, VU_LOG_INFO, "%s%s: restored after an interrupted run", guest,
 		      strcmp(dir, "/") ? dir : "");
-	return 0;
+out:
+	vu_treelock_release(&above);
+	return rc;
 }
 
 int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,
@@ -123,6 +132,7 @@ int vu_session_begin(struct vu_session *s, const char *store, enum vu_session_mo
 		     const struct vu_report *rep, struct vu_err *e)
 {
 	memset(s, 0, sizeof(*s));
+	pthread_mutex_init(&s->guests_mu, NULL);
 	s->mode = mode;
 	s->rep = rep;
 	s->journal.dirfd = -1;
@@ -184,6 +194,7 @@ void vu_session_close(struct vu_session *s)
 
 		if (g->fd >= 0)
 			close(g->fd);   /* drops the guest lock */
+		vu_treelock_release(&g->above);
 		free(g->label);
 		free(g->path);
 	}
@@ -194,6 +205,7 @@ void vu_session_close(struct vu_session *s)
 	vu_objset_free(&s->objects);
 	s->guests = NULL;
 	s->nguests = 0;
+	pthread_mutex_destroy(&s->guests_mu);
 }
 
 /* The canonical form of PATH, also if its last component does not exist. */
@@ -285,20 +297,65 @@ int vu_session_guest_add(struct vu_session *s, const char *guest, struct vu_err 
 	return 0;
 }
 
-int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_err *e)
+/* The flock itself, and what comes with it (the caller holds guests_mu). */
+static int guest_flock(struct vu_session *s, struct vu_guest *g, struct vu_err *e)
 {
 	if (flock(g->fd, LOCK_EX | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
 			return vu_err_set(e, 0, "%s: in use (mounted by vunifyfs?)", g->label);
 		return vu_err_set(e, errno, "%s: lock", g->label);
 	}
-	g->locked = true;
 	if (s->mode != VU_SESSION_WRITE)
 		return 0;
 	/* vunifyfs's usage counters do not see what we change: drop them, so
-	 * that its next mount with limits counts the guest anew (format.h). */
-	if (fremovexattr(g->fd, VU_USAGE_XATTR) < 0 && errno != ENODATA && errno != ENOTSUP)
-		return vu_err_set(e, errno, "%s: removing %s", g->label, VU_USAGE_XATTR);
+	 * that its next mount with limits counts the guest anew (format.h).
+	 * Every time: it may have been mounted since we last held it. */
+	if (fgetxattr(g->fd, VU_USAGE_XATTR, NULL, 0) < 0 && (errno == ENODATA || errno == ENOTSUP))
+		return 0;       /* the common case, without a journal transaction */
+	if (fremovexattr(g->fd, VU_USAGE_XATTR) < 0 && errno != ENODATA && errno != ENOTSUP) {
+		int err = errno;
+
+		flock(g->fd, LOCK_UN);
+		return vu_err_set(e, err, "%s: removing %s", g->label, VU_USAGE_XATTR);
+	}
+	return 0;
+}
+
+int vu_session_guest_hold(struct vu_session *s, struct vu_guest *g, struct vu_err *e)
+{
+	int rc = 0;
+
+	pthread_mutex_lock(&s->guests_mu);
+	if (!g->holds)
+		rc = guest_flock(s, g, e);
+	if (rc == 0)
+		g->holds++;
+	pthread_mutex_unlock(&s->guests_mu);
+	return rc;
+}
+
+void vu_session_guest_release(struct vu_session *s, struct vu_guest *g)
+{
+	pthread_mutex_lock(&s->guests_mu);
+	if (g->holds && !--g->holds)
+		flock(g->fd, LOCK_UN);
+	pthread_mutex_unlock(&s->guests_mu);
+}
+
+int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_err *e)
+{
+	if (vu_session_guest_hold(s, g, e) < 0)
+		return -1;
+	/* GUEST may be a subdirectory of a guest that is mounted: the lock
+	 * that counts is on that guest's top, somewhere above. */
+	if (vu_treelock_above(&g->above, g->fd, g->label, e) < 0) {
+		vu_treelock_release(&g->above);
+		vu_session_guest_release(s, g);
+		return -1;
+	}
+	g->locked = true;
+	if (s->mode != VU_SESSION_WRITE)
+		return 0;
 	if (vu_index_begin(&s->index, e) < 0 || vu_index_guest(&s->index, g->path, &g->id, e) < 0)
 		return -1;
 	return 0;

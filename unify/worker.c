@@ -163,7 +163,7 @@ static int open_member(struct vu_hx_worker *w, struct vu_hx_group *g, struct vu_
 	}
 	if (!S_ISREG(o->stx.stx_mode) || o->stx.stx_nlink != 1 || !vu_meta_unchanged(&o->stx, &m->scan) ||
 	    o->stx.stx_mode != m->scan.stx_mode || o->stx.stx_uid != m->scan.stx_uid ||
-	    o->stx.stx_gid != m->scan.stx_gid)
+	    o->stx.stx_gid != m->scan.stx_gid || vu_meta_mostly_sparse(&o->stx))
 		goto changed;
 	if (vu_xattrs_read_fd(o->fd, &o->x, &e, o->what) < 0)
 		goto error;
@@ -384,8 +384,16 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 		return 0;
 	}
 	vu_store_name(p->id, in->seq, objname);
+	/* Only now, and only for this change, the guest's lock: mounted in
+	 * the meantime, the guest keeps its file. */
+	if (vu_session_guest_hold(s, &s->guests[m->gidx], &e) < 0) {
+		msg(p->g, VU_LOG_INFO, "%s: skipped: %s", o->what, e.msg);
+		m->outcome = VU_HX_CHANGED;
+		return 0;
+	}
 	r = vu_replace_link(&w->rep, s->guests[m->gidx].path, o->dirfd, o->dir, o->name, o->fd,
 			    &o->stx, objdir, objname, &e, o->what);
+	vu_session_guest_release(s, &s->guests[m->gidx]);
 	switch (r) {
 	case VU_REPLACE_DONE:
 		m->outcome = VU_HX_LINKED;

@@ -30,8 +30,14 @@ int vu_cli_size(const char *s, uint64_t *out);
 /* Parse a positive integer; -1 if malformed. */
 int vu_cli_uint(const char *s, unsigned *out);
 
-/* Print @s as a JSON string (quoted and escaped). */
+/* Print @s as a JSON string (quoted and escaped: vu_esc_json()).  Text
+ * messages (the log callback, vu_err_print) are escaped with
+ * vu_esc_fputs(): see escape.h. */
 void vu_cli_json_str(FILE *f, const char *s);
+
+/* Print "PROG: MESSAGE" on stderr, the message escaped (escape.h): for
+ * messages that name a path or repeat an argument. */
+void vu_cli_error(const char *prog, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Erase the progress line, if one is drawn. */
 void vu_cli_clear(struct vu_cli *c);

@@ -55,7 +55,12 @@
  *   A process that changes a guest tree from the host side (vunifyfs while it
  *   is mounted, vhashify and vclone while they link) holds
  *   flock(LOCK_EX) on an open descriptor of the guest's top directory, so
- *   that no two of them change one guest at a time.
+ *   that no two of them change one guest at a time.  A tool that is given
+ *   a directory that may lie inside a guest (vhashify, vclone) also holds
+ *   flock(LOCK_SH) on every directory above it while it works: the lock
+ *   of a guest that contains it is then honoured too (treelock.h).  The
+ *   lock need only be held while the tree is changed, not while it is
+ *   read.
  */
 #ifndef VUNIFY_FORMAT_H
 #define VUNIFY_FORMAT_H

@@ -4,7 +4,8 @@
  *
  * 1. Scan: walk every locked guest (walk.h), apply the exclude rules and
  *    --min-size, and note each candidate -- a private regular file with one
- *    link -- in a temporary table.  Files that are already links to an
+ *    link that is not mostly holes (vu_meta_mostly_sparse) -- in a
+ *    temporary table.  Files that are already links to an
  *    object are recognised by their inode number and never opened; files
  *    the guest hardlinked itself are left alone.  Stray temporaries of an
  *    interrupted run are removed.
@@ -55,6 +56,7 @@ struct vu_hashify_stats {
 	uint64_t hashed_files, hashed_bytes;    /* ids computed this run */
 	uint64_t read_files, read_bytes;        /* guest file contents read (hash, compare) */
 	uint64_t temporaries_removed;
+	uint64_t sparse_files;                  /* mostly holes: left alone */
 	double seconds;
 };
 

@@ -63,8 +63,10 @@ struct vu_index {
 };
 
 /* Open STORE/index.db, creating it if @create; without @create a missing
- * file gives an empty in-memory index (for read-only uses).  A damaged or
- * locked index is a clear error. */
+ * file gives an empty in-memory index (for read-only uses), and an existing
+ * one is opened without its write lock (@deferred), so that it can be read
+ * while a vhashify writes it.  A damaged index, or one locked for a
+ * writer, is a clear error. */
 int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, struct vu_err *e);
 void vu_index_close(struct vu_index *ix);
 

@@ -72,9 +72,11 @@ void vu_key_final(struct vu_key *k, struct vu_id *id);
 
 /*
  * The whole key of the regular file open as @fd: metadata @m and @x, then
- * the content read with pread() in chunks of @bufsize through @buf.  The
- * content must be exactly m->size bytes long, else the file changed under
- * us: -1 with errno ESTALE.  *@nread gets the bytes read.
+ * the content read with pread() in chunks of @bufsize through @buf.  Holes
+ * (SEEK_DATA/SEEK_HOLE) are hashed as the zeros they read as, without being
+ * read: the id is the same as for the bytes written out.  The content must
+ * be exactly m->size bytes long, else the file changed under us: -1 with
+ * errno ESTALE.  *@nread gets the bytes read.
  */
 int vu_key_fd(struct vu_key *k, int fd, const struct vu_key_meta *m,
 	      const struct vu_xattrs *x, unsigned flags, void *buf, size_t bufsize,

@@ -63,6 +63,25 @@ bool vu_meta_same_inode(const struct statx *a, const struct statx *b);
  * (size, mtime and ctime equal)? */
 bool vu_meta_unchanged(const struct statx *a, const struct statx *b);
 
+/*
+ * Is the regular file @s mostly holes: less than half of it allocated, and
+ * more than VU_META_HOLES_MAX bytes not?  vhashify leaves such files alone
+ * (see vhashify(8)): holes are never read, but the id still hashes them as
+ * zeros, and a guest can make a file of 16 TiB of holes in an instant (16
+ * TiB of zeros are hours of XXH3).  Below the bound a file's holes cost
+ * milliseconds; above it, only files with more data than holes are hashed,
+ * so the zeros never cost more than reading the data does.  (Small files
+ * whose data lives in the inode, st_blocks 0, stay eligible.)
+ */
+#define VU_META_HOLES_MAX (64ull << 20)
+
+static inline bool vu_meta_mostly_sparse(const struct statx *s)
+{
+	uint64_t alloc = s->stx_blocks * 512;
+
+	return alloc < s->stx_size / 2 && s->stx_size - alloc > VU_META_HOLES_MAX;
+}
+
 /* Would a guest see no difference between the two inodes' stat (type and
  * mode, owner, size, mtime and atime, except the ignored ones)? */
 bool vu_meta_looks_same(const struct statx *a, const struct statx *b, unsigned ignore);

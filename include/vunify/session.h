@@ -9,10 +9,19 @@
  * same filesystem and mount as the store, not nested with the store), then
  * locked (vu_session_guest_lock: the guest lock of format.h; fails if
  * vunifyfs has the guest mounted).
+ *
+ * A guest's lock need not be held while nothing changes it: a caller may
+ * let it go (vu_session_guest_release) once the guest is admitted, and take
+ * it again around each change (vu_session_guest_hold), so that scanning and
+ * hashing -- which only read -- never keep a guest from being mounted.
+ * Holds nest (threads share them); the flock is taken by the first and
+ * dropped by the last.  The shared locks above the guest (treelock.h) stay
+ * for the whole session: a guest containing it must not be mounted.
  */
 #ifndef VUNIFY_SESSION_H
 #define VUNIFY_SESSION_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/stat.h>
@@ -23,14 +32,18 @@
 #include "vunify/objset.h"
 #include "vunify/report.h"
 #include "vunify/store.h"
+#include "vunify/treelock.h"
 
 struct vu_guest {
 	char *label;                 /* as the user named it, for messages */
 	char *path;                  /* canonical absolute path */
 	int fd;                      /* its top directory; holds the guest lock */
+	struct vu_treelock above;    /* shared locks above it (treelock.h) */
 	int64_t id;                  /* in the index */
 	struct statx stx;
-	bool locked;
+	bool locked;                 /* admitted: its lock was free, and is ours
+					to take (see vu_session_guest_hold) */
+	unsigned holds;              /* the flock is held while > 0 */
 	bool failed;                 /* a guest-wide error: left alone */
 };
 
@@ -51,6 +64,7 @@ struct vu_session {
 	const struct vu_report *rep;
 	bool store_absent;           /* a store not made yet (made by start, unless dry) */
 	bool index_pending;          /* between begin and start */
+	pthread_mutex_t guests_mu;   /* the guests' holds */
 };
 
 /* Open in two steps, so that guests can be checked (vu_session_guest_add)
@@ -69,8 +83,15 @@ void vu_session_close(struct vu_session *s);
 /* Check GUEST and add it (not yet locked).  Every error here is the
  * caller's: a missing path, not a directory, another filesystem. */
 int vu_session_guest_add(struct vu_session *s, const char *guest, struct vu_err *e);
-/* Take @g's guest lock and register it in the index. */
+/* Take @g's guest lock and the shared locks above it (treelock.h: it may
+ * be a directory inside a guest in use), and register it in the index. */
 int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_err *e);
+
+/* Take @g's lock (again) before changing it: 0, or -1 if it is in use now
+ * (mounted meanwhile).  Each hold drops vunifyfs's usage record, which is
+ * stale once we change the tree (format.h). */
+int vu_session_guest_hold(struct vu_session *s, struct vu_guest *g, struct vu_err *e);
+void vu_session_guest_release(struct vu_session *s, struct vu_guest *g);
 
 /* Register an object instance found on disk (index and inode set). */
 int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,

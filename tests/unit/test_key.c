@@ -254,6 +254,40 @@ static void test_short_file(void **state)
 	close(fd);
 }
 
+/* Holes hash as the zeros they read as, without being read: a sparse file
+ * has the id of the same bytes written out, and costs only its data. */
+static void test_sparse(void **state)
+{
+	static char dense[3 << 20];
+	struct vu_key *k = vu_key_new();
+	struct vu_key_meta m = base;
+	struct vu_id a, b;
+	struct vu_err e;
+	uint64_t n;
+	char buf[4096];
+	int fd = make_file("sparse", NULL);     /* "hello world" at 0 */
+
+	(void)state;
+	/* Data at 0 and at 2 MiB, holes between and up to 3 MiB. */
+	assert_int_equal(pwrite(fd, "tail", 4, 2 << 20), 4);
+	assert_int_equal(ftruncate(fd, 3 << 20), 0);
+	memcpy(dense, "hello world", 11);
+	memcpy(dense + (2 << 20), "tail", 4);
+	m.size = 3 << 20;
+	vu_key_begin(k, &m, NULL, 0);
+	vu_key_update(k, dense, sizeof(dense));
+	vu_key_final(k, &a);
+	assert_int_equal(vu_key_fd(k, fd, &m, NULL, 0, buf, sizeof(buf), &b, &n, &e, "sparse"), 0);
+	assert_true(vu_id_eq(&a, &b));
+	assert_true(n < (1 << 20));             /* the holes were not read */
+	/* Cut short after the stat: stale, and no zeros for what is gone. */
+	assert_int_equal(ftruncate(fd, 1 << 20), 0);
+	assert_int_equal(vu_key_fd(k, fd, &m, NULL, 0, buf, sizeof(buf), &b, &n, &e, "sparse"), -1);
+	assert_int_equal(e.code, ESTALE);
+	vu_key_free(k);
+	close(fd);
+}
+
 static void test_hash_bits(void **state)
 {
 	struct vu_err e;
@@ -307,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_ignore_mtime),
 		cmocka_unit_test(test_xattrs),
 		cmocka_unit_test(test_short_file),
+		cmocka_unit_test(test_sparse),
 		cmocka_unit_test(test_hash_bits),
 	};
 

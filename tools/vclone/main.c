@@ -120,13 +120,13 @@ int main(int argc, char **argv)
 		case OPT_NO_DEFAULT: defaults = false; break;
 		case 'm':
 			if (vu_cli_size(optarg, &ho.min_size) < 0) {
-				fprintf(stderr, "%s: --min-size %s: not a size\n", PROG, optarg);
+				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
 				return 2;
 			}
 			break;
 		case 'j':
 			if (vu_cli_uint(optarg, &ho.jobs) < 0) {
-				fprintf(stderr, "%s: --jobs %s: not a number of threads\n", PROG, optarg);
+				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
 				return 2;
 			}
 			break;
@@ -163,16 +163,15 @@ int main(int argc, char **argv)
 	}
 	/* The caller's mistakes first, before the store is even made. */
 	if (access(argv[optind], F_OK) < 0) {
-		fprintf(stderr, "%s: %s: %s\n", PROG, argv[optind], strerror(errno));
+		vu_cli_error(PROG, "%s: %s", argv[optind], strerror(errno));
 		return 2;
 	}
 	if (faccessat(AT_FDCWD, argv[optind + 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
-		fprintf(stderr, "%s: %s: already exists (NEW_GUEST must not exist)\n", PROG,
-			argv[optind + 1]);
+		vu_cli_error(PROG, "%s: already exists (NEW_GUEST must not exist)", argv[optind + 1]);
 		return 2;
 	}
 	if (errno != ENOENT) {
-		fprintf(stderr, "%s: %s: %s\n", PROG, argv[optind + 1], strerror(errno));
+		vu_cli_error(PROG, "%s: %s", argv[optind + 1], strerror(errno));
 		return 2;
 	}
 	if (vu_session_begin(&s, store, VU_SESSION_WRITE, &cli.rep, &e) < 0) {
@@ -203,14 +202,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (hs.errors) {
-		fprintf(stderr, "%s: %s: %" PRIu64 " errors while hashing the template; not cloned\n",
-			PROG, argv[optind], hs.errors);
+		vu_cli_error(PROG, "%s: %" PRIu64 " errors while hashing the template; not cloned",
+			     argv[optind], hs.errors);
 		goto out;
 	}
 	if (cli.verbose > 0)
-		fprintf(stderr, "%s: %s: scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
-			" files, saved %" PRIu64 " bytes, %" PRIu64 " errors\n", PROG, argv[optind],
-			hs.scanned_files, hs.scanned_bytes, hs.linked_files, hs.saved_bytes, hs.errors);
+		vu_cli_error(PROG, "%s: scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
+			     " files, saved %" PRIu64 " bytes, %" PRIu64 " errors", argv[optind],
+			     hs.scanned_files, hs.scanned_bytes, hs.linked_files, hs.saved_bytes, hs.errors);
 	co.ex = &ex;
 	co.min_size = ho.min_size;
 	if (vu_clone(&s, &s.guests[0], argv[optind + 1], &co, &cs, &e) < 0) {

@@ -24,6 +24,7 @@
 #include <sys/xattr.h>
 
 #include "vunify/cli.h"
+#include "vunify/escape.h"
 #include "vunify/format.h"
 #include "vunify/hashify.h"
 #include "vunify/key.h"
@@ -110,13 +111,13 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		case OPT_NO_DEFAULT: a->defaults = false; break;
 		case 'm':
 			if (vu_cli_size(optarg, &a->o.min_size) < 0) {
-				fprintf(stderr, "%s: --min-size %s: not a size\n", PROG, optarg);
+				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
 				return 2;
 			}
 			break;
 		case 'j':
 			if (vu_cli_uint(optarg, &a->o.jobs) < 0) {
-				fprintf(stderr, "%s: --jobs %s: not a number of threads\n", PROG, optarg);
+				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
 				return 2;
 			}
 			break;
@@ -188,12 +189,12 @@ static void print_summary(const struct vu_hashify_stats *st, bool json, bool dry
 	       ",\"hardlinked_files\":%" PRIu64 ",\"foreign_files\":%" PRIu64 ",\"candidates\":%" PRIu64
 	       ",\"hashed_files\":%" PRIu64 ",\"hashed_bytes\":%" PRIu64 ",\"read_files\":%" PRIu64
 	       ",\"read_bytes\":%" PRIu64 ",\"objects_created\":%" PRIu64 ",\"objects_bytes\":%" PRIu64
-	       ",\"temporaries_removed\":%" PRIu64 ",\"seconds\":%.3f}\n",
+	       ",\"temporaries_removed\":%" PRIu64 ",\"sparse_files\":%" PRIu64 ",\"seconds\":%.3f}\n",
 	       st->scanned_files, st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors,
 	       dry ? "true" : "false", st->linked_bytes, st->changed, st->unified_files,
 	       st->hardlinked_files, st->foreign_files, st->candidates, st->hashed_files,
 	       st->hashed_bytes, st->read_files, st->read_bytes, st->objects_created,
-	       st->objects_bytes, st->temporaries_removed, st->seconds);
+	       st->objects_bytes, st->temporaries_removed, st->sparse_files, st->seconds);
 }
 
 static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
@@ -217,7 +218,7 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		int err = stat(a.rest[i], &sb) < 0 ? errno : !S_ISDIR(sb.st_mode) ? ENOTDIR : 0;
 
 		if (err) {
-			fprintf(stderr, "%s: %s: %s\n", PROG, a.rest[i], strerror(err));
+			vu_cli_error(PROG, "%s: %s", a.rest[i], strerror(err));
 			rc = 2;
 		}
 	}
@@ -243,13 +244,19 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		vu_session_close(&s);
 		return rc;
 	}
+	/* Each guest's lock is checked now and then let go: the run takes it
+	 * again only around each change to that guest, so that scanning and
+	 * hashing (hours, on a big guest) never keep a guest from starting. */
 	if (!a.dry)
-		for (size_t i = 0; i < s.nguests; i++)
+		for (size_t i = 0; i < s.nguests; i++) {
 			if (vu_session_guest_lock(&s, &s.guests[i], &e) < 0) {
 				vu_err_print(&e, PROG);
 				s.guests[i].failed = true;
 				guest_errors++;
+				continue;
 			}
+			vu_session_guest_release(&s, &s.guests[i]);
+		}
 	rc = vu_hashify(&s, &a.o, &st, &e);
 	vu_cli_clear(cli);
 	st.errors += guest_errors;
@@ -277,7 +284,7 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 	if ((rc = parse(argc, argv, &a, cli, false)))
 		return rc;
 	if (a.nrest) {
-		fprintf(stderr, "%s gc: unexpected argument '%s'\n", PROG, a.rest[0]);
+		vu_cli_error(PROG " gc", "unexpected argument '%s'", a.rest[0]);
 		return 2;
 	}
 	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE, cli)))
@@ -313,7 +320,7 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 	if ((rc = parse(argc, argv, &a, cli, false)))
 		return rc;
 	if (a.nrest) {
-		fprintf(stderr, "%s verify: unexpected argument '%s'\n", PROG, a.rest[0]);
+		vu_cli_error(PROG " verify", "unexpected argument '%s'", a.rest[0]);
 		return 2;
 	}
 	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
@@ -398,8 +405,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 				       ub, ui, uclean ? "clean" : "dirty");
 			printf("}");
 		} else {
+			char lbl[1024];
+
 			printf("%-32s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
-			       s.guests[i].label, gs.files, gs.unified_files, gs.private_bytes,
+			       vu_esc(s.guests[i].label, lbl, sizeof(lbl)), gs.files, gs.unified_files, gs.private_bytes,
 			       gs.shared_bytes, gs.saved_bytes);
 			/* What vunifyfs charges the guest against its disk limits
 			 * (allocated bytes and inodes; see vunifyfs(8)). */
