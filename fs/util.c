@@ -8,6 +8,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "vunify/escape.h"
 #include "vunify/format.h"
 #include "vunifyfs.h"
 
@@ -62,52 +63,17 @@ void vu_log_to_syslog(void)
 	use_syslog = true;
 }
 
-/* Length of the valid UTF-8 sequence at @s that is no C1 control, or 0. */
-static size_t utf8_printable(const unsigned char *s)
-{
-	size_t len = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-
-	if (!len || s[0] > 0xf4 || (s[0] == 0xc2 && s[1] < 0xa0))
-		return 0;       /* stray byte, overlong, beyond U+10FFFF, or C1 */
-	for (size_t i = 1; i < len; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/*
- * Copy @in to @out with every byte a terminal could act on (C0 and C1
- * controls, DEL, bytes that are no valid UTF-8, and the backslash itself)
- * as \xNN: messages carry names a guest chose, and an admin reads them.
- */
-void vu_log_escape(const char *in, char *out, size_t size)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t o = 0, n;
-
-	while (*s && o + 5 < size) {
-		if (*s >= 0x20 && *s < 0x7f && *s != '\\') {
-			out[o++] = *s++;
-		} else if (*s >= 0x80 && (n = utf8_printable(s)) && o + n < size) {
-			memcpy(out + o, s, n);
-			o += n;
-			s += n;
-		} else {
-			o += snprintf(out + o, size - o, "\\x%02x", *s++);
-		}
-	}
-	out[o] = 0;
-}
-
 void vu_log(int prio, const char *fmt, ...)
 {
 	char msg[1024], safe[4096];
 	va_list ap;
 
+	/* Messages carry names a guest chose, and an admin reads them on a
+	 * terminal: no raw controls (vunify/escape.h). */
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	vu_log_escape(msg, safe, sizeof(safe));
+	vu_esc(msg, safe, sizeof(safe));
 	if (use_syslog)
 		syslog(prio, "%s", safe);
 	else

@@ -210,8 +210,6 @@ int vu_stat(const struct vu_node *n, struct stat *st);
 void vu_tmp_name(char *buf, size_t len);
 bool vu_name_ok(const char *name);
 void vu_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* @in with terminal controls and invalid UTF-8 as \xNN (vu_log does it). */
-void vu_log_escape(const char *in, char *out, size_t size);
 void vu_log_to_syslog(void);
 
 static inline bool vu_time_eq(const struct timespec *a, const struct timespec *b)
