@@ -83,6 +83,19 @@ for kind in tmpfs bind; do
 	[ -s "$mnt/canary" ] || t_fail "the file in the $kind mount is gone"
 	umount "$mnt" || t_fail "umount $mnt"
 done
+# Such an error names a path the guest chose: escaped, never raw.
+g=$(vs_name esc)
+VS_GUESTS+=("$g")
+t_check "build" "$VS" "$g" build
+evil=$VUNIFY_BASE/guests/$g/root/$'\e]2;pwned\a\e[2J'
+mkdir -p "$evil/mnt"
+mount -t tmpfs -o size=1m vs-deeptree "$evil/mnt" || t_fail "cannot mount a tmpfs in the tree"
+out=$("$VS" "$g" delete 2>&1) && t_fail "delete across a mount succeeded: $out"
+case "$out" in *$'\e'*|*$'\a'*) t_fail "raw terminal controls in: $(printf %q "$out")" ;; esac
+case "$out" in *'\x1b]2;pwned\x07\x1b[2J/mnt'*) ;; *) t_fail "the path is not in the message: $out" ;; esac
+mnt=$(awk -v p="$VUNIFY_BASE/guests/.deleted.$g." \
+	'substr($5, 1, length(p)) == p && $5 ~ /\/mnt$/ { print $5 }' /proc/self/mountinfo)
+[ -n "$mnt" ] && umount "$mnt" || t_fail "umount the tmpfs in the renamed tree"
 t_eq "the host's canary" "$(cat "$T/host-dir/canary")" keep
 h=$(vs_name n)
 VS_GUESTS+=("$h")

@@ -13,16 +13,21 @@
 #include "vunify/cgroup.h"
 #include "vunify/cleanup.h"
 #include "vunify/control.h"
+#include "vunify/escape.h"
 #include "vunify/guestfs.h"
 #include "vunify/supervisor.h"
 #include "vserver.h"
 
 int vs_fail(struct vs *vs, int code, const struct vu_err *e)
 {
+	/* A message may name a path in the guest's tree (delete, status):
+	 * never raw to the admin's terminal (vunify/escape.h). */
 	if (vs->name)
-		fprintf(stderr, "%s: %s: %s\n", vs->prog, vs->name, e->msg);
+		fprintf(stderr, "%s: %s: ", vs->prog, vs->name);
 	else
-		fprintf(stderr, "%s: %s\n", vs->prog, e->msg);
+		fprintf(stderr, "%s: ", vs->prog);
+	vu_esc_fputs(stderr, e->msg);
+	fputc('\n', stderr);
 	return code;
 }
 
