@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "vunifyfs.h"
