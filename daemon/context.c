@@ -108,7 +108,7 @@ static int child_console(int fd, struct vu_err *e)
 	return 0;
 }
 
-static void child_signals(void)
+void vu_ctx_default_signals(void)
 {
 	sigset_t none;
 
@@ -176,7 +176,7 @@ static __attribute__((noreturn)) void child_main(const struct vu_ctx_spec *s, in
 	}
 	if (vu_caps_set(caps, &e) < 0)
 		child_fail(sync, &e);
-	child_signals();
+	vu_ctx_default_signals();
 	execve(c->init_argv[0], c->init_argv, env);
 	vu_err_set(&e, errno, "executing %s in the guest", c->init_argv[0]);
 	child_fail(sync, &e);

@@ -349,17 +349,6 @@ static int set_identity_env(const struct ident *id, struct vu_err *e)
 	return 0;
 }
 
-static void default_signals(void)
-{
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int s = 1; s < NSIG; s++)
-		if (s != SIGKILL && s != SIGSTOP)
-			signal(s, SIG_DFL);
-}
-
 static __attribute__((noreturn)) void run(const struct guest_args *a)
 {
 	struct vu_err e = { 0 };
@@ -384,7 +373,7 @@ static __attribute__((noreturn)) void run(const struct guest_args *a)
 		vu_err_set(&e, errno, "%s", a->workdir[0] ? a->workdir : id.home);
 		fail(&e, 126);
 	}
-	default_signals();
+	vu_ctx_default_signals();
 	if (!a->login) {
 		execvp(a->argv[0], a->argv);
 		vu_err_set(&e, errno, "%s", a->argv[0]);

@@ -315,18 +315,27 @@ static int foreign(const char *name, const struct link *k, struct vu_err *e)
 	return -1;
 }
 
-int vu_nl_link_check(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e)
+/* Look @name up into @k: 1 if it carries @mark, 0 if there is no such
+ * interface, -1 (with the error) if it fails or is not ours. */
+static int own_link(struct vu_nl *nl, const char *name, const char *mark, struct link *k,
+		    struct vu_err *e)
 {
-	struct link k;
-	int ret = get_link(nl, name, &k);
+	int ret = get_link(nl, name, k);
 
 	if (ret < 0)
 		return vu_err_set(e, -ret, "looking up interface %s", name);
-	if (!k.index)
+	if (!k->index)
 		return 0;
-	if (strcmp(k.alias, mark))
-		return foreign(name, &k, e);
+	if (strcmp(k->alias, mark))
+		return foreign(name, k, e);
 	return 1;
+}
+
+int vu_nl_link_check(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e)
+{
+	struct link k;
+
+	return own_link(nl, name, mark, &k, e);
 }
 
 int vu_nl_link_del_own(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e)
@@ -334,14 +343,10 @@ int vu_nl_link_del_own(struct vu_nl *nl, const char *name, const char *mark, str
 	struct req r;
 	struct ifinfomsg *ifi;
 	struct link k;
-	int ret = get_link(nl, name, &k);
+	int ret = own_link(nl, name, mark, &k, e);
 
-	if (ret < 0)
-		return vu_err_set(e, -ret, "looking up interface %s", name);
-	if (!k.index)
-		return 0;
-	if (strcmp(k.alias, mark))
-		return foreign(name, &k, e);
+	if (ret <= 0)
+		return ret;
 	/* By index: the link whose mark was just read, whatever its name. */
 	req_init(&r, RTM_DELLINK, 0, sizeof(*ifi));
 	ifi = req_payload(&r);

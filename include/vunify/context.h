@@ -40,6 +40,9 @@ struct vu_ctx {
 /* Start init; on success *ctx describes it.  On failure nothing of the
  * context is left but the cgroup, which the caller owns. */
 int vu_ctx_start(const struct vu_ctx_spec *s, struct vu_ctx *ctx, struct vu_err *e);
+/* Before execve in the guest: no signal blocked or ignored, every handler
+ * the default (a guest process inherits neither from vserver). */
+void vu_ctx_default_signals(void);
 
 /* Raise the calling process's oom_score_adj to 0 if it is negative: guest
  * processes must not inherit a protection meant for the host's tools. */
