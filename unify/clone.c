@@ -379,10 +379,11 @@ static void clone_error(void *arg, const struct vu_err *e)
 	c->st->errors++;
 }
 
-/* Split NEW into an open parent directory and a last component. */
+/* Split NEW into an open parent directory and a last component; *base
+ * is set (the caller's to free) only on success. */
 static int open_parent(const char *newpath, char **base, struct vu_err *e)
 {
-	_cleanup_free_ char *copy = strdup(newpath);
+	_cleanup_free_ char *copy = strdup(newpath), *name = NULL;
 	char *slash;
 	int fd;
 
@@ -391,13 +392,11 @@ static int open_parent(const char *newpath, char **base, struct vu_err *e)
 	for (size_t n = strlen(copy); n > 1 && copy[n - 1] == '/'; n--)
 		copy[n - 1] = 0;
 	slash = strrchr(copy, '/');
-	*base = strdup(slash ? slash + 1 : copy);
-	if (!*base)
+	name = strdup(slash ? slash + 1 : copy);
+	if (!name)
 		return vu_err_set(e, ENOMEM, "%s", newpath);
-	if (!**base || !strcmp(*base, ".") || !strcmp(*base, "..")) {
-		free(*base);
+	if (!*name || !strcmp(name, ".") || !strcmp(name, ".."))
 		return vu_err_set(e, EINVAL, "%s", newpath);
-	}
 	if (slash == copy)
 		fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	else if (slash) {
@@ -406,12 +405,9 @@ static int open_parent(const char *newpath, char **base, struct vu_err *e)
 	} else {
 		fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	if (fd < 0) {
-		int err = errno;
-
-		free(*base);
-		return vu_err_set(e, err, "%s: parent directory", newpath);
-	}
+	if (fd < 0)
+		return vu_err_set(e, errno, "%s: parent directory", newpath);
+	*base = vu_steal_ptr(&name);
 	return fd;
 }
 

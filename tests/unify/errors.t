@@ -116,6 +116,8 @@ expect "vclone, NEW exists" 2 "vclone: $F/g2: already exists (NEW_GUEST must not
 expect "vclone, other filesystem" 2 "vclone: $T/tmpfs/new: not on the filesystem and mount of the store*" \
 	"$VC" --store "$S" "$F/g1" "$T/tmpfs/new"
 [ -z "$(ls -A "$T/tmpfs/g")" ] && [ "$(ls -A "$T/tmpfs")" = g ] || t_fail "vclone left something on the tmpfs"
+expect "vclone, NEW's parent missing" 2 "vclone: $T/nope/new: parent directory: No such file or directory" \
+	"$VC" --store "$S" "$F/g1" "$T/nope/new"
 expect "vclone, one argument" 2 "vclone: need SOURCE_GUEST and NEW_GUEST (see --help)" "$VC" --store "$S" "$F/g1"
 snap | diff "$T/before" - >&2 || t_fail "guests changed by failed runs"
 umount "$T/tmpfs"
