@@ -118,6 +118,11 @@ expect "vclone, other filesystem" 2 "vclone: $T/tmpfs/new: not on the filesystem
 [ -z "$(ls -A "$T/tmpfs/g")" ] && [ "$(ls -A "$T/tmpfs")" = g ] || t_fail "vclone left something on the tmpfs"
 expect "vclone, NEW's parent missing" 2 "vclone: $T/nope/new: parent directory: No such file or directory" \
 	"$VC" --store "$S" "$F/g1" "$T/nope/new"
+expect "vclone, NEW inside SOURCE" 2 "vclone: $F/g1/usr/new: inside SOURCE_GUEST $F/g1 (a clone cannot contain itself)" \
+	"$VC" --store "$S" "$F/g1" "$F/g1/usr/new"
+ln -s "$F/g1/usr" "$T/g1link"
+expect "vclone, NEW inside SOURCE through a symlink" 2 "vclone: $T/g1link/new: inside SOURCE_GUEST $F/g1*" \
+	"$VC" --store "$S" "$F/g1" "$T/g1link/new"
 expect "vclone, one argument" 2 "vclone: need SOURCE_GUEST and NEW_GUEST (see --help)" "$VC" --store "$S" "$F/g1"
 snap | diff "$T/before" - >&2 || t_fail "guests changed by failed runs"
 umount "$T/tmpfs"
