@@ -108,6 +108,8 @@ chmod 0700 "$T"
 
 expect "verify, no store" 2 "vhashify: $F/nostore: No such file or directory" "$VH" verify --store "$F/nostore"
 expect "stats, no store" 2 "vhashify: $F/nostore: No such file or directory" "$VH" stats --store "$F/nostore"
+expect "gc, no such store" 2 "vhashify: $T/nostore: No such file or directory" "$VH" gc --store "$T/nostore"
+[ -e "$T/nostore" ] && t_fail "gc made a store"
 expect "gc, extra argument" 2 "vhashify gc: unexpected argument '$F/g1'" "$VH" gc --store "$S" "$F/g1"
 
 # vclone

@@ -22,6 +22,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include "vunify/cli.h"
 #include "vunify/escape.h"
@@ -285,6 +286,12 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (a.nrest) {
 		vu_cli_error(PROG " gc", "unexpected argument '%s'", a.rest[0]);
+		return 2;
+	}
+	/* Only linking makes a store: gc of one that is not there is the
+	 * caller's mistake, not a reason to create it. */
+	if (access(a.store, F_OK) < 0) {
+		vu_cli_error(PROG, "%s: %s", a.store, strerror(errno));
 		return 2;
 	}
 	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE, cli)))
