@@ -25,11 +25,9 @@
 
 #include "options.h"
 #include "vunify/format.h"
+#include "vunify/version.h"
 #include "vunifyfs.h"
 
-#ifndef VUNIFY_VERSION
-#define VUNIFY_VERSION "0.1"
-#endif
 
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)

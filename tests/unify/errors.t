@@ -31,6 +31,8 @@ hold_lock() {
 release_lock() { exec {lockfd}<&-; }
 
 S=$F/store
+t_eq "vhashify --version" "$("$VH" --version)" "vhashify 0.1"
+t_eq "vclone -V" "$("$VC" -V)" "vclone 0.1"
 expect "no guest" 2 "vhashify: no GUEST_DIR given (see --help)" "$VH" --store "$S"
 expect "no store" 2 "vhashify: --store DIR is required" "$VH" "$F/g1"
 expect "bad jobs" 2 "*--jobs 0: not a number*" "$VH" -j 0 --store "$S" "$F/g1"

@@ -15,6 +15,7 @@ want() {
 }
 
 # usage
+t_eq "vserver --version" "$("$VS" --version)" "vserver 0.1"
 want 2 "no guest name given" "$VS"
 want 2 "no command" "$VS" foo
 want 2 "unknown command 'frobnicate'" "$VS" foo frobnicate

@@ -24,6 +24,7 @@
 #include "vunify/hashify.h"
 #include "vunify/key.h"
 #include "vunify/session.h"
+#include "vunify/version.h"
 
 #define PROG "vclone"
 
@@ -42,6 +43,7 @@ static const struct option long_opts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -112,7 +114,7 @@ int main(int argc, char **argv)
 		vu_err_print(&e, PROG);
 		return 2;
 	}
-	while ((c = getopt_long(argc, argv, "s:x:X:m:j:qvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:x:X:m:j:qvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's': store = strdup(optarg); break;
 		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
 		case OPT_NO_PROGRESS: cli.progress = false; break;
 		case OPT_JSON: json = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); return 0;
 		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
 		}
 	}

@@ -31,6 +31,7 @@
 #include "vunify/key.h"
 #include "vunify/maint.h"
 #include "vunify/session.h"
+#include "vunify/version.h"
 
 #define PROG "vhashify"
 
@@ -54,6 +55,7 @@ static const struct option long_opts[] = {
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -104,7 +106,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		return 2;
 	a->defaults = true;
 	a->o.min_size = 1;
-	while ((c = getopt_long(argc, argv, "s:x:X:m:j:anqvh", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:x:X:m:j:anqvhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 's': a->store = optarg; break;
 		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
@@ -132,6 +134,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		case OPT_NO_PROGRESS: cli->progress = false; break;
 		case OPT_JSON: a->json = true; break;
 		case 'h': usage(stdout); exit(0);
+		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); exit(0);
 		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
 		}
 	}

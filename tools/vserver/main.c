@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "vunify/join.h"
+#include "vunify/version.h"
 #include "vserver.h"
 
 static const struct {
@@ -67,6 +68,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "base", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vs vs = { .prog = "vserver" };
@@ -79,13 +81,16 @@ int main(int argc, char **argv)
 	if (argc > 1 && !strcmp(argv[1], VU_JOIN_GUEST_ARG))
 		vu_join_guest_main(argc, argv);
 	/* Options stop at the guest name: what follows belongs to the command. */
-	while ((c = getopt_long(argc, argv, "+b:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+b:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
 			base = optarg;
 			break;
 		case 'h':
 			usage(stdout);
+			return VS_OK;
+		case 'V':
+			printf("vserver %s\n", VUNIFY_VERSION);
 			return VS_OK;
 		default:
 			return usage_error("bad option");
