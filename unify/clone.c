@@ -446,33 +446,6 @@ static void remove_remains(struct vu_session *s, int pfd, const char *base)
 	closedir(d);
 }
 
-/* Is directory @dfd the template @g or below it?  Walked up by "..",
- * compared by inode: neither symlinks nor bind mounts hide it. */
-static int inside_guest(int dfd, const struct vu_guest *g, struct vu_err *e)
-{
-	_cleanup_close_ int fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
-	struct statx cur, up;
-
-	if (fd < 0 || vu_meta_statx(fd, "", &cur) < 0)
-		return vu_err_set(e, errno, "%s", g->label);
-	for (;;) {
-		int pfd;
-
-		if (cur.stx_ino == g->stx.stx_ino && vu_meta_dev(&cur) == vu_meta_dev(&g->stx))
-			return 1;
-		pfd = openat(fd, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (pfd < 0)
-			return vu_err_set(e, errno, "%s", g->label);
-		close(fd);
-		fd = pfd;
-		if (vu_meta_statx(fd, "", &up) < 0)
-			return vu_err_set(e, errno, "%s", g->label);
-		if (up.stx_ino == cur.stx_ino && vu_meta_dev(&up) == vu_meta_dev(&cur))
-			return 0;       /* the root: ".." is itself */
-		cur = up;
-	}
-}
-
 int vu_clone_check(struct vu_session *s, const char *newpath, struct vu_err *e)
 {
 	_cleanup_free_ char *base = NULL;
@@ -483,16 +456,15 @@ int vu_clone_check(struct vu_session *s, const char *newpath, struct vu_err *e)
 
 	if (pfd < 0)
 		return -1;
-	/* A clone inside its own template would copy itself into itself. */
-	r = s->nguests ? inside_guest(pfd, &s->guests[0], e) : 0;
-	if (r < 0)
-		return -1;
-	if (r)
-		return vu_err_set(e, 0, "%s: inside SOURCE_GUEST %s (a clone cannot contain "
-				  "itself)", newpath, s->guests[0].label);
 	/* Early, before the template is hashified: NEW's parent must not be
 	 * (inside) a guest in use.  vu_clone() holds these while it builds. */
 	r = vu_treelock_dir(&above, pfd, newpath, e);
+	/* Those are NEW's parent and everything above it (found by inode,
+	 * bind mounts included): a clone inside its own template would copy
+	 * itself into itself. */
+	if (r == 0 && s->nguests && vu_treelock_holds(&above, &s->guests[0].stx))
+		r = vu_err_set(e, 0, "%s: inside SOURCE_GUEST %s (a clone cannot contain "
+			       "itself)", newpath, s->guests[0].label);
 	vu_treelock_release(&above);
 	if (r < 0)
 		return -1;

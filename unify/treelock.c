@@ -252,6 +252,11 @@ static int lock_above(struct vu_treelock *t, int fd, const char *label, unsigned
 	}
 }
 
+bool vu_treelock_holds(const struct vu_treelock *t, const struct statx *dir)
+{
+	return held(t, dir);
+}
+
 int vu_treelock_above(struct vu_treelock *t, int dirfd, const char *label, struct vu_err *e)
 {
 	return lock_above(t, dirfd, label, 0, e);

@@ -25,7 +25,9 @@
 #ifndef VUNIFY_TREELOCK_H
 #define VUNIFY_TREELOCK_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "vunify/error.h"
 
@@ -42,6 +44,9 @@ int vu_treelock_above(struct vu_treelock *t, int dirfd, const char *label, struc
 /* The same, and @dirfd itself shared too: for the directory a new tree is
  * made in (vclone's NEW_GUEST), which may itself be a guest's top. */
 int vu_treelock_dir(struct vu_treelock *t, int dirfd, const char *label, struct vu_err *e);
+
+/* Is directory @dir (by device and inode) one of those held in @t? */
+bool vu_treelock_holds(const struct vu_treelock *t, const struct statx *dir);
 
 void vu_treelock_release(struct vu_treelock *t);
 
