@@ -26,9 +26,7 @@
 #include <linux/landlock.h>
 #include <pthread.h>
 #include <stdbool.h>
-#include <string.h>
 #include <sys/syscall.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "vunifyfs.h"

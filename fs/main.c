@@ -28,7 +28,6 @@
 #include "vunify/version.h"
 #include "vunifyfs.h"
 
-
 static void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 static void die(const char *fmt, ...)
 {
