@@ -267,6 +267,21 @@ static int clone_special(struct clone *c, const struct vu_walk_entry *ent, int p
 	return rc;
 }
 
+/* A linked regular file: an object of the store (linked to, not copied)?
+ * Asked of the store, not only of the inode set loaded at the start: a
+ * vhashify beside us makes objects meanwhile. */
+static bool is_object(struct clone *c, const struct vu_walk_entry *ent)
+{
+	struct vu_err e;
+	int r = vu_session_classify_linked(c->s, ent->dirfd, ent->name, ent->stx, &e);
+
+	if (r < 0) {
+		vu_err_prefix(&e, "%s%s", c->src->label, ent->path);
+		vu_report_err(c->s->rep, VU_LOG_WARN, &e);
+	}
+	return r == VU_LINKED_OBJECT;
+}
+
 static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 {
 	struct clone *c = arg;
@@ -318,7 +333,7 @@ static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 		c->st->bytes += x->stx_size;
 		progress(c, false);
 	}
-	object = S_ISREG(x->stx_mode) && x->stx_nlink > 1 && vu_objset_has(&c->s->objects, x->stx_ino);
+	object = S_ISREG(x->stx_mode) && x->stx_nlink > 1 && is_object(c, ent);
 	if (object && vu_ex_included(ent->decision) && x->stx_size >= c->o->min_size) {
 		if (link_object(c, ent, pfd) != 1)
 			return VU_WALK_NEXT;

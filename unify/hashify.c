@@ -48,12 +48,11 @@ static void progress(struct conductor *c, bool last)
 	r->progress(r->arg, &p, last);
 }
 
-/* Take in what a worker did with a group.  -1 if the index failed. */
-static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
+/* Take in what a worker did with a group: messages and counts. */
+static void apply(struct conductor *c, struct vu_hx_group *g)
 {
 	struct vu_session *s = c->sh->s;
 	struct vu_hashify_stats *st = c->st;
-	bool write = !c->sh->dry;
 
 	for (size_t i = 0; i < g->nmsgs; i++)
 		vu_report_log(s->rep, g->msgs[i].level, "%s", g->msgs[i].text);
@@ -64,8 +63,6 @@ static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
 		case VU_HX_LINKED:
 			st->linked_files++;
 			st->linked_bytes += m->scan.stx_size;
-			if (write && vu_index_file_del(&s->index, m->guest_id, m->path, e) < 0)
-				return -1;
 			break;
 		case VU_HX_CHANGED:
 			st->changed++;
@@ -77,24 +74,14 @@ static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
 			st->foreign_files++;
 			break;
 		default:
-			if (write && m->hashed &&
-			    vu_index_file_put(&s->index, m->guest_id, m->path, &m->seen, c->sh->kflags,
-					      &m->id, e) < 0)
-				return -1;
 			break;
 		}
-		if (write && vu_index_tick(&s->index, e) < 0)
-			return -1;
 	}
 	for (size_t i = 0; i < g->nobjs; i++) {
-		struct vu_hx_newobj *o = &g->objs[i];
-
-		if (o->dropped)
+		if (g->objs[i].dropped)
 			continue;
 		st->objects_created++;
-		st->objects_bytes += o->stx.stx_size;
-		if (write && vu_session_object_found(s, &o->id, o->seq, &o->stx, c->sh->kflags, e) < 0)
-			return -1;
+		st->objects_bytes += g->objs[i].stx.stx_size;
 	}
 	st->objects_created += g->virtual_objects;
 	st->objects_bytes += g->virtual_bytes;
@@ -102,6 +89,96 @@ static int apply(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
 	st->hashed_bytes += g->hashed_bytes;
 	st->read_files += g->read_files;
 	st->read_bytes += g->read_bytes;
+}
+
+/* The index rows of a group: what became of each file, and its new objects. */
+static int write_rows(struct conductor *c, struct vu_hx_group *g, struct vu_err *e)
+{
+	struct vu_session *s = c->sh->s;
+
+	for (size_t i = 0; i < g->n; i++) {
+		struct vu_hx_member *m = &g->m[i];
+
+		if (m->outcome == VU_HX_LINKED) {
+			if (vu_index_file_del(&s->index, m->guest_id, m->path, e) < 0)
+				return -1;
+		} else if (m->outcome == VU_HX_NONE && m->hashed) {
+			if (vu_index_file_put(&s->index, m->guest_id, m->path, &m->seen,
+					      c->sh->kflags, &m->id, e) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < g->nobjs; i++) {
+		struct vu_hx_newobj *o = &g->objs[i];
+
+		if (!o->dropped &&
+		    vu_session_object_found(s, &o->id, o->seq, &o->stx, c->sh->kflags, e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Other linkers share the index (store.h), and sqlite lets one writer in at
+ * a time: rows are kept back and written in one short transaction about
+ * once a second, so that the write lock is held for milliseconds, not for
+ * the length of the work between rows.
+ */
+#define FLUSH_SECONDS 1.0
+#define FLUSH_GROUPS 1024
+
+struct backlog {
+	struct vu_hx_group **g;
+	size_t n, cap;
+	double since;
+};
+
+static void backlog_drop(struct backlog *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		vu_group_free(b->g[i]);
+	b->n = 0;
+}
+
+static int flush(struct conductor *c, struct backlog *b, struct vu_err *e)
+{
+	struct vu_session *s = c->sh->s;
+	int rc = -1;
+
+	if (!c->sh->dry && (b->n || s->npending)) {
+		if (vu_index_begin(&s->index, e) < 0 || vu_session_flush_objects(s, e) < 0)
+			goto out;
+		for (size_t i = 0; i < b->n; i++)
+			if (write_rows(c, b->g[i], e) < 0)
+				goto out;
+		if (vu_index_commit(&s->index, e) < 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	backlog_drop(b);
+	b->since = vu_hashify_now();
+	return rc;
+}
+
+/* Keep @g for the next flush (it is freed there). */
+static int backlog_add(struct conductor *c, struct backlog *b, struct vu_hx_group *g,
+		       struct vu_err *e)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		void *q = realloc(b->g, cap * sizeof(*b->g));
+
+		if (!q) {
+			vu_group_free(g);
+			return vu_err_set(e, ENOMEM, "vhashify");
+		}
+		b->g = q;
+		b->cap = cap;
+	}
+	b->g[b->n++] = g;
+	if (b->n >= FLUSH_GROUPS || vu_hashify_now() - b->since >= FLUSH_SECONDS)
+		return flush(c, b, e);
 	return 0;
 }
 
@@ -133,6 +210,7 @@ static int link_groups(struct conductor *c, struct vu_err *e)
 	struct vu_pool pool;
 	size_t cap = (size_t)n * INFLIGHT_PER_THREAD;
 	unsigned started = 0;
+	struct backlog bl = { .since = vu_hashify_now() };
 	bool more = true, pool_up = false;
 	int rc = -1;
 
@@ -169,17 +247,21 @@ static int link_groups(struct conductor *c, struct vu_err *e)
 			break;
 		g = vu_pool_collect(&pool, 200);
 		if (g) {
-			int r = apply(c, g, e);
-
-			vu_group_free(g);
-			if (r < 0)
+			apply(c, g);
+			if (backlog_add(c, &bl, g, e) < 0)
 				goto out;
+		} else if (vu_hashify_now() - bl.since >= FLUSH_SECONDS && flush(c, &bl, e) < 0) {
+			goto out;
 		}
 		progress(c, false);
 	}
+	if (flush(c, &bl, e) < 0)
+		goto out;
 	progress(c, true);
 	rc = 0;
 out:
+	backlog_drop(&bl);
+	free(bl.g);
 	if (pool_up) {
 		struct vu_hx_group *g;
 
@@ -240,6 +322,8 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	sh->s = s;
 	sh->o = o;
 	sh->dry = s->mode != VU_SESSION_WRITE;
+	if (getenv("VUNIFY_TEST_GROUP_DELAY_MS"))
+		sh->test_delay_ms = (unsigned)strtoul(getenv("VUNIFY_TEST_GROUP_DELAY_MS"), NULL, 10);
 	sh->kflags = o->ignore_mtime ? VU_KEY_IGNORE_MTIME : 0;
 	sh->ignore = (o->ignore_mtime ? VU_META_IGNORE_MTIME : 0) |
 		     (o->ignore_atime ? VU_META_IGNORE_ATIME : 0);
@@ -248,9 +332,11 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	for (int i = 0; i < 256; i++)
 		pthread_mutex_init(&sh->id_locks[i], NULL);
 	c.sh = sh;
-	/* A dry run writes only its temporary tables: do not hold the index's
-	 * write lock for it. */
-	s->index.deferred = sh->dry;
+	/* Scanning and grouping write only temporary tables: a deferred
+	 * transaction never takes the index's write lock, and the objects the
+	 * scan finds wait for the first flush (other linkers write meanwhile). */
+	s->index.deferred = true;
+	s->defer_objects = true;
 	if (vu_index_begin(&s->index, e) < 0 || vu_scan_begin(&sc, sh, st, e) < 0)
 		goto out;
 	scanning = true;
@@ -271,18 +357,19 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	if (vu_index_exec(&s->index, "CREATE INDEX temp.cand_guest ON cand(guest, path)", e) < 0 ||
 	    vu_group_prepare(sh, &c.files_total, &c.bytes_total, e) < 0)
 		goto out;
-	if (vu_index_commit(&s->index, e) < 0 || vu_index_begin(&s->index, e) < 0)
+	if (vu_index_commit(&s->index, e) < 0)
 		goto out;
+	s->index.deferred = false;
 	if (link_groups(&c, e) < 0)
 		goto out;
-	if (!sh->dry && forget_stale(s, e) < 0)
-		goto out;
-	if (vu_index_commit(&s->index, e) < 0)
+	if (!sh->dry && (vu_index_begin(&s->index, e) < 0 || vu_session_flush_objects(s, e) < 0 ||
+			 forget_stale(s, e) < 0 || vu_index_commit(&s->index, e) < 0))
 		goto out;
 	rc = 0;
 out:
 	if (scanning)
 		vu_scan_end(&sc);
+	s->defer_objects = false;
 	if (s->index.in_tx && rc < 0) {
 		/* Keep what was committed; the rest is redone next time. */
 		sqlite3_exec(s->index.db, "ROLLBACK", NULL, NULL, NULL);

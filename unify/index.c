@@ -174,7 +174,9 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 	if (rc != SQLITE_OK)
 		return vu_index_err(ix, rc, e, NULL);
 	sqlite3_extended_result_codes(ix->db, 0);
-	sqlite3_busy_timeout(ix->db, 2000);
+	/* Linkers share the index and each holds its write lock only for
+	 * short bursts (hashify.c): waiting out another's is normal. */
+	sqlite3_busy_timeout(ix->db, 10000);
 	/* Nothing else may read what the store hides: keep the index 0600. */
 	if (!ix->memory && create && fchmodat(s->fd, VU_STORE_INDEX, 0600, 0) < 0)
 		return vu_err_set(e, errno, "%s", ix->path);

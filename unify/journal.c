@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
@@ -56,6 +58,27 @@ void vu_journal_close(struct vu_journal *j)
 	j->path = NULL;
 }
 
+/* A slot is locked (flock exclusive) by its owner for as long as it lives:
+ * that is how a replay tells a slot of a running process from one a dead
+ * process left behind. */
+static int slot_create(struct vu_journal *j, struct vu_journal_slot *slot)
+{
+	struct stat st;
+
+	slot->fd = openat(j->dirfd, slot->name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+			  0600);
+	if (slot->fd < 0)
+		return -1;
+	/* Until it is locked, a replay may take it for a dead one and remove
+	 * it: only a slot that still has its name after locking is ours. */
+	if (flock(slot->fd, LOCK_EX) == 0 && fstat(slot->fd, &st) == 0 && st.st_nlink > 0)
+		return 0;
+	close(slot->fd);
+	slot->fd = -1;
+	errno = EEXIST;                 /* try another name */
+	return -1;
+}
+
 int vu_journal_slot_new(struct vu_journal *j, struct vu_journal_slot *slot, struct vu_err *e)
 {
 	/* Slots a dead process left for later (its guest was in use) may
@@ -63,9 +86,7 @@ int vu_journal_slot_new(struct vu_journal *j, struct vu_journal_slot *slot, stru
 	for (int tries = 0;; tries++) {
 		snprintf(slot->name, sizeof(slot->name), "s%d.%u", (int)getpid(),
 			 atomic_fetch_add(&slot_counter, 1));
-		slot->fd = openat(j->dirfd, slot->name,
-				  O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (slot->fd >= 0)
+		if (slot_create(j, slot) == 0)
 			return 0;
 		if (errno != EEXIST || tries > 1000)
 			return vu_err_set(e, errno, "%s/%s", j->path, slot->name);
@@ -76,9 +97,10 @@ void vu_journal_slot_drop(struct vu_journal *j, struct vu_journal_slot *slot)
 {
 	if (slot->fd < 0)
 		return;
+	/* Name first, lock last: a replay never sees it unlocked. */
+	unlinkat(j->dirfd, slot->name, 0);
 	close(slot->fd);
 	slot->fd = -1;
-	unlinkat(j->dirfd, slot->name, 0);
 }
 
 int vu_journal_begin(struct vu_journal_slot *slot, const char *guest, const char *dir,
@@ -139,6 +161,19 @@ static int read_slot(int fd, char *buf, size_t size, struct rec_head *h, char **
 	return 1;
 }
 
+/* Lock slot @fd if no running process owns it: 1 (locked: ours to replay),
+ * 0 (owned, or removed by its owner meanwhile), -1 on error. */
+static int slot_abandoned(int fd)
+{
+	struct stat st;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		return errno == EWOULDBLOCK ? 0 : -1;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	return st.st_nlink > 0;
+}
+
 int vu_journal_replay(struct vu_journal *j, vu_journal_fn fn, void *arg, struct vu_err *e)
 {
 	_cleanup_closedir_ DIR *d = NULL;
@@ -163,8 +198,16 @@ int vu_journal_replay(struct vu_journal *j, vu_journal_fn fn, void *arg, struct 
 		if (de->d_name[0] == '.')
 			continue;
 		sfd = openat(j->dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0 && errno == ENOENT)
+			continue;       /* its owner just ended */
 		if (sfd < 0)
 			return vu_err_set(e, errno, "%s/%s", j->path, de->d_name);
+		r = slot_abandoned(sfd);
+		if (r <= 0) {
+			if (r < 0)
+				return vu_err_set(e, errno, "%s/%s", j->path, de->d_name);
+			continue;       /* a running process's */
+		}
 		r = read_slot(sfd, buf, REC_MAX + 2, &h, &guest, &dir);
 		if (r < 0)
 			return vu_err_set(e, errno, "%s/%s", j->path, de->d_name);
@@ -176,7 +219,7 @@ int vu_journal_replay(struct vu_journal *j, vu_journal_fn fn, void *arg, struct 
 			if (fn(arg, guest, dir, &at, &mt) != 0)
 				continue;       /* keep it for the next run */
 		}
-		if (unlinkat(j->dirfd, de->d_name, 0) < 0)
+		if (unlinkat(j->dirfd, de->d_name, 0) < 0 && errno != ENOENT)
 			return vu_err_set(e, errno, "%s/%s", j->path, de->d_name);
 	}
 	if (errno)

@@ -76,60 +76,34 @@ static void progress(struct vu_scan *sc, bool last)
 	r->progress(r->arg, &p, last);
 }
 
-/* A file with more than one link that is not a known object: an object
- * the index lost (marked, and the store has that inode), a file another
- * store unified (marked), or a hardlink the guest made itself. */
+/* A file with more than one link that is not a known object. */
 static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
 {
-	_cleanup_close_ int fd = -1;
-	char mark[VU_ID_HEXLEN + 1];
-	struct vu_id id;
-	ssize_t n;
 	struct vu_err e;
 
-	fd = openat(ent->dirfd, ent->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-		    O_NOATIME | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno != ENOENT) {
-			vu_err_set(&e, errno, "%s%s", sc->g->label, ent->path);
-			vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
-			sc->st->errors++;
-		}
-		return;
-	}
-	n = fgetxattr(fd, VU_MARK_XATTR, mark, sizeof(mark));
-	if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE) {
-		vu_err_set(&e, errno, "%s%s: %s", sc->g->label, ent->path, VU_MARK_XATTR);
-		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
-		sc->st->errors++;
-		return;
-	}
-	if (n < 0 && errno != ERANGE) {
+	switch (vu_session_classify_linked(sc->s, ent->dirfd, ent->name, ent->stx, &e)) {
+	case VU_LINKED_OBJECT:
+		sc->st->unified_files++;
+		break;
+	case VU_LINKED_BY_GUEST:
 		sc->st->hardlinked_files++;
 		vu_report_log(sc->s->rep, VU_LOG_DEBUG, "%s%s: hardlinked by the guest, left alone",
 			      sc->g->label, ent->path);
-		return;
+		break;
+	case VU_LINKED_FOREIGN:
+		sc->st->foreign_files++;
+		vu_report_log(sc->s->rep, VU_LOG_WARN,
+			      "%s%s: carries %s but is not an object of %s; left alone",
+			      sc->g->label, ent->path, VU_MARK_XATTR, sc->s->store.path);
+		break;
+	case VU_LINKED_GONE:
+		break;
+	default:
+		vu_err_prefix(&e, "%s%s", sc->g->label, ent->path);
+		vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
+		sc->st->errors++;
+		break;
 	}
-	if (n >= 0 && vu_id_parse(mark, n, &id) == 0) {
-		for (unsigned seq = 0; seq < 1024; seq++) {
-			struct statx ostx;
-
-			if (vu_store_stat(&sc->s->store, &id, seq, &ostx) < 0)
-				break;
-			if (!vu_meta_same_inode(&ostx, ent->stx))
-				continue;
-			if (vu_session_object_found(sc->s, &id, seq, &ostx, VU_KFLAGS_UNKNOWN, &e) < 0) {
-				vu_report_err(sc->s->rep, VU_LOG_ERROR, &e);
-				sc->st->errors++;
-				return;
-			}
-			sc->st->unified_files++;
-			return;
-		}
-	}
-	sc->st->foreign_files++;
-	vu_report_log(sc->s->rep, VU_LOG_WARN, "%s%s: carries %s but is not an object of %s; left alone",
-		      sc->g->label, ent->path, VU_MARK_XATTR, sc->s->store.path);
 }
 
 static int add_candidate(struct vu_scan *sc, const struct vu_walk_entry *ent)

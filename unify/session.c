@@ -78,11 +78,76 @@ out:
 int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,
 			    const struct statx *stx, unsigned kflags, struct vu_err *e)
 {
+	struct vu_session_obj *o;
+
 	if (vu_objset_add(&s->objects, stx->stx_ino) < 0)
 		return vu_err_set(e, ENOMEM, "object set");
 	if (s->mode != VU_SESSION_WRITE)
 		return 0;
-	return vu_index_object_put(&s->index, id, seq, stx, kflags, e);
+	if (!s->defer_objects)
+		return vu_index_object_put(&s->index, id, seq, stx, kflags, e);
+	if (s->npending == s->cappending) {
+		size_t cap = s->cappending ? s->cappending * 2 : 16;
+		void *q = realloc(s->pending, cap * sizeof(*s->pending));
+
+		if (!q)
+			return vu_err_set(e, ENOMEM, "object list");
+		s->pending = q;
+		s->cappending = cap;
+	}
+	o = &s->pending[s->npending++];
+	o->id = *id;
+	o->seq = seq;
+	o->kflags = kflags;
+	o->stx = *stx;
+	return 0;
+}
+
+int vu_session_classify_linked(struct vu_session *s, int dirfd, const char *name,
+			       const struct statx *stx, struct vu_err *e)
+{
+	_cleanup_close_ int fd = -1;
+	char mark[VU_ID_HEXLEN + 1];
+	struct vu_id id;
+	ssize_t n;
+
+	if (vu_objset_has(&s->objects, stx->stx_ino))
+		return VU_LINKED_OBJECT;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_NOATIME |
+		    O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? VU_LINKED_GONE : vu_err_set(e, errno, "open");
+	n = fgetxattr(fd, VU_MARK_XATTR, mark, sizeof(mark));
+	if (n < 0 && errno != ENODATA && errno != ENOTSUP && errno != ERANGE)
+		return vu_err_set(e, errno, "%s", VU_MARK_XATTR);
+	if (n < 0 && errno != ERANGE)
+		return VU_LINKED_BY_GUEST;
+	if (n < 0 || vu_id_parse(mark, n, &id) < 0)
+		return VU_LINKED_FOREIGN;
+	for (unsigned seq = 0; seq < 1024; seq++) {
+		struct statx ostx;
+
+		if (vu_store_stat(&s->store, &id, seq, &ostx) < 0)
+			break;
+		if (!vu_meta_same_inode(&ostx, stx))
+			continue;
+		if (vu_session_object_found(s, &id, seq, &ostx, VU_KFLAGS_UNKNOWN, e) < 0)
+			return -1;
+		return VU_LINKED_OBJECT;
+	}
+	return VU_LINKED_FOREIGN;
+}
+
+int vu_session_flush_objects(struct vu_session *s, struct vu_err *e)
+{
+	for (size_t i = 0; i < s->npending; i++) {
+		struct vu_session_obj *o = &s->pending[i];
+
+		if (vu_index_object_put(&s->index, &o->id, o->seq, &o->stx, o->kflags, e) < 0)
+			return -1;
+	}
+	s->npending = 0;
+	return 0;
 }
 
 /* A new index next to existing objects (lost or removed index): learn the
@@ -163,7 +228,7 @@ int vu_session_start(struct vu_session *s, struct vu_err *e)
 		if (vu_store_open(&s->store, path, true, e) < 0)
 			return -1;
 	}
-	if (mode == VU_SESSION_WRITE && vu_store_lock(&s->store, e) < 0)
+	if (mode == VU_SESSION_WRITE && vu_store_lock(&s->store, s->lock_mode, e) < 0)
 		return -1;
 	if (s->store_absent) {
 		if (vu_index_open(&s->index, &s->store, false, e) < 0)
@@ -203,6 +268,9 @@ void vu_session_close(struct vu_session *s)
 	vu_index_close(&s->index);
 	vu_store_close(&s->store);
 	vu_objset_free(&s->objects);
+	free(s->pending);
+	s->pending = NULL;
+	s->npending = s->cappending = 0;
 	s->guests = NULL;
 	s->nguests = 0;
 	pthread_mutex_destroy(&s->guests_mu);
@@ -356,7 +424,10 @@ int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_er
 	g->locked = true;
 	if (s->mode != VU_SESSION_WRITE)
 		return 0;
-	if (vu_index_begin(&s->index, e) < 0 || vu_index_guest(&s->index, g->path, &g->id, e) < 0)
+	/* A short transaction of its own: a vclone holds its guest for its whole
+	 * run, and other linkers write the index meanwhile. */
+	if (vu_index_begin(&s->index, e) < 0 || vu_index_guest(&s->index, g->path, &g->id, e) < 0 ||
+	    vu_index_commit(&s->index, e) < 0)
 		return -1;
 	return 0;
 }

@@ -118,15 +118,17 @@ void vu_store_close(struct vu_store *s)
 	s->path = NULL;
 }
 
-int vu_store_lock(struct vu_store *s, struct vu_err *e)
+int vu_store_lock(struct vu_store *s, enum vu_store_lock_mode mode, struct vu_err *e)
 {
+	bool excl = mode == VU_STORE_EXCLUSIVE;
+
 	s->lockfd = openat(s->fd, STORE_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (s->lockfd < 0)
 		return vu_err_set(e, errno, "%s/%s", s->path, STORE_LOCK);
-	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+	if (flock(s->lockfd, (excl ? LOCK_EX : LOCK_SH) | LOCK_NB) < 0) {
 		if (errno == EWOULDBLOCK)
-			return vu_err_set(e, 0, "%s: store in use by another vhashify, vclone or gc",
-					  s->path);
+			return vu_err_set(e, 0, "%s: store in use by %s", s->path,
+					  excl ? "vhashify or vclone (gc runs alone)" : "vhashify gc");
 		return vu_err_set(e, errno, "%s/%s", s->path, STORE_LOCK);
 	}
 	return 0;
@@ -289,17 +291,66 @@ int vu_store_create(struct vu_store *s, const struct vu_id *id, int src,
 	return vu_store_open_object(s, id, *seq, e);
 }
 
-int vu_store_remove(struct vu_store *s, const struct vu_id *id, unsigned seq, struct vu_err *e)
+/* Open instance @seq of @id for locking: its fd, or -1 (errno kept). */
+static int open_instance(struct vu_store *s, const struct vu_id *id, unsigned seq,
+			 char name[VU_STORE_NAME_MAX], struct vu_err *e)
 {
-	char name[VU_STORE_NAME_MAX];
-	int dfd = vu_store_subdir(s, id, false, e);
+	int dfd = vu_store_subdir(s, id, false, e), fd;
 
 	if (dfd < 0)
 		return -1;
 	vu_store_name(id, seq, name);
-	if (unlinkat(dfd, name, 0) < 0)
+	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NOATIME | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
 		return vu_err_set(e, errno, "%s/%s/%02x/%s", s->path, VU_STORE_OBJECTS, id->b[0], name);
+	return fd;
+}
+
+int vu_store_pin(struct vu_store *s, const struct vu_id *id, unsigned seq,
+		 const struct statx *expect, struct vu_err *e)
+{
+	char name[VU_STORE_NAME_MAX];
+	_cleanup_close_ int fd = open_instance(s, id, seq, name, e);
+	struct statx stx;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			errno = ESTALE;
+		return -1;
+	}
+	if (flock(fd, LOCK_SH) < 0 || vu_meta_statx(fd, "", &stx) < 0)
+		return vu_err_set(e, errno, "%s/%s/%02x/%s", s->path, VU_STORE_OBJECTS, id->b[0], name);
+	if (!vu_meta_same_inode(&stx, expect) || stx.stx_nlink == 0) {
+		errno = ESTALE;
+		return vu_err_set(e, ESTALE, "%s/%s/%02x/%s: removed meanwhile", s->path,
+				  VU_STORE_OBJECTS, id->b[0], name);
+	}
+	return vu_steal_fd(&fd);
+}
+
+int vu_store_remove_unused(struct vu_store *s, const struct vu_id *id, unsigned seq,
+			   const struct statx *made, struct vu_err *e)
+{
+	char name[VU_STORE_NAME_MAX];
+	_cleanup_close_ int fd = open_instance(s, id, seq, name, e);
+	struct statx stx;
+
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno == EWOULDBLOCK)
+			return 1;       /* another linker is linking to it */
+		goto fail;
+	}
+	if (vu_meta_statx(fd, "", &stx) < 0)
+		goto fail;
+	if (!vu_meta_same_inode(&stx, made) || stx.stx_nlink != 1)
+		return 1;
+	if (unlinkat(vu_store_subdir(s, id, false, e), name, 0) < 0)
+		goto fail;
 	return 0;
+fail:
+	return vu_err_set(e, errno, "%s/%s/%02x/%s", s->path, VU_STORE_OBJECTS, id->b[0], name);
 }
 
 int vu_store_walk(struct vu_store *s, vu_store_walk_fn fn, void *arg, struct vu_err *e)

@@ -266,19 +266,23 @@ static struct inst *inst_add(struct part *p)
 	return &p->inst[p->ninst++];
 }
 
-/* Learn the instances the store already has (numbered from 0 without gaps). */
+/* Learn the instances the store has beyond those known (numbered from 0
+ * without gaps): the number found, or -1 (ENOMEM).  Asked again before a
+ * new instance is made, since another linker may have made one meanwhile. */
 static int probe(struct part *p)
 {
 	struct vu_store *s = &p->w->sh->s->store;
+	int found = 0;
 
-	for (unsigned seq = 0;; seq++) {
+	for (unsigned seq = p->next_seq;; seq++) {
 		struct statx stx;
 		struct inst *in;
 
 		if (vu_store_stat(s, p->id, seq, &stx) < 0) {
 			p->next_seq = seq;
-			return 0;
+			return found;
 		}
+		found++;
 		if (!S_ISREG(stx.stx_mode))
 			continue;
 		in = inst_add(p);
@@ -370,6 +374,7 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 	struct vu_hx_worker *w = p->w;
 	struct vu_session *s = w->sh->s;
 	char objname[VU_STORE_NAME_MAX], hex[VU_ID_HEXLEN + 1];
+	_cleanup_close_ int pin = -1;
 	struct vu_err e;
 	int objdir, r;
 
@@ -384,6 +389,18 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 		return 0;
 	}
 	vu_store_name(p->id, in->seq, objname);
+	/* Another linker may be about to remove an instance it made and found
+	 * no use for: pinned, it stays (store.h). */
+	pin = vu_store_pin(&s->store, p->id, in->seq, &in->stx, &e);
+	if (pin < 0) {
+		if (errno == ESTALE) {
+			in->full = true;        /* gone: out of the running */
+			return 1;
+		}
+		msg_err(p->g, &e);
+		m->outcome = VU_HX_ERROR;
+		return 0;
+	}
 	/* Only now, and only for this change, the guest's lock: mounted in
 	 * the meantime, the guest keeps its file. */
 	if (vu_session_guest_hold(s, &s->guests[m->gidx], &e) < 0) {
@@ -494,8 +511,11 @@ static void link_member(struct part *p, size_t mi)
 				break;
 			}
 		}
-		if (!in)
+		if (!in) {
+			if (probe(p) > 0)
+				continue;       /* made by another linker meanwhile */
 			break;
+		}
 		if (link_to(p, m, &o, in) == 0) {
 			if (m->outcome == VU_HX_LINKED && in->seed >= 0 && p->mem[in->seed] != m)
 				link_seed(p, in);
@@ -540,9 +560,11 @@ static void link_partition(struct part *p)
 		struct vu_err e;
 
 		if (in->real && in->seed >= 0 && in->newobj >= 0) {
-			if (vu_store_remove(&w->sh->s->store, p->id, in->seq, &e) < 0)
+			int r = vu_store_remove_unused(&w->sh->s->store, p->id, in->seq, &in->stx, &e);
+
+			if (r < 0)
 				msg_err(p->g, &e);
-			else
+			else if (r == 0)
 				p->g->objs[in->newobj].dropped = true;
 		}
 		vu_xattrs_free(&in->x);
@@ -570,6 +592,8 @@ void vu_worker_run(void *worker, void *group)
 	struct vu_hx_member **by_id;
 	size_t n = 0;
 
+	if (w->sh->test_delay_ms)
+		usleep(w->sh->test_delay_ms * 1000);
 	for (size_t i = 0; i < g->n; i++) {
 		if (!g->m[i].have_id)
 			hash_member(w, g, &g->m[i]);

@@ -19,6 +19,14 @@
  *    whose content (byte for byte), xattrs and visible stat are equal
  *    (replace.h), making a new instance (store.h) where none fits.
  *
+ * Linkers run side by side (store.h): the index's write lock is taken only
+ * for short bursts, the store lock is shared, and each guest is locked only
+ * for each single change.
+ *
+ * Testing switch: VUNIFY_TEST_GROUP_DELAY_MS=N makes every linking thread
+ * sleep N ms before each group, so that a test can act while a run is under
+ * way.
+ *
  * Memory: the inode set of the objects (objset.h, <= 32 MB per million
  * objects), sqlite's cache (32 MB), one 1 MiB buffer pair per thread, and
  * the groups in flight; nothing grows with the number of files scanned.

@@ -6,13 +6,17 @@
  * directory's mtime, which a guest would see.  So every such change is
  * wrapped: note the directory's times in a journal slot, change it, set the
  * times back, clear the slot.  A process that is killed in between leaves
- * the slot set, and the next vhashify (under the store lock, before it
- * touches anything else) finishes the job: it removes the stray temporaries
- * from that directory and restores its times.
+ * the slot set, and the next vhashify (before it touches anything else)
+ * finishes the job: it removes the stray temporaries from that directory
+ * (under that guest's lock, which the dead process held for the change)
+ * and restores its times.
  *
  * Each worker thread owns one slot, a small file STORE/journal/sPID.N that
  * holds at most one record (written with one pwrite at offset 0), so the
  * journal never grows.  A process removes its slot files when it ends.
+ * Linkers run side by side (store.h), so a slot is flock'd by its owner for
+ * its whole life, and a replay takes only slots nobody holds: those of
+ * processes that died.
  */
 #ifndef VUNIFY_JOURNAL_H
 #define VUNIFY_JOURNAL_H

@@ -47,6 +47,12 @@ struct vu_guest {
 	bool failed;                 /* a guest-wide error: left alone */
 };
 
+struct vu_session_obj {
+	struct vu_id id;
+	unsigned seq, kflags;
+	struct statx stx;
+};
+
 enum vu_session_mode {
 	VU_SESSION_WRITE,            /* change guests and the store */
 	VU_SESSION_READ,             /* look only (stats, verify); no locks */
@@ -55,10 +61,14 @@ enum vu_session_mode {
 
 struct vu_session {
 	enum vu_session_mode mode;
+	enum vu_store_lock_mode lock_mode;   /* for WRITE; set between begin and start */
 	struct vu_store store;
 	struct vu_index index;
 	struct vu_journal journal;
 	struct vu_objset objects;    /* inode numbers of all objects */
+	struct vu_session_obj *pending;  /* found, for the index's next write */
+	size_t npending, cappending;
+	bool defer_objects;          /* object_found keeps them in pending */
 	struct vu_guest *guests;
 	size_t nguests;
 	const struct vu_report *rep;
@@ -93,9 +103,25 @@ int vu_session_guest_lock(struct vu_session *s, struct vu_guest *g, struct vu_er
 int vu_session_guest_hold(struct vu_session *s, struct vu_guest *g, struct vu_err *e);
 void vu_session_guest_release(struct vu_session *s, struct vu_guest *g);
 
-/* Register an object instance found on disk (index and inode set). */
+/* Register an object instance found on disk (inode set at once; index
+ * now, or, with defer_objects, at the next vu_session_flush_objects). */
 int vu_session_object_found(struct vu_session *s, const struct vu_id *id, unsigned seq,
 			    const struct statx *stx, unsigned kflags, struct vu_err *e);
+/* What a regular file with more than one link is to this store. */
+enum vu_linked {
+	VU_LINKED_OBJECT,            /* an object of this store (registered) */
+	VU_LINKED_BY_GUEST,          /* a hardlink the guest made itself */
+	VU_LINKED_FOREIGN,           /* marked, but not an object of this store */
+	VU_LINKED_GONE,              /* removed meanwhile */
+};
+/* Classify @name in @dirfd (stat @stx): by the inode set, or else by its
+ * mark and the store (an object the index lost, or one another linker made
+ * since this session began).  -1 with @e set ("open: ..." or the mark's
+ * name and the cause; the caller prefixes the path). */
+int vu_session_classify_linked(struct vu_session *s, int dirfd, const char *name,
+			       const struct statx *stx, struct vu_err *e);
+/* Write the objects kept back (in the caller's index transaction). */
+int vu_session_flush_objects(struct vu_session *s, struct vu_err *e);
 
 #define VU_KFLAGS_UNKNOWN (~0u)
 

@@ -14,8 +14,10 @@
  * compared byte for byte before every link).
  *
  * Besides objects/ and index.db the store holds:
- *   STORE/lock       flock(LOCK_EX) by every process that changes the store
- *                    (vhashify, vhashify gc, vclone), so they never race
+ *   STORE/lock       flock'd by every process that changes the store: shared
+ *                    by the linkers (vhashify, vclone), which only ever add
+ *                    objects and links and so may run side by side;
+ *                    exclusive by vhashify gc, which removes objects
  *   STORE/journal/   the directory-time journal of running vhashify
  *                    processes (see journal.h)
  *
@@ -57,9 +59,14 @@ int vu_store_open(struct vu_store *s, const char *path, bool create, struct vu_e
 int vu_store_open_absent(struct vu_store *s, const char *path, struct vu_err *e);
 void vu_store_close(struct vu_store *s);
 
-/* Take the store's writer lock (never waits): EWOULDBLOCK if another
- * process holds it. */
-int vu_store_lock(struct vu_store *s, struct vu_err *e);
+enum vu_store_lock_mode {
+	VU_STORE_LINKER,             /* shared: add objects and links */
+	VU_STORE_EXCLUSIVE,          /* alone: remove objects (gc) */
+};
+
+/* Take the store lock (never waits); an error saying who holds it if it
+ * conflicts. */
+int vu_store_lock(struct vu_store *s, enum vu_store_lock_mode mode, struct vu_err *e);
 
 /* STORE/objects/xx for @id (owned by the store; do not close). */
 int vu_store_subdir(struct vu_store *s, const struct vu_id *id, bool create, struct vu_err *e);
@@ -88,8 +95,29 @@ int vu_store_create(struct vu_store *s, const struct vu_id *id, int src,
 		    const struct statx *sstx, const struct vu_xattrs *x, unsigned *seq,
 		    struct statx *ostx, struct vu_err *e, const char *what);
 
-/* Remove an instance's store name. */
-int vu_store_remove(struct vu_store *s, const struct vu_id *id, unsigned seq, struct vu_err *e);
+/*
+ * Linkers share the store, so an instance one of them made and then found
+ * no use for may meanwhile have been found (by its name) and linked to by
+ * another.  The instance's own inode carries the lock that settles this:
+ * a linker holds it shared from before it links until after (pin), and
+ * removing an unused instance takes it exclusively and removes the name
+ * only while the store name is the inode's only link.  A pinned instance
+ * with a link count above zero still has its store name, since nothing
+ * else removes names while linkers run (gc is exclusive).
+ */
+
+/* Open instance @seq of @id and pin it (flock shared, waits for a remover
+ * briefly at most).  Returns the descriptor (closing it unpins), or -1 with
+ * errno ESTALE if that name no longer is the inode @expect (removed, or
+ * made anew), or another errno with @e set. */
+int vu_store_pin(struct vu_store *s, const struct vu_id *id, unsigned seq,
+		 const struct statx *expect, struct vu_err *e);
+
+/* Remove instance @seq of @id, which this process made as inode @made, if
+ * nothing links to it: 0 removed, 1 kept (pinned or linked by another
+ * linker, which then owns its record), -1 on error. */
+int vu_store_remove_unused(struct vu_store *s, const struct vu_id *id, unsigned seq,
+			   const struct statx *made, struct vu_err *e);
 
 /* Call @fn for every object (in directory order), with its subdirectory
  * descriptor and name.  A non-zero return from @fn stops the walk and is

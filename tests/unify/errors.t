@@ -70,7 +70,7 @@ snap > "$T/before"
 
 # The store locked by another vhashify (or gc, or vclone).
 hold_lock "$S/lock"
-expect "store in use" 1 "vhashify: $S: store in use by another vhashify, vclone or gc" "$VH" --store "$S" "$F/g1"
+expect "store in use" 1 "vhashify: $S: store in use by vhashify gc" "$VH" --store "$S" "$F/g1"
 expect "gc, store in use" 1 "vhashify: $S: store in use*" "$VH" gc --store "$S"
 release_lock
 

@@ -84,21 +84,28 @@ static void test_open(void **state)
 
 static void test_lock(void **state)
 {
-	struct vu_store a, b;
+	struct vu_store a, b, c;
 	struct vu_err e;
 
 	(void)state;
 	assert_int_equal(vu_store_open(&a, storepath, true, &e), 0);
 	assert_int_equal(vu_store_open(&b, storepath, true, &e), 0);
-	assert_int_equal(vu_store_lock(&a, &e), 0);
-	assert_int_equal(vu_store_lock(&b, &e), -1);
-	assert_non_null(strstr(e.msg, "store in use"));
+	assert_int_equal(vu_store_open(&c, storepath, true, &e), 0);
+	/* Linkers share the store; gc waits for all of them to end. */
+	assert_int_equal(vu_store_lock(&a, VU_STORE_LINKER, &e), 0);
+	assert_int_equal(vu_store_lock(&b, VU_STORE_LINKER, &e), 0);
+	assert_int_equal(vu_store_lock(&c, VU_STORE_EXCLUSIVE, &e), -1);
+	assert_non_null(strstr(e.msg, "store in use by vhashify or vclone"));
 	vu_store_close(&a);
-	assert_int_equal(vu_store_lock(&b, &e), 0);
 	vu_store_close(&b);
+	assert_int_equal(vu_store_open(&a, storepath, true, &e), 0);
+	assert_int_equal(vu_store_lock(&c, VU_STORE_EXCLUSIVE, &e), 0);
+	assert_int_equal(vu_store_lock(&a, VU_STORE_LINKER, &e), -1);
+	assert_non_null(strstr(e.msg, "store in use by vhashify gc"));
+	vu_store_close(&c);
+	vu_store_close(&a);
 }
 
-/* A source file with holes, odd metadata and xattrs. */
 static int make_source(struct statx *stx)
 {
 	char path[600];
@@ -126,12 +133,13 @@ static void test_create(void **state)
 	struct vu_id id = test_id(0x10);
 	struct statx src, obj, again;
 	struct vu_xattrs x, ox;
-	char hex[VU_ID_HEXLEN + 1], mark[64], buf[8];
+	char hex[VU_ID_HEXLEN + 1], mark[64], buf[8], linkpath[600];
 	unsigned seq = 0;
-	int sfd, ofd;
+	int sfd, ofd, pin;
 	ssize_t n;
 
 	(void)state;
+	snprintf(linkpath, sizeof(linkpath), "%s/guest-link", tmpdir);
 	assert_int_equal(vu_store_open(&s, storepath, true, &e), 0);
 	sfd = make_source(&src);
 	assert_int_equal(vu_xattrs_read_fd(sfd, &x, &e, "source"), 0);
@@ -166,8 +174,21 @@ static void test_create(void **state)
 	assert_int_equal(vu_store_stat(&s, &id, 1, &again), 0);
 	assert_int_equal(vu_store_stat(&s, &id, 2, &again), -1);
 	assert_int_equal(errno, ENOENT);
-	assert_int_equal(vu_store_remove(&s, &id, 1, &e), 0);
+	/* Pinned by a linker, or linked to, an unused instance stays. */
+	pin = vu_store_pin(&s, &id, 1, &again, &e);
+	assert_true(pin >= 0);
+	assert_int_equal(vu_store_remove_unused(&s, &id, 1, &again, &e), 1);
+	assert_int_equal(linkat(pin, "", AT_FDCWD, linkpath, AT_EMPTY_PATH), 0);
+	close(pin);
+	assert_int_equal(vu_store_remove_unused(&s, &id, 1, &again, &e), 1);
+	assert_int_equal(unlink(linkpath), 0);
+	/* Only the instance it made: not a new one under the same name. */
+	assert_int_equal(vu_store_remove_unused(&s, &id, 1, &src, &e), 1);
+	assert_int_equal(vu_store_remove_unused(&s, &id, 1, &again, &e), 0);
 	assert_int_equal(vu_store_stat(&s, &id, 1, &again), -1);
+	/* Removed: a linker that compared with it finds it gone. */
+	assert_int_equal(vu_store_pin(&s, &id, 1, &again, &e), -1);
+	assert_int_equal(errno, ESTALE);
 	vu_xattrs_free(&x);
 	close(sfd);
 	vu_store_close(&s);

@@ -166,11 +166,13 @@ bad:
 }
 
 static int open_session(struct vu_session *s, const struct args *a, enum vu_session_mode mode,
-			struct vu_cli *cli)
+			enum vu_store_lock_mode lock, struct vu_cli *cli)
 {
 	struct vu_err e;
+	int rc = vu_session_begin(s, a->store, mode, &cli->rep, &e);
 
-	if (vu_session_open(s, a->store, mode, &cli->rep, &e) < 0) {
+	s->lock_mode = lock;
+	if (rc < 0 || vu_session_start(s, &e) < 0) {
 		vu_err_print(&e, PROG);
 		vu_session_close(s);
 		/* A store that is not there to read is the caller's mistake. */
@@ -297,7 +299,8 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		vu_cli_error(PROG, "%s: %s", a.store, strerror(errno));
 		return 2;
 	}
-	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE, cli)))
+	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE,
+				 VU_STORE_EXCLUSIVE, cli)))
 		return rc;
 	rc = vu_gc(&s, a.dry, &st, &e);
 	if (rc < 0) {
@@ -333,7 +336,7 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 		vu_cli_error(PROG " verify", "unexpected argument '%s'", a.rest[0]);
 		return 2;
 	}
-	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
+	if ((rc = open_session(&s, &a, VU_SESSION_READ, VU_STORE_LINKER, cli)))
 		return rc;
 	rc = vu_verify(&s, &st, &e);
 	if (rc < 0) {
@@ -373,7 +376,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 
 	if ((rc = parse(argc, argv, &a, cli, false)))
 		return rc;
-	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
+	if ((rc = open_session(&s, &a, VU_SESSION_READ, VU_STORE_LINKER, cli)))
 		return rc;
 	rc = 0;
 	for (int i = 0; i < a.nrest; i++)
