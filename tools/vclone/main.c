@@ -43,7 +43,7 @@ static void usage(FILE *f)
 		"  -x, --exclude RULE         an exclude rule: such files are copied, not linked\n"
 		"  -X, --exclude-from FILE    exclude rules from FILE\n"
 		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
-		"  -m, --min-size N[kMG]      copy files smaller than N bytes (default 1)\n"
+		"  -m, --min-size SIZE        copy files smaller than SIZE bytes (default 1)\n"
 		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
 		"  -q, --quiet                errors only\n"
 		"  -v, --verbose              say what is done (twice: why)\n"

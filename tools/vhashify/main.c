@@ -58,7 +58,7 @@ static void usage(FILE *f)
 		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
 		"  -X, --exclude-from FILE    exclude rules from FILE\n"
 		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
-		"  -m, --min-size N[kMG]      leave files smaller than N bytes alone (default 1)\n"
+		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
 		"      --ignore-atime         also link files whose atime differs\n"
