@@ -136,15 +136,10 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 		return vu_err_set(e, errno, "%s", path);
 	if (n == 0)
 		return vu_err_set(e, ECONNRESET, "%s: the supervisor went away", path);
-	if (!strncmp(reply, "err ", 4)) {
-		char *msg = strchr(reply + 4, ' ');
-		int code = atoi(reply + 4);
-
+	if (vu_msg_err_parse(reply, e)) {
 		if (got >= 0)
 			close(got);
-		vu_err_set(e, 0, "%s", msg ? msg + 1 : reply);
-		e->code = code;
-		errno = code;
+		errno = e->code;
 		return -1;
 	}
 	if (fd)

@@ -68,10 +68,7 @@ struct ident {
 
 static __attribute__((noreturn)) void fail(const struct vu_err *e, int status)
 {
-	char msg[sizeof(e->msg) + 16];
-	int n = snprintf(msg, sizeof(msg), "E%d %s", status, e->msg);
-
-	vu_msg_send(VU_JOIN_FD_SYNC, msg, (size_t)n, -1);
+	vu_msg_send_err(VU_JOIN_FD_SYNC, status, e->msg);
 	_exit(status);
 }
 
