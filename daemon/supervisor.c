@@ -89,7 +89,7 @@ static int resolve_device(const char *dev, unsigned *maj, unsigned *min, struct 
 	struct stat st;
 
 	if (dev[0] != '/') {
-		if (sscanf(dev, "%u:%u", maj, min) != 2)
+		if (vu_parse_devnum(dev, maj, min) < 0)
 			return vu_err_set(e, EINVAL, "%s: not MAJOR:MINOR", dev);
 		return 0;
 	}

@@ -262,6 +262,21 @@ static void test_state(void **state)
 	snprintf(path, sizeof(path), "%s/nothing", tmp);
 	assert_int_equal(vu_state_read(path, &b, &e), -1);
 	assert_int_equal(e.code, ENOENT);
+	/* A damaged file is an error, not pid 0 or a wrapped pid. */
+	static const char *const damaged[] = {
+		"supervisor=12x\n", "init=-1\n", "fs=4294967308\n", "init=\n", "started=1e9\n",
+		"own_mount=2\n",
+	};
+	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/damaged", tmp);
+		assert_non_null(f = fopen(path, "w"));
+		fputs(damaged[i], f);
+		fclose(f);
+		assert_int_equal(vu_state_read(path, &b, &e), -1);
+		assert_int_equal(e.code, EINVAL);
+	}
 }
 
 static void test_caps(void **state)
