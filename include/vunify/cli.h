@@ -54,6 +54,16 @@ enum { VU_CLI_OPT_NO_DEFAULT = 256, VU_CLI_OPT_PROGRESS, VU_CLI_OPT_NO_PROGRESS,
 	{ "help", no_argument, NULL, 'h' }, \
 	{ "version", no_argument, NULL, 'V' }
 
+/* --help lines of the shared options whose text is the same in both. */
+#define VU_CLI_HASH_HELP_EXCLUDES \
+	"  -X, --exclude-from FILE    exclude rules from FILE\n" \
+	"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
+#define VU_CLI_HASH_HELP_OUTPUT \
+	"  -q, --quiet                errors only\n" \
+	"  -v, --verbose              say what is done (twice: why)\n" \
+	"      --progress, --no-progress  progress line on stderr (default: if a tty)\n" \
+	"      --json                 the summary as one JSON object\n"
+
 /* --jobs: at most this many threads. */
 #define VU_CLI_MAX_JOBS 65536
 

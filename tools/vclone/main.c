@@ -41,14 +41,10 @@ static void usage(FILE *f)
 		"  -s, --store DIR            the object store (default: $VUNIFY_STORE, else\n"
 		"                             .vunify-store next to SOURCE_GUEST)\n"
 		"  -x, --exclude RULE         an exclude rule: such files are copied, not linked\n"
-		"  -X, --exclude-from FILE    exclude rules from FILE\n"
-		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
+		VU_CLI_HASH_HELP_EXCLUDES
 		"  -m, --min-size SIZE        copy files smaller than SIZE bytes (default 1)\n"
 		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
-		"  -q, --quiet                errors only\n"
-		"  -v, --verbose              say what is done (twice: why)\n"
-		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
-		"      --json                 the summary as one JSON object\n"
+		VU_CLI_HASH_HELP_OUTPUT
 		"See vclone(8).\n");
 }
 

@@ -56,18 +56,14 @@ static void usage(FILE *f)
 		"\n"
 		"  -s, --store DIR            the object store (same filesystem as the guests)\n"
 		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
-		"  -X, --exclude-from FILE    exclude rules from FILE\n"
-		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
+		VU_CLI_HASH_HELP_EXCLUDES
 		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
 		"      --ignore-atime         also link files whose atime differs\n"
 		"  -a, --all                  make every eligible file a link, twin or not\n"
 		"  -n, --dry-run              report what would be linked; change nothing\n"
-		"  -q, --quiet                errors only\n"
-		"  -v, --verbose              say what is done (twice: why)\n"
-		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
-		"      --json                 the summary as one JSON object\n"
+		VU_CLI_HASH_HELP_OUTPUT
 		"See vhashify(8).\n");
 }
 
