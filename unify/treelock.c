@@ -13,6 +13,7 @@
 
 #include "vunify/cleanup.h"
 #include "vunify/escape.h"
+#include "vunify/size.h"
 #include "vunify/treelock.h"
 
 /* More is a loop we failed to see, or a tree nobody has. */
@@ -100,13 +101,16 @@ struct mnt {
 static bool mnt_parse(char *line, struct mnt *m)
 {
 	char *save = NULL, *f[5];
+	uint64_t id;
 
 	for (int i = 0; i < 5; i++) {
 		f[i] = strtok_r(i ? NULL : line, " ", &save);
 		if (!f[i])
 			return false;
 	}
-	m->id = (unsigned)strtoul(f[0], NULL, 10);
+	if (vu_parse_uint(f[0], 0, UINT_MAX, &id) < 0)
+		return false;
+	m->id = (unsigned)id;
 	snprintf(m->dev, sizeof(m->dev), "%s", f[2]);
 	vu_unescape_mountinfo(f[3]);
 	vu_unescape_mountinfo(f[4]);
