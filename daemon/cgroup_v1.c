@@ -17,6 +17,7 @@
 
 #include "vunify/cgroup.h"
 #include "vunify/cleanup.h"
+#include "vunify/escape.h"
 
 /* Controllers we use; a hierarchy without any of them is left alone. */
 static const char *const wanted[] = {
@@ -36,23 +37,6 @@ static bool opts_have(const char *opts, const char *ctl)
 		p = comma ? comma + 1 : NULL;
 	}
 	return false;
-}
-
-/* Unescape mountinfo's octal escapes (\040 for space) in place. */
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = 0;
 }
 
 int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e)
@@ -88,7 +72,7 @@ int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e)
 			use |= opts_have(superopts, wanted[w]);
 		if (!use)
 			continue;
-		unescape(fields[4]);
+		vu_unescape_mountinfo(fields[4]);
 		/* The same hierarchy may be mounted twice; keep the first. */
 		for (size_t h = 0; h < cg->n_hier; h++)
 			if (!strcmp(cg->hier_opts[h], superopts))

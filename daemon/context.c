@@ -60,10 +60,7 @@ int vu_oom_reset(struct vu_err *e)
 
 static __attribute__((noreturn)) void child_fail(int sync, const struct vu_err *e)
 {
-	char msg[sizeof(e->msg) + 16];
-	int n = snprintf(msg, sizeof(msg), "E%d %s", e->code, e->msg);
-
-	vu_msg_send(sync, msg, (size_t)n, -1);
+	vu_msg_send_err(sync, e->code, e->msg);
 	_exit(127);
 }
 
@@ -234,13 +231,8 @@ static int await_exec(int sync, struct vu_ctx *ctx, struct vu_err *e)
 		}
 		if (fd >= 0)
 			close(fd);
-		if (msg[0] == 'E') {
-			char *sp = strchr(msg, ' ');
-
-			snprintf(e->msg, sizeof(e->msg), "%s", sp ? sp + 1 : "failed");
-			e->code = atoi(msg + 1);
+		if (vu_msg_err_parse(msg, e))
 			return -1;
-		}
 	}
 }
 

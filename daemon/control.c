@@ -2,6 +2,7 @@
 /* Control socket and state file: see include/vunify/control.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "vunify/cleanup.h"
 #include "vunify/control.h"
 #include "vunify/fdpass.h"
+#include "vunify/size.h"
 
 int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e)
 {
@@ -40,6 +42,31 @@ int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e)
 	return 0;
 }
 
+/* One numeric line of the state file, strictly: a damaged file must not
+ * name a wrapped or partial pid.  Unknown keys are skipped (a newer
+ * writer). */
+static int state_field(struct vu_state *s, const char *key, const char *val, const char *path,
+		       struct vu_err *e)
+{
+	pid_t *pid = !strcmp(key, "supervisor") ? &s->supervisor : !strcmp(key, "init") ? &s->init :
+		     !strcmp(key, "fs") ? &s->fs : NULL;
+	bool started = !strcmp(key, "started"), own = !strcmp(key, "own_mount");
+	uint64_t max = pid ? INT_MAX : started ? INT64_MAX : 1, v;
+
+	if (!pid && !started && !own)
+		return 0;
+	if (vu_parse_uint(val, 0, max, &v) < 0)
+		return vu_err_set(e, EINVAL, "%s: %s=%s: not a number from 0 to %llu", path, key, val,
+				  (unsigned long long)max);
+	if (pid)
+		*pid = (pid_t)v;
+	else if (started)
+		s->started = (long long)v;
+	else
+		s->own_mount = v != 0;
+	return 0;
+}
+
 int vu_state_read(const char *path, struct vu_state *s, struct vu_err *e)
 {
 	_cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -56,20 +83,12 @@ int vu_state_read(const char *path, struct vu_state *s, struct vu_err *e)
 		if (nl)
 			*nl = 0;
 		*eq++ = 0;
-		if (!strcmp(line, "supervisor"))
-			s->supervisor = atoi(eq);
-		else if (!strcmp(line, "init"))
-			s->init = atoi(eq);
-		else if (!strcmp(line, "fs"))
-			s->fs = atoi(eq);
-		else if (!strcmp(line, "started"))
-			s->started = atoll(eq);
-		else if (!strcmp(line, "cgroup"))
+		if (!strcmp(line, "cgroup"))
 			snprintf(s->cgroup, sizeof(s->cgroup), "%s", eq);
 		else if (!strcmp(line, "host_ifname"))
 			snprintf(s->host_ifname, sizeof(s->host_ifname), "%s", eq);
-		else if (!strcmp(line, "own_mount"))
-			s->own_mount = atoi(eq) != 0;
+		else if (state_field(s, line, eq, path, e) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -136,15 +155,10 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 		return vu_err_set(e, errno, "%s", path);
 	if (n == 0)
 		return vu_err_set(e, ECONNRESET, "%s: the supervisor went away", path);
-	if (!strncmp(reply, "err ", 4)) {
-		char *msg = strchr(reply + 4, ' ');
-		int code = atoi(reply + 4);
-
+	if (vu_msg_err_parse(reply, e)) {
 		if (got >= 0)
 			close(got);
-		vu_err_set(e, 0, "%s", msg ? msg + 1 : reply);
-		e->code = code;
-		errno = code;
+		errno = e->code;
 		return -1;
 	}
 	if (fd)

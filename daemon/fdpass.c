@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Messages with descriptors: see include/vunify/fdpass.h. */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "vunify/fdpass.h"
+#include "vunify/size.h"
+
+#define ERR_TAG "err "
 
 int vu_msg_send(int sock, const void *buf, size_t len, int fd)
 {
@@ -64,4 +69,38 @@ ssize_t vu_msg_recv(int sock, char *buf, size_t len, int *fd)
 		}
 	}
 	return n;
+}
+
+size_t vu_msg_err_format(char *buf, size_t len, int code, const char *msg)
+{
+	int n = snprintf(buf, len, ERR_TAG "%d %s", code, msg);
+
+	if (n < 0) {
+		buf[0] = 0;
+		return 0;
+	}
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+int vu_msg_send_err(int sock, int code, const char *msg)
+{
+	char buf[sizeof(((struct vu_err *)0)->msg) + 32];
+
+	return vu_msg_send(sock, buf, vu_msg_err_format(buf, sizeof(buf), code, msg), -1);
+}
+
+int vu_msg_err_parse(const char *msg, struct vu_err *e)
+{
+	const char *p = msg + strlen(ERR_TAG), *text = "failed";
+	uint64_t code = 0;
+
+	if (strncmp(msg, ERR_TAG, strlen(ERR_TAG)))
+		return 0;
+	if (vu_parse_digits(p, &p, &code) < 0 || code > INT32_MAX)
+		code = 0;
+	if (*p == ' ' && p[1])
+		text = p + 1;
+	vu_err_set(e, 0, "%s", text);
+	e->code = code ? (int)code : EIO;
+	return 1;
 }

@@ -77,16 +77,19 @@ void vu_gconf_default_host_ifname(const char *name, char out[VU_IFNAMSIZ])
 
 int vu_parse_u64(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	return vu_parse_uint(s, 0, UINT64_MAX, out);
+}
 
-	if (!isdigit((unsigned char)*s))
+int vu_parse_devnum(const char *s, unsigned *maj, unsigned *min)
+{
+	const char *end;
+	uint64_t a, b;
+
+	if (vu_parse_digits(s, &end, &a) < 0 || *end != ':' || a >= (1u << 12) ||
+	    vu_parse_uint(end + 1, 0, (1u << 20) - 1, &b) < 0)
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*out = v;
+	*maj = (unsigned)a;
+	*min = (unsigned)b;
 	return 0;
 }
 
@@ -368,9 +371,8 @@ static int io_rule(struct parse *p, const char *key, const char *value, enum vu_
 		sp++;
 	if (dev[0] != '/') {
 		unsigned maj, min;
-		char extra;
 
-		if (sscanf(dev, "%u:%u%c", &maj, &min, &extra) != 2)
+		if (vu_parse_devnum(dev, &maj, &min) < 0)
 			return perr(p, "limits", key, "'%s' is neither a /dev path nor MAJOR:MINOR", dev);
 	}
 	if (kind == VU_IO_READ_BPS || kind == VU_IO_WRITE_BPS)
@@ -430,6 +432,10 @@ static int sec_limits(struct parse *p, const char *key, const char *value)
 			return perr(p, "limits", key, "'%s' is not a size", value);
 		if (bit == K_MEM && v < (UINT64_C(4) << 20))
 			return perr(p, "limits", key, "'%s' is less than 4M", value);
+		/* vunifyfs's counters are signed 64-bit (space=): refuse here
+		 * what it would refuse at every start. */
+		if (bit == K_DISK && v > INT64_MAX)
+			return perr(p, "limits", key, "'%s' is more than 8388607T", value);
 		if (bit == K_DISK)
 			c->disk = v;
 		else if (bit == K_SWAP) {
@@ -461,6 +467,8 @@ static int sec_limits(struct parse *p, const char *key, const char *value)
 			return perr(p, "limits", key, "given twice");
 		if (vu_parse_u64(value, &v) < 0 || v == 0)
 			return perr(p, "limits", key, "'%s' is not a positive number", value);
+		if (v > INT64_MAX)      /* vunifyfs's inodes=, and cgroup's pids.max */
+			return perr(p, "limits", key, "'%s' is more than 9223372036854775807", value);
 		if (key[0] == 'p')
 			c->pids = v;
 		else

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vunify/escape.h"
 #include "vunify/guestfs.h"
 
 int vu_fs_find(char out[PATH_MAX], struct vu_err *e)
@@ -56,22 +57,6 @@ void vu_fs_options(const char *name, const struct vu_gconf *c, char *buf, size_t
 		snprintf(buf + n, len - n, "%sreserved=%d", n ? "," : "", c->disk_reserved);
 }
 
-static void unescape(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = 0;
-}
-
 bool vu_fs_mounted(const char *mnt, char *type, size_t len)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
@@ -93,7 +78,7 @@ bool vu_fs_mounted(const char *mnt, char *type, size_t len)
 				mp = tok;
 		if (!mp)
 			continue;
-		unescape(mp);
+		vu_unescape_mountinfo(mp);
 		if (strcmp(mp, mnt))
 			continue;
 		/* The last mount on the point wins: keep reading. */

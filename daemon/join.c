@@ -367,13 +367,8 @@ static int await_child(int sync, int *master, struct vu_err *e)
 		}
 		if (fd >= 0)
 			close(fd);
-		if (msg[0] == 'E') {
-			char *sp = strchr(msg, ' ');
-
-			snprintf(e->msg, sizeof(e->msg), "%s", sp ? sp + 1 : "failed");
-			e->code = atoi(msg + 1);
+		if (vu_msg_err_parse(msg, e))
 			return -1;
-		}
 	}
 }
 

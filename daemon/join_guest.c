@@ -40,6 +40,7 @@
 #include "vunify/fdpass.h"
 #include "vunify/join.h"
 #include "vunify/secpolicy.h"
+#include "vunify/size.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)
@@ -68,10 +69,7 @@ struct ident {
 
 static __attribute__((noreturn)) void fail(const struct vu_err *e, int status)
 {
-	char msg[sizeof(e->msg) + 16];
-	int n = snprintf(msg, sizeof(msg), "E%d %s", status, e->msg);
-
-	vu_msg_send(VU_JOIN_FD_SYNC, msg, (size_t)n, -1);
+	vu_msg_send_err(VU_JOIN_FD_SYNC, status, e->msg);
 	_exit(status);
 }
 
@@ -140,13 +138,13 @@ static int split(char *line, char **fields, int max)
 
 static bool parse_id(const char *s, unsigned long *id)
 {
-	char *end;
+	uint64_t v;
 
-	if (!isdigit((unsigned char)s[0]))
+	/* (uid_t)-1 means "unchanged" to setresuid(): not an id. */
+	if (vu_parse_uint(s, 0, 0xfffffffeU, &v) < 0)
 		return false;
-	errno = 0;
-	*id = strtoul(s, &end, 10);
-	return !errno && !*end && *id < 0xffffffffUL;
+	*id = (unsigned long)v;
+	return true;
 }
 
 /* The passwd entry named @who or, if @who is a number, with that uid. */

@@ -89,7 +89,7 @@ static int resolve_device(const char *dev, unsigned *maj, unsigned *min, struct 
 	struct stat st;
 
 	if (dev[0] != '/') {
-		if (sscanf(dev, "%u:%u", maj, min) != 2)
+		if (vu_parse_devnum(dev, maj, min) < 0)
 			return vu_err_set(e, EINVAL, "%s: not MAJOR:MINOR", dev);
 		return 0;
 	}
@@ -475,7 +475,7 @@ static void on_client(struct sup *s, struct client *c)
 		      (int)getpid(), s->started, phases[s->phase]);
 	} else if (!strcmp(req, "pidfd")) {
 		if (s->ctx.pidfd < 0 || s->phase != RUNNING)
-			reply(c, -1, "err %d the guest is stopping", ESRCH);
+			vu_msg_send_err(c->fd, ESRCH, "the guest is stopping");
 		else
 			reply(c, s->ctx.pidfd, "ok %d", (int)s->ctx.init_pid);
 	} else if (!strncmp(req, "stop ", 5)) {
@@ -483,7 +483,10 @@ static void on_client(struct sup *s, struct client *c)
 		begin_stop(s, (unsigned)strtoul(req + 5, NULL, 10));
 		return;
 	} else {
-		reply(c, -1, "err %d unknown request '%.64s'", EINVAL, req);
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);
+		vu_msg_send_err(c->fd, EINVAL, msg);
 	}
 	client_drop(c);
 }
@@ -626,6 +629,15 @@ static void report(int fd, const char *fmt, ...)
 		return;
 }
 
+/* The start pipe's failure line, in the wire's encoding (fdpass.h). */
+static void report_err(int fd, const struct vu_err *e)
+{
+	char msg[sizeof(e->msg) + 32];
+
+	vu_msg_err_format(msg, sizeof(msg), e->code, e->msg);
+	report(fd, "%s\n", msg);
+}
+
 static int setup_events(struct sup *s, struct vu_err *e)
 {
 	sigset_t set;
@@ -698,7 +710,7 @@ fail:
 	/* Tear down first: when vserver start returns, the guest is stopped. */
 	if (s.cg.ops)
 		finish(&s);
-	report(result_fd, "err %d %s\n", e.code, e.msg);
+	report_err(result_fd, &e);
 	if (result_fd >= 0)
 		close(result_fd);
 	exit(1);
@@ -781,13 +793,7 @@ int vu_sup_start(const struct vu_layout *l, struct vu_gconf *conf, int lock_fd,
 		*init_pid = (pid_t)atoi(buf + 3);
 		return 0;
 	}
-	if (!strncmp(buf, "err ", 4)) {
-		char *msg = strchr(buf + 4, ' ');
-		int code = atoi(buf + 4);
-
-		vu_err_set(e, 0, "%s", msg ? msg + 1 : buf);
-		e->code = code ? code : EIO;
+	if (vu_msg_err_parse(buf, e))
 		return -1;
-	}
 	return vu_err_set(e, EIO, "the supervisor died while starting the guest (see %s)", l->log);
 }

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "options.h"
+#include "vunify/escape.h"
 #include "vunify/format.h"
 #include "vunify/version.h"
 #include "vunifyfs.h"
@@ -72,7 +73,11 @@ static int mount_dev(const char *path, char *dev, size_t len)
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%*s %*s %63s %*s %4095s", mdev, mpt) == 2 && strcmp(mpt, path) == 0) {
+		if (sscanf(line, "%*s %*s %63s %*s %4095s", mdev, mpt) != 2)
+			continue;
+		/* A mount point with a space in its name is "\040" there. */
+		vu_unescape_mountinfo(mpt);
+		if (strcmp(mpt, path) == 0) {
 			snprintf(dev, len, "%s", mdev);
 			found = 1;
 		}

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,13 +51,16 @@ static const struct {
 static const struct fuse_opt opt_spec[] = {
 	OPT("fsname=%s", fsname, 0),
 	OPT("subtype=%s", subtype, 0),
-	OPT("max_read=%u", max_read, 0),
-	OPT("timeout=%lf", timeout, 0),
-	OPT("threads=%u", threads, 0),
+	/* Numbers are taken as strings and parsed by num_opts[] below: libfuse
+	 * reads them with sscanf(), which takes "5x" as 5, "1e9" as 1 and
+	 * "-3" as a huge unsigned number. */
+	OPT("max_read=%s", str.max_read, 0),
+	OPT("timeout=%s", str.timeout, 0),
+	OPT("threads=%s", str.threads, 0),
 	OPT("passthrough=%s", passthrough, 0),
 	OPT("space=%s", space, 0),
-	OPT("inodes=%llu", inodes, 0),
-	OPT("reserved=%d", reserved, 0),
+	OPT("inodes=%s", str.inodes, 0),
+	OPT("reserved=%s", str.reserved, 0),
 	OPT("rescan", rescan, 1),
 	FUSE_OPT_KEY("-h", KEY_HELP),
 	FUSE_OPT_KEY("--help", KEY_HELP),
@@ -148,6 +152,89 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 	}
 }
 
+/* Seconds: a NUMBER (size.h) with an optional fraction ("0.5"), at most
+ * 1e9 (31 years: "forever" for a cache).  No sign, exponent, "inf" or
+ * "nan", which strtod() would take. */
+static int parse_seconds(const char *s, double *out)
+{
+	const char *end;
+	uint64_t whole;
+	double v, scale = 0.1;
+
+	if (vu_parse_digits(s, &end, &whole) < 0 || whole > 1000000000)
+		return -1;
+	v = (double)whole;
+	if (*end == '.') {
+		if (end[1] < '0' || end[1] > '9')
+			return -1;
+		for (end++; *end >= '0' && *end <= '9'; end++, scale /= 10)
+			v += (*end - '0') * scale;
+	}
+	if (*end || v > 1e9)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Every numeric -o option, its grammar and range: one strict parser
+ * (size.h) for all, so that no typo mounts something else than asked. */
+static int parse_numbers(struct vu_opts *o)
+{
+	static const struct {
+		const char *name;
+		size_t str;             /* offsetof the text in struct vu_opts */
+		bool size;              /* SIZE rather than NUMBER */
+		uint64_t min, max;
+		const char *what;
+	} num[] = {
+		/* The kernel rounds a smaller max_read up to 4096 and reads
+		 * it as 32 bits. */
+		{ "max_read", offsetof(struct vu_opts, str.max_read), true, 4096, UINT32_MAX,
+		  "a size from 4096 to 4294967295 bytes" },
+		/* Beyond this, more threads only contend (each has a stack
+		 * and a request buffer). */
+		{ "threads", offsetof(struct vu_opts, str.threads), false, 1, 1024,
+		  "a whole number from 1 to 1024" },
+		/* 0 would mean "no limit" inside (fs/vunifyfs.h); the counters
+		 * are signed 64-bit. */
+		{ "inodes", offsetof(struct vu_opts, str.inodes), false, 1, INT64_MAX,
+		  "a whole number from 1 to 9223372036854775807" },
+		{ "reserved", offsetof(struct vu_opts, str.reserved), false, 0, 50,
+		  "a whole number from 0 to 50 (percent)" },
+		/* space: signed 64-bit counters too; 0 would mean no limit. */
+		{ "space", offsetof(struct vu_opts, space), true, 1, INT64_MAX,
+		  "a size from 1 byte to 8388607T (a number with K, M, G, T or P)" },
+	};
+	enum { MAX_READ, THREADS, INODES, RESERVED, SPACE };     /* num[] in order */
+	uint64_t v[sizeof(num) / sizeof(num[0])];
+
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++) {
+		const char *s = *(char **)((char *)o + num[i].str);
+		int r;
+
+		v[i] = 0;
+		if (!s)
+			continue;
+		r = num[i].size ? vu_parse_size(s, &v[i]) : vu_parse_uint(s, 0, UINT64_MAX, &v[i]);
+		if (r < 0 || v[i] < num[i].min || v[i] > num[i].max) {
+			snprintf(o->error, sizeof(o->error), "%s=%s: not %s", num[i].name, s,
+				 num[i].what);
+			return -1;
+		}
+	}
+	o->max_read = (unsigned)v[MAX_READ];
+	o->threads = (unsigned)v[THREADS];
+	o->inodes = v[INODES];
+	o->reserved = o->str.reserved ? (int)v[RESERVED] : -1;
+	o->space_bytes = v[SPACE];
+	if (o->str.timeout && parse_seconds(o->str.timeout, &o->timeout) < 0) {
+		snprintf(o->error, sizeof(o->error),
+			 "timeout=%s: not a number of seconds from 0 to 1000000000", o->str.timeout);
+		return -1;
+	}
+	return 0;
+}
+
 int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
@@ -156,7 +243,6 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->mountflags = MS_NODEV;       /* device nodes are inert by default */
 	o->timeout = 86400;
-	o->reserved = -1;
 	ret = fuse_opt_parse(&args, o, opt_spec, opt_proc);
 	fuse_opt_free_args(&args);
 	if (ret < 0) {
@@ -170,29 +256,12 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 		snprintf(o->error, sizeof(o->error), "need GUEST_DIR and MOUNTPOINT");
 		return -1;
 	}
-	if (o->timeout < 0 || o->timeout > 1e9) {
-		snprintf(o->error, sizeof(o->error), "timeout=%g: out of range", o->timeout);
+	if (parse_numbers(o) < 0)
 		return -1;
-	}
 	if (o->passthrough && strcmp(o->passthrough, "auto") && strcmp(o->passthrough, "on") &&
 	    strcmp(o->passthrough, "off")) {
 		snprintf(o->error, sizeof(o->error), "passthrough=%s: must be auto, on or off",
 			 o->passthrough);
-		return -1;
-	}
-	if (o->space) {
-		uint64_t v;
-
-		if (vu_parse_size(o->space, &v) < 0 || v == 0 || v > LLONG_MAX) {
-			snprintf(o->error, sizeof(o->error),
-				 "space=%s: not a size (a number with K, M, G or T)", o->space);
-			return -1;
-		}
-		o->space_bytes = v;
-	}
-	if (o->reserved != -1 && (o->reserved < 0 || o->reserved > 50)) {
-		snprintf(o->error, sizeof(o->error), "reserved=%d: must be 0 to 50 (percent)",
-			 o->reserved);
 		return -1;
 	}
 	if (o->reserved != -1 && !o->space) {
@@ -214,6 +283,11 @@ void vu_opts_free(struct vu_opts *o)
 	free(o->subtype);
 	free(o->passthrough);
 	free(o->space);
+	free(o->str.max_read);
+	free(o->str.timeout);
+	free(o->str.threads);
+	free(o->str.inodes);
+	free(o->str.reserved);
 }
 
 void vu_opts_usage(FILE *f)
@@ -237,12 +311,12 @@ void vu_opts_usage(FILE *f)
 	      "  fsname=NAME        source shown in mount tables (default GUEST_DIR)\n"
 	      "  subtype=NAME       type shown as fuse.NAME (default vunifyfs)\n"
 	      "  timeout=SECONDS    entry/attribute cache time (default 86400)\n"
-	      "  max_read=BYTES     largest read request\n"
-	      "  threads=N          most worker threads (default 10)\n"
+	      "  max_read=SIZE      largest read request (4K to 4G - 1)\n"
+	      "  threads=N          most worker threads (1 to 1024, default 10)\n"
 	      "  passthrough=MODE   kernel FUSE passthrough: auto (default), on, off\n"
-	      "  space=SIZE         disk limit for the guest's private files (K, M, G, T)\n"
-	      "  inodes=N           inode limit for the guest's private files\n"
-	      "  reserved=PCT       part of space only uid 0 may use (default 0)\n"
+	      "  space=SIZE         disk limit for the guest's private files (K, M, G, T, P)\n"
+	      "  inodes=N           inode limit for the guest's private files (N >= 1)\n"
+	      "  reserved=PCT       part of space only uid 0 may use (0 to 50, default 0)\n"
 	      "  rescan             count the guest's usage anew at mount\n"
 	      "See vunifyfs(8).\n", f);
 }

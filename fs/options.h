@@ -21,6 +21,9 @@ struct vu_opts {
 	unsigned int max_read;
 	unsigned int threads;
 	double timeout;
+	struct {                        /* numeric options as given */
+		char *max_read, *timeout, *threads, *inodes, *reserved;
+	} str;
 	bool foreground, debug, single, help, version;
 	char error[256];                /* why parsing failed */
 };

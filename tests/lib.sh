@@ -25,16 +25,37 @@ fi
 
 t_log() { printf '%s: %s\n' "$T_NAME" "$*" >&2; }
 
+# "MAJOR:MINOR TARGET" of every mount, TARGET with mountinfo's "\040" (and
+# other octal escapes) undone, so that names with blanks compare.  Paths
+# are passed through the environment: awk -v would undo escapes itself.
+t_mountinfo() {
+	awk '{ t = $5; o = ""
+	       while (match(t, /\\[0-7][0-7][0-7]/)) {
+		       c = substr(t, RSTART + 1, 3)
+		       o = o substr(t, 1, RSTART - 1) sprintf("%c", (substr(c, 1, 1) * 64) + (substr(c, 2, 1) * 8) + substr(c, 3, 1))
+		       t = substr(t, RSTART + 4)
+	       }
+	       print $3, o t }' /proc/self/mountinfo
+}
+
 # Mounts below $1, deepest first, "MAJOR:MINOR TARGET"; from mountinfo only.
 t_mounts_below() {
-	awk -v p="$1/" 'substr($5, 1, length(p)) == p { print length($5), $3, $5 }' \
-		/proc/self/mountinfo | sort -rn | cut -d' ' -f2-
+	t_mountinfo | P="$1/" awk '{ d = $1; t = substr($0, length(d) + 2) }
+		substr(t, 1, length(ENVIRON["P"])) == ENVIRON["P"] { print length(t), d, t }' |
+		sort -rn | cut -d' ' -f2-
+}
+
+# t_mounted MNT: is something mounted at MNT?
+t_mounted() {
+	t_mountinfo | M="$1" awk '{ d = $1; t = substr($0, length(d) + 2) }
+		t == ENVIRON["M"] { f = 1 } END { exit !f }'
 }
 
 # Abort the FUSE connection behind mountpoint $1 (no-op if not FUSE).
 t_abort() {
 	local dev
-	dev=$(awk -v m="$1" '$5 == m { print $3 }' /proc/self/mountinfo | tail -n 1)
+	dev=$(t_mountinfo | M="$1" awk '{ d = $1; t = substr($0, length(d) + 2) }
+		t == ENVIRON["M"] { print d }' | tail -n 1)
 	[ -n "$dev" ] && [ -w "/sys/fs/fuse/connections/${dev#*:}/abort" ] &&
 		echo 1 > "/sys/fs/fuse/connections/${dev#*:}/abort"
 	return 0
@@ -106,7 +127,7 @@ vu_mount() {
 	[ -n "${VU_PASSTHROUGH:-}" ] && set -- -o "passthrough=$VU_PASSTHROUGH" "$@"
 	t_timeout 30 "$VU_BIN/vunifyfs" "$@" "$guest" "$mnt" ||
 		t_fail "vunifyfs $* $guest $mnt failed"
-	awk -v m="$mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo ||
+	t_mounted "$mnt" ||
 		t_fail "$mnt is not mounted after vunifyfs returned"
 }
 

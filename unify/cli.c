@@ -9,6 +9,8 @@
 
 #include "vunify/cli.h"
 #include "vunify/escape.h"
+#include "vunify/size.h"
+#include "vunify/version.h"
 
 void vu_cli_clear(struct vu_cli *c)
 {
@@ -84,43 +86,79 @@ void vu_cli_init(struct vu_cli *c, const char *prog)
 	c->rep.arg = c;
 }
 
-int vu_cli_size(const char *s, uint64_t *out)
+int vu_cli_hash_init(struct vu_cli_hash *h, int argc)
 {
-	char *end;
-	unsigned long long v;
-
-	if (!*s || *s == '-')
+	memset(h, 0, sizeof(*h));
+	h->defaults = true;
+	h->min_size = 1;
+	h->rules = calloc((size_t)argc + 1, sizeof(*h->rules));
+	h->kinds = calloc((size_t)argc + 1, 1);
+	if (!h->rules || !h->kinds) {
+		vu_cli_hash_free(h);
 		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -1;
-	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: return -1;
 	}
-	if (*end)
-		return -1;
-	*out = v;
 	return 0;
 }
 
-int vu_cli_uint(const char *s, unsigned *out)
+int vu_cli_hash_opt(struct vu_cli *cli, struct vu_cli_hash *h, int c, const char *arg)
 {
-	char *end;
-	unsigned long v;
+	uint64_t v;
 
-	if (!*s || *s == '-')
+	switch (c) {
+	case 's': h->store = arg; break;
+	case 'x': case 'X':
+		h->rules[h->nrules] = arg;
+		h->kinds[h->nrules++] = (char)c;
+		break;
+	case VU_CLI_OPT_NO_DEFAULT: h->defaults = false; break;
+	case 'm':
+		/* The size grammar of every command (size.h): "1T" and "4KiB"
+		 * as for vunifyfs space=, and no silent overflow. */
+		if (vu_parse_size(arg, &h->min_size) < 0) {
+			vu_cli_error(cli->prog, "--min-size %s: %s", arg, errno == ERANGE ?
+				     "too large" : "not a size (a number with K, M, G, T or P)");
+			return -1;
+		}
+		break;
+	case 'j':
+		if (vu_parse_uint(arg, 1, VU_CLI_MAX_JOBS, &v) < 0) {
+			vu_cli_error(cli->prog, "--jobs %s: not a number of threads from 1 to %d",
+				     arg, VU_CLI_MAX_JOBS);
+			return -1;
+		}
+		h->jobs = (unsigned)v;
+		break;
+	case 'q': cli->verbose = -1; break;
+	case 'v': if (cli->verbose >= 0) cli->verbose++; break;
+	case VU_CLI_OPT_PROGRESS: cli->progress = true; break;
+	case VU_CLI_OPT_NO_PROGRESS: cli->progress = false; break;
+	case VU_CLI_OPT_JSON: h->json = true; break;
+	case 'V':
+		printf("%s %s\n", cli->prog, VUNIFY_VERSION);
+		exit(0);
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int vu_cli_hash_excludes(const struct vu_cli_hash *h, struct vu_exclude *ex, struct vu_err *e)
+{
+	if (vu_exclude_init(ex, h->defaults, e) < 0)
 		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > 65536)
-		return -1;
-	*out = (unsigned)v;
-	return 0;
+	for (int i = 0; i < h->nrules; i++)
+		if ((h->kinds[i] == 'x' ? vu_exclude_add(ex, h->rules[i], e) :
+		     vu_exclude_add_file(ex, h->rules[i], e)) < 0)
+			return -1;
+	return vu_exclude_finish(ex, e);
+}
+
+void vu_cli_hash_free(struct vu_cli_hash *h)
+{
+	free(h->rules);
+	free(h->kinds);
+	h->rules = NULL;
+	h->kinds = NULL;
 }
 
 void vu_cli_error(const char *prog, const char *fmt, ...)

@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "vunify/key.h"
+#include "vunify/size.h"
 
 #define KEY_MAGIC "vunify-key-1"
 
@@ -21,15 +22,12 @@ static unsigned key_bits = 128;
 int vu_key_init(struct vu_err *e)
 {
 	const char *s = getenv("VUNIFY_HASH_BITS");
-	char *end;
-	long v;
+	uint64_t v;
 
 	key_bits = 128;
 	if (!s || !*s)
 		return 0;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v < 1 || v > 128)
+	if (vu_parse_uint(s, 1, 128, &v) < 0)
 		return vu_err_set(e, 0, "VUNIFY_HASH_BITS=%s: not a number of bits from 1 to 128", s);
 	key_bits = (unsigned)v;
 	return 0;

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vunify/escape.h"
+#include "vunify/size.h"
 #include "vunify/treelock.h"
 
 /* More is a loop we failed to see, or a tree nobody has. */
@@ -89,23 +91,6 @@ static int hold(struct vu_treelock *t, int fd, const char *label, struct vu_err 
 	return 0;
 }
 
-/* Undo mountinfo's octal escapes (\040 for a space, ...) in place. */
-static void unescape(char *s)
-{
-	char *o = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
-		    s[3] >= '0' && s[3] <= '7') {
-			*o++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 | (s[3] - '0'));
-			s += 3;
-		} else {
-			*o++ = *s;
-		}
-	}
-	*o = 0;
-}
-
 struct mnt {
 	unsigned id;
 	char dev[32];
@@ -116,16 +101,19 @@ struct mnt {
 static bool mnt_parse(char *line, struct mnt *m)
 {
 	char *save = NULL, *f[5];
+	uint64_t id;
 
 	for (int i = 0; i < 5; i++) {
 		f[i] = strtok_r(i ? NULL : line, " ", &save);
 		if (!f[i])
 			return false;
 	}
-	m->id = (unsigned)strtoul(f[0], NULL, 10);
+	if (vu_parse_uint(f[0], 0, UINT_MAX, &id) < 0)
+		return false;
+	m->id = (unsigned)id;
 	snprintf(m->dev, sizeof(m->dev), "%s", f[2]);
-	unescape(f[3]);
-	unescape(f[4]);
+	vu_unescape_mountinfo(f[3]);
+	vu_unescape_mountinfo(f[4]);
 	snprintf(m->root, sizeof(m->root), "%s", f[3]);
 	snprintf(m->point, sizeof(m->point), "%s", f[4]);
 	return true;

@@ -38,4 +38,10 @@ char *vu_esc(const char *s, char *buf, size_t size);
 /* Write @s as a JSON string, quotes included. */
 void vu_esc_json(FILE *f, const char *s);
 
+/* The other direction, for what the kernel escaped: undo the octal escapes
+ * of a /proc/self/mountinfo field (\040 for a space, \011 tab, \012
+ * newline, \134 backslash) in place.  The one unescaper of every mountinfo
+ * reader (the tree locks, the cgroup and guest mount lookups, vunifyfs). */
+void vu_unescape_mountinfo(char *s);
+
 #endif /* VUNIFY_ESCAPE_H */

@@ -114,8 +114,12 @@ int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err
 /* Release what parsing allocated. */
 void vu_gconf_free(struct vu_gconf *c);
 
-/* Value parsers, shared with the command line. */
+/* Value parsers, shared with the command line.  Numbers and sizes are
+ * size.h's grammar; vu_parse_u64 is vu_parse_uint() over all of uint64_t. */
 int vu_parse_u64(const char *s, uint64_t *out);
+/* "MAJOR:MINOR" of a device, each a NUMBER within Linux's dev_t (12 and
+ * 20 bits). */
+int vu_parse_devnum(const char *s, unsigned *maj, unsigned *min);
 /* A signal: "SIGINT", "INT", "RTMIN+3", "SIGRTMIN+3" or a number. */
 int vu_parse_signal(const char *s, int *sig);
 /* "ADDR/PREFIX" (or "ADDR" if @need_prefix is false: full-length prefix). */

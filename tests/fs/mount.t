@@ -32,7 +32,7 @@ expect_error "unknown flag" "unknown option '-z'" $v -z "$g" "$m"
 expect_error "one argument" "need GUEST_DIR and MOUNTPOINT" $v "$g"
 expect_error "three arguments" "unexpected argument" $v "$g" "$m" "$T"
 expect_error "mountpoint inside guest" "inside GUEST_DIR" $v "$g" "$g"
-expect_error "bad timeout" "out of range" $v -o timeout=-1 "$g" "$m"
+expect_error "bad timeout" "timeout=-1: not a number of seconds" $v -o timeout=-1 "$g" "$m"
 expect_error "bad size" "not a size" $v -o space=12X "$g" "$m"
 expect_error "bad reserve" "0 to 50" $v -o space=1G,reserved=80 "$g" "$m"
 expect_error "reserve without space" "needs space=" $v -o reserved=5 "$g" "$m"
@@ -92,6 +92,14 @@ awk -v m="$m" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo && t_fail
 # ... and the guest lock is free again.
 vu_mount "$g" "$m"
 vu_umount "$m"
+# ... also where mountinfo escapes the mount point's name ("\040").
+ms="$T/m x"
+t_on_exit "umount -l '$ms'"
+vu_mount "$g" "$ms"
+t_mounted "$ms" || t_fail "'$ms' not mounted"
+pkill -TERM -f "vunifyfs .*$ms\$"
+for i in $(seq 50); do t_mounted "$ms" || break; sleep 0.1; done
+t_mounted "$ms" && t_fail "mount at '$ms' left after SIGTERM"
 
 # --- help and version ---
 $v --help | grep -q "usage: vunifyfs" || t_fail "--help"

@@ -85,12 +85,36 @@ static void test_json(void **state)
 	check_json("\xe2\x80\xae", "\"\\u202e\"");
 }
 
+/* mountinfo's octal escapes, undone in place (vu_unescape_mountinfo). */
+static void test_unescape_mountinfo(void **state)
+{
+	static const struct { const char *in, *want; } cases[] = {
+		{ "/plain/path", "/plain/path" },
+		{ "/a\\040b", "/a b" },
+		{ "\\011\\012\\134\\040", "\t\n\\ " },
+		{ "/x\\134040", "/x\\040" },      /* an escaped backslash, then text */
+		{ "\\377", "\377" },
+		/* Not an escape: left as it is. */
+		{ "\\400", "\\400" }, { "\\08", "\\08" }, { "\\04", "\\04" },
+		{ "end\\", "end\\" }, { "", "" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char buf[64];
+
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		vu_unescape_mountinfo(buf);
+		assert_string_equal(buf, cases[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_short_buffer),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_unescape_mountinfo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -135,6 +135,73 @@ static void test_space(void **state)
 	}
 }
 
+/* Every numeric option is parsed whole and range-checked (issue 12:
+ * inodes=1e9 mounted with a limit of 1, inodes=5x with 5, threads=-3 and
+ * threads=0 mounted); the message names the option and the value. */
+static void test_numbers_strict(void **state)
+{
+	static const char *const bad[] = {
+		"inodes=1e9", "inodes=5x", "inodes=0", "inodes=-1", "inodes=",
+		"inodes=9223372036854775808", "inodes=18446744073709551616",
+		"inodes= 5", "inodes=0x10", "inodes=1k",
+		"threads=-3", "threads=0", "threads=1025", "threads=4x", "threads=",
+		"threads=4294967297", "threads=+4",
+		"max_read=4095", "max_read=4294967296", "max_read=-4096", "max_read=128kx",
+		"max_read=1e6",
+		"reserved=5x", "reserved=-1", "reserved=51", "reserved=",
+		"timeout=nan", "timeout=inf", "timeout=1e3", "timeout=5x", "timeout=-3",
+		"timeout=1000000000.5", "timeout=1000000001", "timeout=.5", "timeout=5.",
+		"timeout=0x10", "timeout=", "space=20000000000G",
+	};
+	struct vu_opts o;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (PARSE(&o, "-o", (char *)bad[i], "/g", "/m") != -1)
+			fail_msg("-o %s accepted", bad[i]);
+		/* "NAME=VALUE: why", one line, the value as given. */
+		if (strncmp(o.error, bad[i], strlen(bad[i])) || o.error[strlen(bad[i])] != ':')
+			fail_msg("-o %s: message '%s' does not start with the option", bad[i], o.error);
+		assert_null(strchr(o.error, '\n'));
+		vu_opts_free(&o);
+	}
+	/* Nothing wrong with the same option given twice, the last wins. */
+	assert_int_equal(PARSE(&o, "-o", "threads=3,threads=5", "/g", "/m"), 0);
+	assert_int_equal(o.threads, 5);
+	vu_opts_free(&o);
+}
+
+static void test_numbers_bounds(void **state)
+{
+	struct vu_opts o;
+
+	assert_int_equal(PARSE(&o, "-o", "inodes=1,threads=1,max_read=4096,reserved=0,space=1,"
+				  "timeout=0", "/g", "/m"), 0);
+	assert_int_equal(o.inodes, 1);
+	assert_int_equal(o.threads, 1);
+	assert_int_equal(o.max_read, 4096);
+	assert_int_equal(o.reserved, 0);
+	assert_int_equal(o.space_bytes, 1);
+	assert_true(o.timeout == 0);
+	vu_opts_free(&o);
+	assert_int_equal(PARSE(&o, "-o", "inodes=9223372036854775807,threads=1024,"
+				  "max_read=4294967295,reserved=50,space=8388607T,timeout=1000000000",
+				  "/g", "/m"), 0);
+	assert_true(o.inodes == 9223372036854775807ull);
+	assert_int_equal(o.threads, 1024);
+	assert_true(o.max_read == 4294967295u);
+	assert_int_equal(o.reserved, 50);
+	assert_true(o.space_bytes == 8388607ull << 40);
+	assert_true(o.timeout == 1e9);
+	vu_opts_free(&o);
+	assert_int_equal(PARSE(&o, "-o", "max_read=128K,timeout=0.25,inodes=1000000000",
+				  "/g", "/m"), 0);
+	assert_int_equal(o.max_read, 131072);
+	assert_true(o.timeout == 0.25);
+	assert_int_equal(o.inodes, 1000000000);
+	assert_int_equal(o.reserved, -1);       /* not given */
+	vu_opts_free(&o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -145,6 +212,8 @@ int main(void)
 		cmocka_unit_test(test_ignored_and_values),
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_space),
+		cmocka_unit_test(test_numbers_strict),
+		cmocka_unit_test(test_numbers_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

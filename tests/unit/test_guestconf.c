@@ -168,6 +168,22 @@ static void test_errors(void **state)
 	bad("[limits]\nmemory =\n", "guest.conf:2: [limits] memory: empty value");
 	bad("[limits]\npids = 0\n", "guest.conf:2: [limits] pids: '0' is not a positive number");
 	bad("[limits]\npids = 5\npids = 6\n", "guest.conf:3: [limits] pids: given twice");
+	/* Numbers and sizes: size.h's strict grammar, and what vunifyfs can count. */
+	bad("[limits]\ninodes = 1e9\n", "guest.conf:2: [limits] inodes: '1e9' is not a positive number");
+	bad("[limits]\npids = +5\n", "guest.conf:2: [limits] pids: '+5' is not a positive number");
+	bad("[limits]\ninodes = 9223372036854775808\n",
+	    "guest.conf:2: [limits] inodes: '9223372036854775808' is more than 9223372036854775807");
+	bad("[limits]\npids = 18446744073709551616\n",
+	    "guest.conf:2: [limits] pids: '18446744073709551616' is not a positive number");
+	bad("[limits]\ndisk = 8388608T\n", "guest.conf:2: [limits] disk: '8388608T' is more than 8388607T");
+	bad("[limits]\ndisk = 20000000000G\n", "guest.conf:2: [limits] disk: '20000000000G' is not a size");
+	bad("[limits]\nmemory = 1.5G\n", "guest.conf:2: [limits] memory: '1.5G' is not a size");
+	bad("[limits]\nio_write_iops = 8:0x 100\n",
+	    "guest.conf:2: [limits] io_write_iops: '8:0x' is neither a /dev path nor MAJOR:MINOR");
+	bad("[limits]\nio_write_iops = 4096:0 100\n",
+	    "guest.conf:2: [limits] io_write_iops: '4096:0' is neither a /dev path nor MAJOR:MINOR");
+	bad("[limits]\nio_write_iops = -8:0 100\n",
+	    "guest.conf:2: [limits] io_write_iops: '-8:0' is neither a /dev path nor MAJOR:MINOR");
 	bad("[limits]\ncpu_weight = 10001\n",
 	    "guest.conf:2: [limits] cpu_weight: '10001' is not a weight (1-10000)");
 	bad("[limits]\ncpu_quota = 0%\n",
@@ -247,6 +263,21 @@ static void test_values(void **state)
 	assert_int_equal(vu_parse_size("1X", &v), -1);
 	assert_int_equal(vu_parse_size("", &v), -1);
 	assert_int_equal(vu_parse_size("99999999999999T", &v), -1);
+	{
+		unsigned maj = 0, min = 0;
+
+		assert_int_equal(vu_parse_devnum("8:0", &maj, &min), 0);
+		assert_true(maj == 8 && min == 0);
+		assert_int_equal(vu_parse_devnum("4095:1048575", &maj, &min), 0);
+		assert_true(maj == 4095 && min == 1048575);
+		assert_int_equal(vu_parse_devnum("4096:0", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum("8:1048576", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum("8:", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum(":0", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum("8:0:0", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum(" 8:0", &maj, &min), -1);
+		assert_int_equal(vu_parse_devnum("8:-0", &maj, &min), -1);
+	}
 	assert_int_equal(vu_parse_signal("SIGINT", &sig), 0);
 	assert_int_equal(sig, SIGINT);
 	assert_int_equal(vu_parse_signal("pwr", &sig), 0);

@@ -198,6 +198,49 @@ static void test_fdpass(void **state)
 	close(p[1]);
 }
 
+/* Errors on the wire: one encoding for every daemon channel (fdpass.h). */
+static void test_wire_err(void **state)
+{
+	static const struct { const char *msg; int code; const char *text; } cases[] = {
+		{ "err 2 /g1/etc: No such file or directory", 2, "/g1/etc: No such file or directory" },
+		{ "err 3 the guest is stopping", 3, "the guest is stopping" },
+		{ "err 22", 22, "failed" },
+		{ "err 0 said nothing", EIO, "said nothing" },        /* never success */
+		{ "err x what", EIO, "failed" },
+		{ "err 99999999999 big", EIO, "big" },
+		{ "err -5 neg", EIO, "failed" },
+	};
+	static const char *const not_err[] = { "ok 12", "ok stopped", "N", "E2 old", "error 2 x", "" };
+	struct vu_err e;
+	char buf[64], msg[64];
+	int sv[2], fd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&e, 0, sizeof(e));
+		assert_int_equal(vu_msg_err_parse(cases[i].msg, &e), 1);
+		assert_int_equal(e.code, cases[i].code);
+		assert_string_equal(e.msg, cases[i].text);
+	}
+	for (size_t i = 0; i < sizeof(not_err) / sizeof(not_err[0]); i++)
+		assert_int_equal(vu_msg_err_parse(not_err[i], &e), 0);
+	/* What is written is read back; a long message is cut, not overrun. */
+	assert_int_equal(vu_msg_err_format(buf, sizeof(buf), 13, "denied"), 13);
+	assert_string_equal(buf, "err 13 denied");
+	memset(msg, 'm', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = 0;
+	assert_int_equal(vu_msg_err_format(buf, 16, 5, msg), 15);
+	assert_string_equal(buf, "err 5 mmmmmmmmm");
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv), 0);
+	assert_int_equal(vu_msg_send_err(sv[0], ENOSPC, "disk full"), 0);
+	assert_int_equal(vu_msg_recv(sv[1], buf, sizeof(buf), &fd), 16);
+	assert_int_equal(vu_msg_err_parse(buf, &e), 1);
+	assert_int_equal(e.code, ENOSPC);
+	assert_string_equal(e.msg, "disk full");
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void test_state(void **state)
 {
 	struct vu_state a = { .supervisor = 10, .init = 11, .fs = 12, .started = 1234567890123LL,
@@ -219,6 +262,21 @@ static void test_state(void **state)
 	snprintf(path, sizeof(path), "%s/nothing", tmp);
 	assert_int_equal(vu_state_read(path, &b, &e), -1);
 	assert_int_equal(e.code, ENOENT);
+	/* A damaged file is an error, not pid 0 or a wrapped pid. */
+	static const char *const damaged[] = {
+		"supervisor=12x\n", "init=-1\n", "fs=4294967308\n", "init=\n", "started=1e9\n",
+		"own_mount=2\n",
+	};
+	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/damaged", tmp);
+		assert_non_null(f = fopen(path, "w"));
+		fputs(damaged[i], f);
+		fclose(f);
+		assert_int_equal(vu_state_read(path, &b, &e), -1);
+		assert_int_equal(e.code, EINVAL);
+	}
 }
 
 static void test_caps(void **state)
@@ -315,6 +373,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_beneath, setup, teardown),
 		cmocka_unit_test(test_fdpass),
+		cmocka_unit_test(test_wire_err),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_fs_options),

@@ -28,22 +28,8 @@
 
 #define PROG "vclone"
 
-enum { OPT_NO_DEFAULT = 256, OPT_PROGRESS, OPT_NO_PROGRESS, OPT_JSON };
-
 static const struct option long_opts[] = {
-	{ "store", required_argument, NULL, 's' },
-	{ "exclude", required_argument, NULL, 'x' },
-	{ "exclude-from", required_argument, NULL, 'X' },
-	{ "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT },
-	{ "min-size", required_argument, NULL, 'm' },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
+	VU_CLI_HASH_LONGOPTS,
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -55,14 +41,10 @@ static void usage(FILE *f)
 		"  -s, --store DIR            the object store (default: $VUNIFY_STORE, else\n"
 		"                             .vunify-store next to SOURCE_GUEST)\n"
 		"  -x, --exclude RULE         an exclude rule: such files are copied, not linked\n"
-		"  -X, --exclude-from FILE    exclude rules from FILE\n"
-		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
-		"  -m, --min-size N[kMG]      copy files smaller than N bytes (default 1)\n"
+		VU_CLI_HASH_HELP_EXCLUDES
+		"  -m, --min-size SIZE        copy files smaller than SIZE bytes (default 1)\n"
 		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
-		"  -q, --quiet                errors only\n"
-		"  -v, --verbose              say what is done (twice: why)\n"
-		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
-		"      --json                 the summary as one JSON object\n"
+		VU_CLI_HASH_HELP_OUTPUT
 		"See vclone(8).\n");
 }
 
@@ -97,65 +79,49 @@ int main(int argc, char **argv)
 {
 	struct vu_cli cli;
 	struct vu_exclude ex;
-	struct vu_hashify_opts ho = { .min_size = 1 };
+	struct vu_hashify_opts ho = { 0 };
+	struct vu_cli_hash h;
 	struct vu_clone_opts co;
 	struct vu_hashify_stats hs = { 0 };
 	struct vu_clone_stats cs = { 0 };
 	struct vu_session s;
 	struct vu_err e;
 	struct rlimit rl;
-	const char **rules = calloc(argc, sizeof(char *));
-	char *kinds = calloc(argc, 1), *store = NULL;
-	bool defaults = true, json = false;
-	int nrules = 0, c, rc;
+	char *store;
+	int c, rc;
 
 	vu_cli_init(&cli, PROG);
-	if (!rules || !kinds || vu_key_init(&e) < 0) {
+	if (vu_cli_hash_init(&h, argc) < 0) {
+		fprintf(stderr, "%s: out of memory\n", PROG);
+		return 1;
+	}
+	if (vu_key_init(&e) < 0) {
 		vu_err_print(&e, PROG);
 		return 2;
 	}
-	while ((c = getopt_long(argc, argv, "s:x:X:m:j:qvhV", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 's': store = strdup(optarg); break;
-		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
-		case 'X': rules[nrules] = optarg; kinds[nrules++] = 'X'; break;
-		case OPT_NO_DEFAULT: defaults = false; break;
-		case 'm':
-			if (vu_cli_size(optarg, &ho.min_size) < 0) {
-				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			if (vu_cli_uint(optarg, &ho.jobs) < 0) {
-				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
-				return 2;
-			}
-			break;
-		case 'q': cli.verbose = -1; break;
-		case 'v': if (cli.verbose >= 0) cli.verbose++; break;
-		case OPT_PROGRESS: cli.progress = true; break;
-		case OPT_NO_PROGRESS: cli.progress = false; break;
-		case OPT_JSON: json = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); return 0;
-		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
+	while ((c = getopt_long(argc, argv, VU_CLI_HASH_SHORTOPTS, long_opts, NULL)) != -1) {
+		int r = vu_cli_hash_opt(&cli, &h, c, optarg);
+
+		if (r < 0)
+			return 2;
+		if (r > 0)
+			continue;
+		if (c == 'h') {
+			usage(stdout);
+			return 0;
 		}
+		fprintf(stderr, "%s: see --help\n", PROG);
+		return 2;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "%s: need SOURCE_GUEST and NEW_GUEST (see --help)\n", PROG);
 		return 2;
 	}
-	if (vu_exclude_init(&ex, defaults, &e) < 0)
+	if (vu_cli_hash_excludes(&h, &ex, &e) < 0)
 		goto usage_err;
-	for (int i = 0; i < nrules; i++)
-		if ((kinds[i] == 'x' ? vu_exclude_add(&ex, rules[i], &e) :
-		     vu_exclude_add_file(&ex, rules[i], &e)) < 0)
-			goto usage_err;
-	if (vu_exclude_finish(&ex, &e) < 0)
-		goto usage_err;
-	if (!store)
-		store = default_store(argv[optind]);
+	ho.min_size = h.min_size;
+	ho.jobs = h.jobs;
+	store = h.store ? strdup(h.store) : default_store(argv[optind]);
 	if (!store) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
@@ -222,7 +188,7 @@ int main(int argc, char **argv)
 		rc = 0;
 	}
 	vu_cli_clear(&cli);
-	if (json)
+	if (h.json)
 		printf("{\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"linked_files\":%" PRIu64
 		       ",\"linked_bytes\":%" PRIu64 ",\"copied_files\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
 		       ",\"dirs\":%" PRIu64 ",\"symlinks\":%" PRIu64 ",\"specials\":%" PRIu64
@@ -238,8 +204,7 @@ out:
 	vu_session_close(&s);
 	vu_exclude_free(&ex);
 	free(store);
-	free(rules);
-	free(kinds);
+	vu_cli_hash_free(&h);
 	return rc;
 usage_err:
 	vu_err_print(&e, PROG);

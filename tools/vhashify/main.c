@@ -35,27 +35,14 @@
 
 #define PROG "vhashify"
 
-enum { OPT_NO_DEFAULT = 256, OPT_IGNORE_MTIME, OPT_IGNORE_ATIME, OPT_PROGRESS,
-       OPT_NO_PROGRESS, OPT_JSON };
+enum { OPT_IGNORE_MTIME = VU_CLI_OPT_NEXT, OPT_IGNORE_ATIME };
 
 static const struct option long_opts[] = {
-	{ "store", required_argument, NULL, 's' },
-	{ "exclude", required_argument, NULL, 'x' },
-	{ "exclude-from", required_argument, NULL, 'X' },
-	{ "no-default-excludes", no_argument, NULL, OPT_NO_DEFAULT },
-	{ "min-size", required_argument, NULL, 'm' },
-	{ "jobs", required_argument, NULL, 'j' },
+	VU_CLI_HASH_LONGOPTS,
 	{ "ignore-mtime", no_argument, NULL, OPT_IGNORE_MTIME },
 	{ "ignore-atime", no_argument, NULL, OPT_IGNORE_ATIME },
 	{ "all", no_argument, NULL, 'a' },
 	{ "dry-run", no_argument, NULL, 'n' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -69,25 +56,20 @@ static void usage(FILE *f)
 		"\n"
 		"  -s, --store DIR            the object store (same filesystem as the guests)\n"
 		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
-		"  -X, --exclude-from FILE    exclude rules from FILE\n"
-		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
-		"  -m, --min-size N[kMG]      leave files smaller than N bytes alone (default 1)\n"
+		VU_CLI_HASH_HELP_EXCLUDES
+		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
 		"      --ignore-atime         also link files whose atime differs\n"
 		"  -a, --all                  make every eligible file a link, twin or not\n"
 		"  -n, --dry-run              report what would be linked; change nothing\n"
-		"  -q, --quiet                errors only\n"
-		"  -v, --verbose              say what is done (twice: why)\n"
-		"      --progress, --no-progress  progress line on stderr (default: if a tty)\n"
-		"      --json                 the summary as one JSON object\n"
+		VU_CLI_HASH_HELP_OUTPUT
 		"See vhashify(8).\n");
 }
 
 struct args {
 	const char *store;
 	struct vu_exclude ex;
-	bool defaults;
 	struct vu_hashify_opts o;
 	bool dry, json;
 	char **rest;
@@ -97,71 +79,51 @@ struct args {
 /* Parse the options of every subcommand; returns 0, or 2 (usage). */
 static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool hashify)
 {
-	const char **rules = calloc(argc, sizeof(char *));
-	char *kinds = calloc(argc, 1);
-	int nrules = 0, c;
+	struct vu_cli_hash h;
 	struct vu_err e;
+	int c;
 
-	if (!rules || !kinds)
+	if (vu_cli_hash_init(&h, argc) < 0)
 		return 2;
-	a->defaults = true;
-	a->o.min_size = 1;
-	while ((c = getopt_long(argc, argv, "s:x:X:m:j:anqvhV", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, VU_CLI_HASH_SHORTOPTS "an", long_opts, NULL)) != -1) {
+		int r = vu_cli_hash_opt(cli, &h, c, optarg);
+
+		if (r < 0)
+			goto usage;
+		if (r > 0)
+			continue;
 		switch (c) {
-		case 's': a->store = optarg; break;
-		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
-		case 'X': rules[nrules] = optarg; kinds[nrules++] = 'X'; break;
-		case OPT_NO_DEFAULT: a->defaults = false; break;
-		case 'm':
-			if (vu_cli_size(optarg, &a->o.min_size) < 0) {
-				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
-				return 2;
-			}
-			break;
-		case 'j':
-			if (vu_cli_uint(optarg, &a->o.jobs) < 0) {
-				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
-				return 2;
-			}
-			break;
 		case OPT_IGNORE_MTIME: a->o.ignore_mtime = true; break;
 		case OPT_IGNORE_ATIME: a->o.ignore_atime = true; break;
 		case 'a': a->o.all = true; break;
 		case 'n': a->dry = true; break;
-		case 'q': cli->verbose = -1; break;
-		case 'v': if (cli->verbose >= 0) cli->verbose++; break;
-		case OPT_PROGRESS: cli->progress = true; break;
-		case OPT_NO_PROGRESS: cli->progress = false; break;
-		case OPT_JSON: a->json = true; break;
 		case 'h': usage(stdout); exit(0);
-		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); exit(0);
-		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
+		default: fprintf(stderr, "%s: see --help\n", PROG); goto usage;
 		}
 	}
+	a->store = h.store;
+	a->json = h.json;
+	a->o.min_size = h.min_size;
+	a->o.jobs = h.jobs;
 	if (!a->store) {
 		fprintf(stderr, "%s: --store DIR is required\n", PROG);
-		return 2;
+		goto usage;
 	}
-	if (!hashify && (nrules || !a->defaults)) {
+	if (!hashify && (h.nrules || !h.defaults)) {
 		fprintf(stderr, "%s: exclude options are for hashing only\n", PROG);
-		return 2;
+		goto usage;
 	}
-	if (vu_exclude_init(&a->ex, a->defaults, &e) < 0)
-		goto bad;
-	for (int i = 0; i < nrules; i++)
-		if ((kinds[i] == 'x' ? vu_exclude_add(&a->ex, rules[i], &e) :
-		     vu_exclude_add_file(&a->ex, rules[i], &e)) < 0)
-			goto bad;
-	if (vu_exclude_finish(&a->ex, &e) < 0)
-		goto bad;
-	free(rules);
-	free(kinds);
+	if (vu_cli_hash_excludes(&h, &a->ex, &e) < 0) {
+		vu_err_print(&e, PROG);
+		goto usage;
+	}
+	vu_cli_hash_free(&h);
 	a->o.ex = &a->ex;
 	a->rest = argv + optind;
 	a->nrest = argc - optind;
 	return 0;
-bad:
-	vu_err_print(&e, PROG);
+usage:
+	vu_cli_hash_free(&h);
 	return 2;
 }
 

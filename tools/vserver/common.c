@@ -15,6 +15,7 @@
 #include "vunify/control.h"
 #include "vunify/escape.h"
 #include "vunify/guestfs.h"
+#include "vunify/size.h"
 #include "vunify/supervisor.h"
 #include "vserver.h"
 
@@ -137,7 +138,7 @@ int vs_parse_timeout(struct vs *vs, long *timeout)
 	*timeout = -1;
 	for (int i = 1; i < vs->argc; i++) {
 		const char *a = vs->argv[i], *val = NULL;
-		char *end;
+		uint64_t v;
 
 		if (!strcmp(a, "--timeout") || !strcmp(a, "-t")) {
 			if (i + 1 >= vs->argc)
@@ -148,10 +149,10 @@ int vs_parse_timeout(struct vs *vs, long *timeout)
 		} else {
 			return vs_failf(vs, -1, "%s: unknown argument '%s'", vs->argv[0], a);
 		}
-		errno = 0;
-		*timeout = strtol(val, &end, 10);
-		if (errno || *end || *timeout < 0 || *timeout > 86400 || !*val)
-			return vs_failf(vs, -1, "--timeout: '%s' is not a number of seconds", val);
+		if (vu_parse_uint(val, 0, 86400, &v) < 0)
+			return vs_failf(vs, -1, "--timeout: '%s' is not a number of seconds (0-86400)",
+					val);
+		*timeout = (long)v;
 	}
 	return 0;
 }
