@@ -2,6 +2,7 @@
 /* Control socket and state file: see include/vunify/control.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,4 +153,27 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 	else if (got >= 0)
 		close(got);
 	return 0;
+}
+
+enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds)
+{
+	unsigned long long v = 0;
+	const char *p;
+
+	if (!strcmp(req, "info"))
+		return VU_CTL_INFO;
+	if (!strcmp(req, "pidfd"))
+		return VU_CTL_PIDFD;
+	if (strncmp(req, "stop ", 5) != 0 || !req[5])
+		return VU_CTL_UNKNOWN;
+	/* Digits only: strtoul() would take "-1" as four billion seconds. */
+	for (p = req + 5; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return VU_CTL_UNKNOWN;
+		v = v * 10 + (unsigned)(*p - '0');
+		if (v > UINT_MAX)
+			return VU_CTL_UNKNOWN;
+	}
+	*seconds = (unsigned)v;
+	return VU_CTL_STOP;
 }

@@ -460,6 +460,7 @@ static void on_client(struct sup *s, struct client *c)
 {
 	static const char *const phases[] = { "running", "stopping", "stopping" };
 	char req[256];
+	unsigned seconds;
 	ssize_t n;
 	int fd;
 
@@ -470,19 +471,22 @@ static void on_client(struct sup *s, struct client *c)
 		client_drop(c);
 		return;
 	}
-	if (!strcmp(req, "info")) {
+	switch (vu_ctl_request(req, &seconds)) {
+	case VU_CTL_INFO:
 		reply(c, -1, "ok init=%d supervisor=%d started=%lld phase=%s", (int)s->ctx.init_pid,
 		      (int)getpid(), s->started, phases[s->phase]);
-	} else if (!strcmp(req, "pidfd")) {
+		break;
+	case VU_CTL_PIDFD:
 		if (s->ctx.pidfd < 0 || s->phase != RUNNING)
 			reply(c, -1, "err %d the guest is stopping", ESRCH);
 		else
 			reply(c, s->ctx.pidfd, "ok %d", (int)s->ctx.init_pid);
-	} else if (!strncmp(req, "stop ", 5)) {
+		break;
+	case VU_CTL_STOP:
 		c->waiting = true;
-		begin_stop(s, (unsigned)strtoul(req + 5, NULL, 10));
+		begin_stop(s, seconds);
 		return;
-	} else {
+	default:
 		reply(c, -1, "err %d unknown request '%.64s'", EINVAL, req);
 	}
 	client_drop(c);
