@@ -106,6 +106,30 @@ int vu_ctl_listen(const char *path, struct vu_err *e)
 	return vu_steal_fd(&fd);
 }
 
+/* "err ERRNO [MSG]" into @e, errno and -1; anything else after "err " is
+ * a malformed reply (EPROTO), never an empty message or errno 0. */
+static int reply_error(const char *path, const char *reply, struct vu_err *e)
+{
+	const char *p = reply + 4;
+	char *end;
+	long code;
+
+	errno = 0;
+	code = strtol(p, &end, 10);
+	if (errno || end == p || code <= 0 || code > 4095 || (*end && *end != ' ')) {
+		vu_err_set(e, EPROTO, "%s: malformed reply '%.64s'", path, reply);
+		errno = EPROTO;
+		return -1;
+	}
+	if (*end && end[1])
+		vu_err_set(e, 0, "%s", end + 1);
+	else
+		vu_err_set(e, (int)code, "%s", path);
+	e->code = (int)code;
+	errno = (int)code;
+	return -1;
+}
+
 int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
 		int timeout_ms, struct vu_err *e)
 {
@@ -138,15 +162,9 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 	if (n == 0)
 		return vu_err_set(e, ECONNRESET, "%s: the supervisor went away", path);
 	if (!strncmp(reply, "err ", 4)) {
-		char *msg = strchr(reply + 4, ' ');
-		int code = atoi(reply + 4);
-
 		if (got >= 0)
 			close(got);
-		vu_err_set(e, 0, "%s", msg ? msg + 1 : reply);
-		e->code = code;
-		errno = code;
-		return -1;
+		return reply_error(path, reply, e);
 	}
 	if (fd)
 		*fd = got;
