@@ -42,11 +42,14 @@ static struct vu_index *index_get(void)
 	session.store.fd = -1;
 	session.store.path = (char *)"/nonexistent";
 	if (vu_index_open(ix, &session.store, false, &e) < 0 ||
+	    vu_index_exec(ix, "PRAGMA temp_store=MEMORY", &e) < 0 ||
 	    vu_index_exec(ix, cand_sql, &e) < 0) {
 		fprintf(stderr, "fuzz_index: %s\n", e.msg);
 		abort();
 	}
-	/* A runaway value (zeroblob(1e9)) is sqlite's problem, not ours. */
+	/* A runaway value (zeroblob(1e9)) is sqlite's problem, not ours; and
+	 * temporary tables in memory (set before the first one: changing it
+	 * drops them), so that each input does not cost a temporary file. */
 	sqlite3_limit(ix->db, SQLITE_LIMIT_LENGTH, 1 << 20);
 	return ix;
 }
