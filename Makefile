@@ -9,6 +9,9 @@
 #   make deps       install the Debian 12 build and test dependencies (apt-get)
 #   make install    install binaries and man pages (PREFIX, DESTDIR)
 #   make bench      run the benchmarks in bench/ (not part of check)
+#   make fuzz       run every libFuzzer target for FUZZ_TIME seconds (default
+#                   60) with clang, ASan and UBSan; check replays their corpus
+#                   (tests/fuzz/module.mk)
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -61,6 +64,7 @@ include fs/module.mk
 include daemon/module.mk
 include tools/module.mk
 include tests/module.mk
+include tests/fuzz/module.mk
 
 all: $(PROGRAMS)
 
@@ -86,8 +90,10 @@ DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
              ca-certificates fio jq
+# make fuzz: clang and its libFuzzer/sanitizer runtimes.
+DEB_FUZZ  := clang libclang-rt-14-dev
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \

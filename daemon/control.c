@@ -167,3 +167,18 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 		close(got);
 	return 0;
 }
+
+enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds)
+{
+	uint64_t v;
+
+	if (!strcmp(req, "info"))
+		return VU_CTL_INFO;
+	if (!strcmp(req, "pidfd"))
+		return VU_CTL_PIDFD;
+	/* Digits only: strtoul() would take "-1" as four billion seconds. */
+	if (strncmp(req, "stop ", 5) != 0 || vu_parse_uint(req + 5, 0, UINT_MAX, &v) < 0)
+		return VU_CTL_UNKNOWN;
+	*seconds = (unsigned)v;
+	return VU_CTL_STOP;
+}

@@ -460,6 +460,7 @@ static void on_client(struct sup *s, struct client *c)
 {
 	static const char *const phases[] = { "running", "stopping", "stopping" };
 	char req[256];
+	unsigned seconds;
 	ssize_t n;
 	int fd;
 
@@ -470,23 +471,27 @@ static void on_client(struct sup *s, struct client *c)
 		client_drop(c);
 		return;
 	}
-	if (!strcmp(req, "info")) {
+	switch (vu_ctl_request(req, &seconds)) {
+	case VU_CTL_INFO:
 		reply(c, -1, "ok init=%d supervisor=%d started=%lld phase=%s", (int)s->ctx.init_pid,
 		      (int)getpid(), s->started, phases[s->phase]);
-	} else if (!strcmp(req, "pidfd")) {
+		break;
+	case VU_CTL_PIDFD:
 		if (s->ctx.pidfd < 0 || s->phase != RUNNING)
 			vu_msg_send_err(c->fd, ESRCH, "the guest is stopping");
 		else
 			reply(c, s->ctx.pidfd, "ok %d", (int)s->ctx.init_pid);
-	} else if (!strncmp(req, "stop ", 5)) {
+		break;
+	case VU_CTL_STOP:
 		c->waiting = true;
-		begin_stop(s, (unsigned)strtoul(req + 5, NULL, 10));
+		begin_stop(s, seconds);
 		return;
-	} else {
+	default: {
 		char msg[128];
 
 		snprintf(msg, sizeof(msg), "unknown request '%.64s'", req);
 		vu_msg_send_err(c->fd, EINVAL, msg);
+	}
 	}
 	client_drop(c);
 }

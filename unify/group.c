@@ -114,13 +114,15 @@ static void set_time(struct statx_timestamp *t, int64_t ns)
 /* One row of temp.work into a member; returns its grouping key. */
 static int64_t read_row(sqlite3_stmt *st, struct vu_hx_member *m)
 {
-	const char *known;
+	const char *known, *path;
 	uint64_t dev;
 
 	memset(m, 0, sizeof(*m));
 	m->gidx = (uint32_t)sqlite3_column_int(st, 1);
 	m->guest_id = sqlite3_column_int64(st, 2);
-	m->path = strdup((const char *)sqlite3_column_text(st, 3));
+	/* NULL if sqlite ran out of memory: the caller reports ENOMEM. */
+	path = (const char *)sqlite3_column_text(st, 3);
+	m->path = path ? strdup(path) : NULL;
 	dev = (uint64_t)sqlite3_column_int64(st, 4);
 	m->scan.stx_dev_major = major(dev);
 	m->scan.stx_dev_minor = minor(dev);

@@ -42,4 +42,11 @@ int vu_ctl_listen(const char *path, struct vu_err *e);
 int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
 		int timeout_ms, struct vu_err *e);
 
+/* A request as the supervisor reads it (see the top of this file). */
+enum vu_ctl_req { VU_CTL_UNKNOWN, VU_CTL_INFO, VU_CTL_PIDFD, VU_CTL_STOP };
+
+/* What @req asks; for VU_CTL_STOP, *seconds gets its timeout (decimal
+ * digits only, at most UINT_MAX: anything else is VU_CTL_UNKNOWN). */
+enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds);
+
 #endif /* VUNIFY_CONTROL_H */
