@@ -61,6 +61,7 @@ include fs/module.mk
 include daemon/module.mk
 include tools/module.mk
 include tests/module.mk
+include tests/mutate/module.mk
 
 all: $(PROGRAMS)
 
