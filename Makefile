@@ -65,6 +65,7 @@ include daemon/module.mk
 include tools/module.mk
 include tests/module.mk
 include tests/fuzz/module.mk
+include tests/mutate/module.mk
 
 all: $(PROGRAMS)
 

@@ -250,12 +250,16 @@ static void test_switches(void)
 {
 	vu_fs.test_no_break = getenv("VUNIFYFS_TEST_NO_BREAK") != NULL;
 	vu_fs.test_no_guard = getenv("VUNIFYFS_TEST_NO_GUARD") != NULL;
+	vu_fs.test_fake_break = getenv("VUNIFYFS_TEST_FAKE_BREAK") != NULL;
 	if (vu_fs.test_no_break)
 		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_NO_BREAK: opens for writing do "
 		       "not break links");
 	if (vu_fs.test_no_guard)
 		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_NO_GUARD: store objects are "
 		       "registered for passthrough without the guard");
+	if (vu_fs.test_fake_break)
+		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_FAKE_BREAK: the link break at "
+		       "open does nothing and reports success");
 }
 
 static void setup_passthrough(const char *mnt)

@@ -99,3 +99,12 @@ bool vu_fd_marked(int fd)
 	/* Any answer but "no such attribute" counts as marked. */
 	return fgetxattr(fd, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
 }
+
+bool vu_node_marked(const struct vu_node *n)
+{
+	char path[64];
+
+	/* The magic link names the node's very inode (util.c, vu_reopen). */
+	vu_proc_path(n, path, sizeof(path));
+	return getxattr(path, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+}

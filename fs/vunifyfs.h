@@ -106,10 +106,12 @@ struct vu_fs {
 	bool killpriv_v2;           /* we drop setuid/setgid on the kernel's word */
 
 	/* Test-only switches (environment, see vunifyfs.8): skip the link
-	 * break at open, register objects without the guard.  They exist so
-	 * that tests/security/guard.t can show the kernel refusing the write. */
+	 * break at open, register objects without the guard, fake the break.
+	 * They exist so that tests/security/guard.t can show the kernel
+	 * refusing the write, and backstop.t vunifyfs's own last check. */
 	bool test_no_break;
 	bool test_no_guard;
+	bool test_fake_break;
 
 	struct fuse_session *se;
 };
@@ -168,6 +170,8 @@ uint64_t vu_node_peek_ino(struct vu_node *parent, const char *name, const struct
 bool vu_mark_check(int fd, const struct stat *st);
 /* Does the inode open as @fd (not O_PATH) carry the mark?  Uncached. */
 bool vu_fd_marked(int fd);
+/* The same for a node's backing inode, without opening it.  Uncached. */
+bool vu_node_marked(const struct vu_node *n);
 
 /* creds.c: act as the calling guest process for object creation. */
 struct vu_creds {

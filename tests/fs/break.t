@@ -141,6 +141,15 @@ vu_umount "$m"
 vu_mount "$g" "$m"
 [ "$(head -c 5 "$m/f.14")" = hello ] || t_fail "write lost after remount"
 [ "$(stat -c %a "$m/f.7")" = 600 ] || t_fail "chmod lost after remount"
+# What the copies got on disk, not what the kernel cached from before the
+# break: every name was owned by 1234:2345 with mode 0640, and root broke it,
+# so a copy that did not take the owner, mode or times would show here.
+for i in 2 3 4 5 6 9 10 11 12 13 14 15; do
+	t_eq "case $i: owner and mode after remount" "$(stat -c '%u:%g %a' "$m/f.$i")" "1234:2345 640"
+done
+t_eq "chmod case: owner after remount" "$(stat -c '%u:%g' "$m/f.7")" "1234:2345"
+t_eq "chown case: owner after remount" "$(stat -c '%u:%g %a' "$m/f.8")" "4321:2345 640"
+check_same 2; check_same 3
 ls -a "$m" | grep -q '^\.vunify-tmp' && t_fail "temporaries visible"
 ls -a "$g" | grep -q '^\.vunify-tmp' && t_fail "temporaries left in the backing tree"
 vu_umount "$m"

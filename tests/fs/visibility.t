@@ -92,4 +92,12 @@ echo changed >> "$m/odd"
 vu_umount "$m"
 wait
 grep -q "malformed" "$T/log" || t_fail "malformed mark not logged: $(cat "$T/log")"
+
+# A temporary a dead instance left behind (format.h, reserved names) is
+# never listed, and listing the directory removes it.
+echo leftover > "$g/.vunify-tmp.bdead0000.1"
+vu_mount "$g" "$m"
+ls -a "$m" | grep -q '^\.vunify-tmp' && t_fail "a reserved name is listed: $(ls -a "$m")"
+[ -e "$g/.vunify-tmp.bdead0000.1" ] && t_fail "a dead instance's temporary was not removed"
+vu_umount "$m"
 t_done
