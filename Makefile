@@ -9,6 +9,12 @@
 #   make deps       install the Debian 12 build and test dependencies (apt-get)
 #   make install    install binaries and man pages (PREFIX, DESTDIR)
 #   make bench      run the benchmarks in bench/ (not part of check)
+#
+# SANITIZE=address,undefined (any -fsanitize= list) builds everything, tests
+# included, with those sanitizers; `make check SANITIZE=address,undefined`
+# then fails a test on any sanitizer report (tests/run).  The flags a build
+# used are recorded in build/flags; a change of them rebuilds every object,
+# so plain and sanitized objects are never mixed in build/.
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -19,6 +25,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WERROR  ?= 1
 PKG_CONFIG ?= pkg-config
+comma := ,
 
 BUILD := build
 BIN   := $(BUILD)/bin
@@ -33,6 +40,30 @@ VU_CFLAGS := -std=gnu11 $(VU_WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
              -fno-strict-aliasing -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
              -Iinclude -MMD -MP
 VU_LDFLAGS := -Wl,-z,relro,-z,now
+
+# Sanitizers.  One build directory: build/bin stays what the tests run, and
+# build/flags (rewritten only when the compiler, flags or SANITIZE change)
+# is a prerequisite of every object, so switching between a plain and a
+# sanitized build rebuilds everything and never links the two kinds
+# together.  The flags go into CFLAGS because every compile and link line
+# (programs, unit tests, test helpers) uses CFLAGS.  UBSan findings abort
+# (-fno-sanitize-recover) so that they fail a test instead of scrolling by.
+# _FORTIFY_SOURCE is dropped under ASan: the fortified __*_chk functions are
+# not intercepted by ASan, so they would hide the accesses it should check.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+                   -fno-sanitize-recover=undefined
+ifneq ($(filter address,$(subst $(comma), ,$(SANITIZE))),)
+VU_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=%,$(VU_CFLAGS))
+endif
+endif
+VU_FLAGS := $(BUILD)/flags
+VU_FLAGS_NOW = $(CC) $(VU_CFLAGS) $(CFLAGS) $(VU_LDFLAGS)
+.PHONY: vu_force
+$(VU_FLAGS): vu_force
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(VU_FLAGS_NOW)' ] || echo '$(VU_FLAGS_NOW)' > $@
 
 # pkg-config is evaluated lazily (=), so that `make deps` works on a machine
 # that does not have the -dev packages yet.
@@ -64,7 +95,7 @@ include tests/module.mk
 
 all: $(PROGRAMS)
 
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c $(VU_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(VU_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS_$(<D)) -c -o $@ $<
 
