@@ -385,6 +385,8 @@ int main(int argc, char **argv)
 	vu_ops_attr(&ops);
 	fargs.argc = o.debug ? 2 : 1;
 	se = fuse_session_new(&fargs, &ops, sizeof(ops), NULL);
+	/* fuse_session_new replaced fargs by a copy it allocated. */
+	fuse_opt_free_args(&fargs);
 	if (!se)
 		die("cannot create the FUSE session");
 	vu_fs.se = se;
