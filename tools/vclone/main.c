@@ -96,7 +96,7 @@ static char *default_store(const char *source)
 int main(int argc, char **argv)
 {
 	struct vu_cli cli;
-	struct vu_exclude ex;
+	struct vu_exclude ex = { 0 };
 	struct vu_hashify_opts ho = { .min_size = 1 };
 	struct vu_clone_opts co;
 	struct vu_hashify_stats hs = { 0 };
@@ -107,29 +107,29 @@ int main(int argc, char **argv)
 	const char **rules = calloc(argc, sizeof(char *));
 	char *kinds = calloc(argc, 1), *store = NULL;
 	bool defaults = true, json = false;
-	int nrules = 0, c, rc;
+	int nrules = 0, c, rc = 2;
 
 	vu_cli_init(&cli, PROG);
 	if (!rules || !kinds || vu_key_init(&e) < 0) {
 		vu_err_print(&e, PROG);
-		return 2;
+		goto out_args;
 	}
 	while ((c = getopt_long(argc, argv, "s:x:X:m:j:qvhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 's': store = strdup(optarg); break;
+		case 's': free(store); store = strdup(optarg); break;
 		case 'x': rules[nrules] = optarg; kinds[nrules++] = 'x'; break;
 		case 'X': rules[nrules] = optarg; kinds[nrules++] = 'X'; break;
 		case OPT_NO_DEFAULT: defaults = false; break;
 		case 'm':
 			if (vu_cli_size(optarg, &ho.min_size) < 0) {
 				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
-				return 2;
+				goto out_args;
 			}
 			break;
 		case 'j':
 			if (vu_cli_uint(optarg, &ho.jobs) < 0) {
 				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
-				return 2;
+				goto out_args;
 			}
 			break;
 		case 'q': cli.verbose = -1; break;
@@ -137,14 +137,14 @@ int main(int argc, char **argv)
 		case OPT_PROGRESS: cli.progress = true; break;
 		case OPT_NO_PROGRESS: cli.progress = false; break;
 		case OPT_JSON: json = true; break;
-		case 'h': usage(stdout); return 0;
-		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); return 0;
-		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
+		case 'h': usage(stdout); rc = 0; goto out_args;
+		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); rc = 0; goto out_args;
+		default: fprintf(stderr, "%s: see --help\n", PROG); goto out_args;
 		}
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "%s: need SOURCE_GUEST and NEW_GUEST (see --help)\n", PROG);
-		return 2;
+		goto out_args;
 	}
 	if (vu_exclude_init(&ex, defaults, &e) < 0)
 		goto usage_err;
@@ -158,7 +158,8 @@ int main(int argc, char **argv)
 		store = default_store(argv[optind]);
 	if (!store) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
-		return 1;
+		rc = 1;
+		goto out_args;
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -167,26 +168,25 @@ int main(int argc, char **argv)
 	/* The caller's mistakes first, before the store is even made. */
 	if (access(argv[optind], F_OK) < 0) {
 		vu_cli_error(PROG, "%s: %s", argv[optind], strerror(errno));
-		return 2;
+		goto out_args;
 	}
 	if (faccessat(AT_FDCWD, argv[optind + 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		vu_cli_error(PROG, "%s: already exists (NEW_GUEST must not exist)", argv[optind + 1]);
-		return 2;
+		goto out_args;
 	}
 	if (errno != ENOENT) {
 		vu_cli_error(PROG, "%s: %s", argv[optind + 1], strerror(errno));
-		return 2;
+		goto out_args;
 	}
 	if (vu_session_begin(&s, store, VU_SESSION_WRITE, &cli.rep, &e) < 0) {
 		vu_err_print(&e, PROG);
-		vu_session_close(&s);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (vu_session_guest_add(&s, argv[optind], &e) < 0 ||
 	    vu_clone_check(&s, argv[optind + 1], &e) < 0) {
 		vu_err_print(&e, PROG);
-		vu_session_close(&s);
-		return 2;
+		goto out;
 	}
 	rc = 1;
 	if (vu_session_start(&s, &e) < 0) {
@@ -236,6 +236,7 @@ int main(int argc, char **argv)
 		       cs.copied_bytes, cs.errors);
 out:
 	vu_session_close(&s);
+out_args:
 	vu_exclude_free(&ex);
 	free(store);
 	free(rules);
@@ -243,5 +244,5 @@ out:
 	return rc;
 usage_err:
 	vu_err_print(&e, PROG);
-	return 2;
+	goto out_args;
 }
