@@ -99,11 +99,11 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 {
 	const char **rules = calloc(argc, sizeof(char *));
 	char *kinds = calloc(argc, 1);
-	int nrules = 0, c;
+	int nrules = 0, c, rc = 2;
 	struct vu_err e;
 
 	if (!rules || !kinds)
-		return 2;
+		goto out;
 	a->defaults = true;
 	a->o.min_size = 1;
 	while ((c = getopt_long(argc, argv, "s:x:X:m:j:anqvhV", long_opts, NULL)) != -1) {
@@ -115,13 +115,13 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		case 'm':
 			if (vu_cli_size(optarg, &a->o.min_size) < 0) {
 				vu_cli_error(PROG, "--min-size %s: not a size", optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case 'j':
 			if (vu_cli_uint(optarg, &a->o.jobs) < 0) {
 				vu_cli_error(PROG, "--jobs %s: not a number of threads", optarg);
-				return 2;
+				goto out;
 			}
 			break;
 		case OPT_IGNORE_MTIME: a->o.ignore_mtime = true; break;
@@ -135,16 +135,16 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		case OPT_JSON: a->json = true; break;
 		case 'h': usage(stdout); exit(0);
 		case 'V': printf("%s %s\n", PROG, VUNIFY_VERSION); exit(0);
-		default: fprintf(stderr, "%s: see --help\n", PROG); return 2;
+		default: fprintf(stderr, "%s: see --help\n", PROG); goto out;
 		}
 	}
 	if (!a->store) {
 		fprintf(stderr, "%s: --store DIR is required\n", PROG);
-		return 2;
+		goto out;
 	}
 	if (!hashify && (nrules || !a->defaults)) {
 		fprintf(stderr, "%s: exclude options are for hashing only\n", PROG);
-		return 2;
+		goto out;
 	}
 	if (vu_exclude_init(&a->ex, a->defaults, &e) < 0)
 		goto bad;
@@ -154,15 +154,18 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 			goto bad;
 	if (vu_exclude_finish(&a->ex, &e) < 0)
 		goto bad;
-	free(rules);
-	free(kinds);
 	a->o.ex = &a->ex;
 	a->rest = argv + optind;
 	a->nrest = argc - optind;
-	return 0;
+	rc = 0;
+	goto out;
 bad:
 	vu_err_print(&e, PROG);
-	return 2;
+	vu_exclude_free(&a->ex);
+out:
+	free(rules);
+	free(kinds);
+	return rc;
 }
 
 static int open_session(struct vu_session *s, const struct args *a, enum vu_session_mode mode,
@@ -214,7 +217,8 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (!a.nrest) {
 		fprintf(stderr, "%s: no GUEST_DIR given (see --help)\n", PROG);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	/* The caller's mistakes first, before a store is made. */
 	for (int i = 0; i < a.nrest; i++) {
@@ -227,13 +231,14 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		}
 	}
 	if (rc)
-		return rc;
+		goto out;
 	/* Every guest is checked before anything is made or changed. */
 	if (vu_session_begin(&s, a.store, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, &cli->rep,
 			     &e) < 0) {
 		vu_err_print(&e, PROG);
 		vu_session_close(&s);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	for (int i = 0; i < a.nrest; i++)
 		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
@@ -246,7 +251,7 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	}
 	if (rc) {
 		vu_session_close(&s);
-		return rc;
+		goto out;
 	}
 	/* Each guest's lock is checked now and then let go: the run takes it
 	 * again only around each change to that guest, so that scanning and
@@ -273,8 +278,10 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	if (a.dry && cli->verbose >= 0 && !a.json)
 		fprintf(stderr, "%s: dry run: nothing was changed\n", PROG);
 	vu_session_close(&s);
+	rc = st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.errors ? 1 : 0;
+	return rc;
 }
 
 static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
@@ -289,16 +296,18 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (a.nrest) {
 		vu_cli_error(PROG " gc", "unexpected argument '%s'", a.rest[0]);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	/* Only linking makes a store: gc of one that is not there is the
 	 * caller's mistake, not a reason to create it. */
 	if (access(a.store, F_OK) < 0) {
 		vu_cli_error(PROG, "%s: %s", a.store, strerror(errno));
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE, cli)))
-		return rc;
+		goto out;
 	rc = vu_gc(&s, a.dry, &st, &e);
 	if (rc < 0) {
 		vu_err_print(&e, PROG);
@@ -315,8 +324,10 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		       " bytes), %" PRIu64 " errors\n", a.dry ? "would remove" : "removed", st.removed,
 		       st.removed_bytes, st.objects, st.objects_bytes, st.errors);
 	vu_session_close(&s);
+	rc = st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.errors ? 1 : 0;
+	return rc;
 }
 
 static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
@@ -331,10 +342,11 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (a.nrest) {
 		vu_cli_error(PROG " verify", "unexpected argument '%s'", a.rest[0]);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
-		return rc;
+		goto out;
 	rc = vu_verify(&s, &st, &e);
 	if (rc < 0) {
 		vu_err_print(&e, PROG);
@@ -347,8 +359,10 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 		printf("verified %" PRIu64 " objects (%" PRIu64 " bytes), %" PRIu64 " bad, %" PRIu64
 		       " errors\n", st.objects, st.bytes, st.bad, st.errors);
 	vu_session_close(&s);
+	rc = st.bad || st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.bad || st.errors ? 1 : 0;
+	return rc;
 }
 
 /* The usage record vunifyfs keeps on a guest with disk limits (format.h). */
@@ -374,7 +388,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 	if ((rc = parse(argc, argv, &a, cli, false)))
 		return rc;
 	if ((rc = open_session(&s, &a, VU_SESSION_READ, cli)))
-		return rc;
+		goto out;
 	rc = 0;
 	for (int i = 0; i < a.nrest; i++)
 		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
@@ -383,7 +397,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 		}
 	if (rc) {
 		vu_session_close(&s);
-		return rc;
+		goto out;
 	}
 	if (!a.nrest && vu_stats_known_guests(&s, &e) < 0) {
 		vu_err_print(&e, PROG);
@@ -443,8 +457,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 		       ss.objects, ss.bytes, ss.links, ss.saved_bytes, ss.unreferenced,
 		       ss.unreferenced_bytes);
 	vu_session_close(&s);
+	rc = errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return errors ? 1 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
