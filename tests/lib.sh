@@ -16,6 +16,12 @@ VU_BIN=${VU_BIN:-$VU_TOP/build/bin}
 VU_TEST_BIN=${VU_TEST_BIN:-$VU_TOP/build/tests/bin}
 T_NAME=$(basename "$0" .t)
 
+# A sanitized build (make SANITIZE=...) run by hand, without tests/run:
+# a finding still stops the program (tests/run sets these with a log_path
+# and fails the test on any report).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-abort_on_error=1:halt_on_error=1:print_stacktrace=1}
+
 if [ -n "${VU_SCRATCH:-}" ]; then
 	T=$VU_SCRATCH
 else
