@@ -112,8 +112,10 @@ demo:
 
 # Debian 12 packages needed to build, test and benchmark.  `deps` asks dpkg
 # first and calls apt-get only for what is missing, so it is cheap to repeat.
+# libasan8 and libubsan1 (SANITIZE=) come with gcc-12; named for clarity.
 DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
-             libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev
+             libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev \
+             libasan8 libubsan1
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
              ca-certificates fio jq
