@@ -91,6 +91,9 @@ t_errno() {
 	case "$got" in *"$want"*) ;; *) t_fail "$desc: got '$got', want $want" ;; esac
 }
 
+# t_sanitized: true if build/ holds a sanitized build (make SANITIZE=...).
+t_sanitized() { grep -q -- '-fsanitize=' "$VU_TOP/build/flags" 2>/dev/null; }
+
 t_require_root() { [ "$(id -u)" = 0 ] || t_skip "needs root"; }
 t_require_cmd() { command -v "$1" >/dev/null || t_skip "needs $1"; }
 
