@@ -326,14 +326,15 @@ int main(int argc, char **argv)
 
 	if (vu_opts_parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "vunifyfs: %s (see vunifyfs --help)\n", o.error);
+		vu_opts_free(&o);
 		return 2;
 	}
-	if (o.help) {
-		vu_opts_usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("vunifyfs %s (libfuse %d)\n", VUNIFY_VERSION, fuse_version());
+	if (o.help || o.version) {
+		if (o.help)
+			vu_opts_usage(stdout);
+		else
+			printf("vunifyfs %s (libfuse %d)\n", VUNIFY_VERSION, fuse_version());
+		vu_opts_free(&o);
 		return 0;
 	}
 	if (geteuid() != 0)
