@@ -12,6 +12,12 @@
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds (default
 #                   60) with clang, ASan and UBSan; check replays their corpus
 #                   (tests/fuzz/module.mk)
+#
+# SANITIZE=address,undefined (any -fsanitize= list) builds everything, tests
+# included, with those sanitizers; `make check SANITIZE=address,undefined`
+# then fails a test on any sanitizer report (tests/run).  The flags a build
+# used are recorded in build/flags; a change of them rebuilds every object,
+# so plain and sanitized objects are never mixed in build/.
 
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
@@ -22,6 +28,7 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 WERROR  ?= 1
 PKG_CONFIG ?= pkg-config
+comma := ,
 
 BUILD := build
 BIN   := $(BUILD)/bin
@@ -36,6 +43,30 @@ VU_CFLAGS := -std=gnu11 $(VU_WARN) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 \
              -fno-strict-aliasing -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
              -Iinclude -MMD -MP
 VU_LDFLAGS := -Wl,-z,relro,-z,now
+
+# Sanitizers.  One build directory: build/bin stays what the tests run, and
+# build/flags (rewritten only when the compiler, flags or SANITIZE change)
+# is a prerequisite of every object, so switching between a plain and a
+# sanitized build rebuilds everything and never links the two kinds
+# together.  The flags go into CFLAGS because every compile and link line
+# (programs, unit tests, test helpers) uses CFLAGS.  UBSan findings abort
+# (-fno-sanitize-recover) so that they fail a test instead of scrolling by.
+# _FORTIFY_SOURCE is dropped under ASan: the fortified __*_chk functions are
+# not intercepted by ASan, so they would hide the accesses it should check.
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+override CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer \
+                   -fno-sanitize-recover=undefined
+ifneq ($(filter address,$(subst $(comma), ,$(SANITIZE))),)
+VU_CFLAGS := $(filter-out -D_FORTIFY_SOURCE=%,$(VU_CFLAGS))
+endif
+endif
+VU_FLAGS := $(BUILD)/flags
+VU_FLAGS_NOW = $(CC) $(VU_CFLAGS) $(CFLAGS) $(VU_LDFLAGS)
+.PHONY: vu_force
+$(VU_FLAGS): vu_force
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(VU_FLAGS_NOW)' ] || echo '$(VU_FLAGS_NOW)' > $@
 
 # pkg-config is evaluated lazily (=), so that `make deps` works on a machine
 # that does not have the -dev packages yet.
@@ -69,7 +100,7 @@ include tests/mutate/module.mk
 
 all: $(PROGRAMS)
 
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c $(VU_FLAGS)
 	@mkdir -p $(@D)
 	$(CC) $(VU_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS_$(<D)) -c -o $@ $<
 
@@ -86,8 +117,10 @@ demo:
 
 # Debian 12 packages needed to build, test and benchmark.  `deps` asks dpkg
 # first and calls apt-get only for what is missing, so it is cheap to repeat.
+# libasan8 and libubsan1 (SANITIZE=) come with gcc-12; named for clarity.
 DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
-             libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev
+             libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev \
+             libasan8 libubsan1
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
              ca-certificates fio jq

@@ -335,14 +335,15 @@ int main(int argc, char **argv)
 
 	if (vu_opts_parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "vunifyfs: %s (see vunifyfs --help)\n", o.error);
+		vu_opts_free(&o);
 		return 2;
 	}
-	if (o.help) {
-		vu_opts_usage(stdout);
-		return 0;
-	}
-	if (o.version) {
-		printf("vunifyfs %s (libfuse %d)\n", VUNIFY_VERSION, fuse_version());
+	if (o.help || o.version) {
+		if (o.help)
+			vu_opts_usage(stdout);
+		else
+			printf("vunifyfs %s (libfuse %d)\n", VUNIFY_VERSION, fuse_version());
+		vu_opts_free(&o);
 		return 0;
 	}
 	if (geteuid() != 0)
@@ -394,6 +395,8 @@ int main(int argc, char **argv)
 	vu_ops_attr(&ops);
 	fargs.argc = o.debug ? 2 : 1;
 	se = fuse_session_new(&fargs, &ops, sizeof(ops), NULL);
+	/* fuse_session_new replaced fargs by a copy it allocated. */
+	fuse_opt_free_args(&fargs);
 	if (!se)
 		die("cannot create the FUSE session");
 	vu_fs.se = se;

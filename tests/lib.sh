@@ -16,6 +16,12 @@ VU_BIN=${VU_BIN:-$VU_TOP/build/bin}
 VU_TEST_BIN=${VU_TEST_BIN:-$VU_TOP/build/tests/bin}
 T_NAME=$(basename "$0" .t)
 
+# A sanitized build (make SANITIZE=...) run by hand, without tests/run:
+# a finding still stops the program (tests/run sets these with a log_path
+# and fails the test on any report).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:halt_on_error=1:print_stacktrace=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-abort_on_error=1:halt_on_error=1:print_stacktrace=1}
+
 if [ -n "${VU_SCRATCH:-}" ]; then
 	T=$VU_SCRATCH
 else
@@ -105,6 +111,9 @@ t_errno() {
 	got=$("$@" 2>&1) && t_fail "$desc: succeeded, want $want"
 	case "$got" in *"$want"*) ;; *) t_fail "$desc: got '$got', want $want" ;; esac
 }
+
+# t_sanitized: true if build/ holds a sanitized build (make SANITIZE=...).
+t_sanitized() { grep -q -- '-fsanitize=' "$VU_TOP/build/flags" 2>/dev/null; }
 
 t_require_root() { [ "$(id -u)" = 0 ] || t_skip "needs root"; }
 t_require_cmd() { command -v "$1" >/dev/null || t_skip "needs $1"; }

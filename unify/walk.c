@@ -101,7 +101,9 @@ static int frame_read(struct frame *f)
 	}
 	if (errno)
 		return -1;
-	qsort(f->ents, f->n, sizeof(*f->ents), cmp_dent);
+	/* qsort(NULL, 0, ...) is undefined: an empty directory has no array. */
+	if (f->n > 1)
+		qsort(f->ents, f->n, sizeof(*f->ents), cmp_dent);
 	return 0;
 }
 

@@ -39,10 +39,10 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < size + 32; i++)
 		buf[i] = (char)('a' + i % 26);
 	if (mkdir(argv[1], 0755) < 0 && errno != EEXIST)
-		return perror(argv[1]), 1;
+		return perror(argv[1]), free(buf), 1;
 	dfd = open(argv[1], O_RDONLY | O_DIRECTORY);
 	if (dfd < 0)
-		return perror(argv[1]), 1;
+		return perror(argv[1]), free(buf), 1;
 	for (unsigned long i = 0; i < n; i++) {
 		char name[32];
 		int fd;
@@ -53,7 +53,8 @@ int main(int argc, char **argv)
 		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd < 0 || write(fd, buf, size) != (ssize_t)size || fchmod(fd, 0644) < 0 ||
 		    futimens(fd, ts) < 0 || close(fd) < 0)
-			return perror(name), 1;
+			return perror(name), free(buf), 1;
 	}
+	free(buf);
 	return 0;
 }

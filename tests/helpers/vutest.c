@@ -189,14 +189,16 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "writez") && argc == 5) {
 		size_t len = atoll(argv[4]);
 		char *buf = malloc(len);
+		ssize_t n = -1;
 
 		if (!buf)
 			return fail();
-		ssize_t n;
-
 		memset(buf, 'x', len);
 		fd = open(argv[2], O_WRONLY);
-		if (fd < 0 || (n = pwrite(fd, buf, len, atoll(argv[3]))) < 0)
+		if (fd >= 0)
+			n = pwrite(fd, buf, len, atoll(argv[3]));
+		free(buf);              /* keeps errno (glibc >= 2.33) */
+		if (n < 0)
 			return fail();
 		if ((size_t)n != len) {
 			printf("short write of %zd\n", n);

@@ -78,7 +78,7 @@ static char *default_store(const char *source)
 int main(int argc, char **argv)
 {
 	struct vu_cli cli;
-	struct vu_exclude ex;
+	struct vu_exclude ex = { 0 };
 	struct vu_hashify_opts ho = { 0 };
 	struct vu_cli_hash h;
 	struct vu_clone_opts co;
@@ -87,8 +87,9 @@ int main(int argc, char **argv)
 	struct vu_session s;
 	struct vu_err e;
 	struct rlimit rl;
-	char *store;
-	int c, rc;
+	bool session = false;
+	char *store = NULL;
+	int c, rc = 2;
 
 	vu_cli_init(&cli, PROG);
 	if (vu_cli_hash_init(&h, argc) < 0) {
@@ -97,34 +98,38 @@ int main(int argc, char **argv)
 	}
 	if (vu_key_init(&e) < 0) {
 		vu_err_print(&e, PROG);
-		return 2;
+		goto out;
 	}
 	while ((c = getopt_long(argc, argv, VU_CLI_HASH_SHORTOPTS, long_opts, NULL)) != -1) {
 		int r = vu_cli_hash_opt(&cli, &h, c, optarg);
 
 		if (r < 0)
-			return 2;
+			goto out;
 		if (r > 0)
 			continue;
 		if (c == 'h') {
 			usage(stdout);
-			return 0;
+			rc = 0;
+		} else {
+			fprintf(stderr, "%s: see --help\n", PROG);
 		}
-		fprintf(stderr, "%s: see --help\n", PROG);
-		return 2;
+		goto out;
 	}
 	if (argc - optind != 2) {
 		fprintf(stderr, "%s: need SOURCE_GUEST and NEW_GUEST (see --help)\n", PROG);
-		return 2;
+		goto out;
 	}
-	if (vu_cli_hash_excludes(&h, &ex, &e) < 0)
-		goto usage_err;
+	if (vu_cli_hash_excludes(&h, &ex, &e) < 0) {
+		vu_err_print(&e, PROG);
+		goto out;
+	}
 	ho.min_size = h.min_size;
 	ho.jobs = h.jobs;
 	store = h.store ? strdup(h.store) : default_store(argv[optind]);
 	if (!store) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -133,26 +138,26 @@ int main(int argc, char **argv)
 	/* The caller's mistakes first, before the store is even made. */
 	if (access(argv[optind], F_OK) < 0) {
 		vu_cli_error(PROG, "%s: %s", argv[optind], strerror(errno));
-		return 2;
+		goto out;
 	}
 	if (faccessat(AT_FDCWD, argv[optind + 1], F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		vu_cli_error(PROG, "%s: already exists (NEW_GUEST must not exist)", argv[optind + 1]);
-		return 2;
+		goto out;
 	}
 	if (errno != ENOENT) {
 		vu_cli_error(PROG, "%s: %s", argv[optind + 1], strerror(errno));
-		return 2;
+		goto out;
 	}
+	session = true;
 	if (vu_session_begin(&s, store, VU_SESSION_WRITE, &cli.rep, &e) < 0) {
 		vu_err_print(&e, PROG);
-		vu_session_close(&s);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	if (vu_session_guest_add(&s, argv[optind], &e) < 0 ||
 	    vu_clone_check(&s, argv[optind + 1], &e) < 0) {
 		vu_err_print(&e, PROG);
-		vu_session_close(&s);
-		return 2;
+		goto out;
 	}
 	rc = 1;
 	if (vu_session_start(&s, &e) < 0) {
@@ -201,12 +206,10 @@ int main(int argc, char **argv)
 		       cs.files, cs.bytes, cs.linked_files, cs.linked_bytes, cs.copied_files,
 		       cs.copied_bytes, cs.errors);
 out:
-	vu_session_close(&s);
+	if (session)
+		vu_session_close(&s);
 	vu_exclude_free(&ex);
 	free(store);
 	vu_cli_hash_free(&h);
 	return rc;
-usage_err:
-	vu_err_print(&e, PROG);
-	return 2;
 }

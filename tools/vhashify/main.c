@@ -178,7 +178,8 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (!a.nrest) {
 		fprintf(stderr, "%s: no GUEST_DIR given (see --help)\n", PROG);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	/* The caller's mistakes first, before a store is made. */
 	for (int i = 0; i < a.nrest; i++) {
@@ -191,13 +192,14 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 		}
 	}
 	if (rc)
-		return rc;
+		goto out;
 	/* Every guest is checked before anything is made or changed. */
 	if (vu_session_begin(&s, a.store, a.dry ? VU_SESSION_DRY_RUN : VU_SESSION_WRITE, &cli->rep,
 			     &e) < 0) {
 		vu_err_print(&e, PROG);
 		vu_session_close(&s);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	for (int i = 0; i < a.nrest; i++)
 		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
@@ -210,7 +212,7 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	}
 	if (rc) {
 		vu_session_close(&s);
-		return rc;
+		goto out;
 	}
 	/* Each guest's lock is checked now and then let go: the run takes it
 	 * again only around each change to that guest, so that scanning and
@@ -237,8 +239,10 @@ static int cmd_hashify(int argc, char **argv, struct vu_cli *cli)
 	if (a.dry && cli->verbose >= 0 && !a.json)
 		fprintf(stderr, "%s: dry run: nothing was changed\n", PROG);
 	vu_session_close(&s);
+	rc = st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.errors ? 1 : 0;
+	return rc;
 }
 
 static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
@@ -253,17 +257,19 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (a.nrest) {
 		vu_cli_error(PROG " gc", "unexpected argument '%s'", a.rest[0]);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	/* Only linking makes a store: gc of one that is not there is the
 	 * caller's mistake, not a reason to create it. */
 	if (access(a.store, F_OK) < 0) {
 		vu_cli_error(PROG, "%s: %s", a.store, strerror(errno));
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if ((rc = open_session(&s, &a, a.dry ? VU_SESSION_READ : VU_SESSION_WRITE,
 				 VU_STORE_EXCLUSIVE, cli)))
-		return rc;
+		goto out;
 	rc = vu_gc(&s, a.dry, &st, &e);
 	if (rc < 0) {
 		vu_err_print(&e, PROG);
@@ -280,8 +286,10 @@ static int cmd_gc(int argc, char **argv, struct vu_cli *cli)
 		       " bytes), %" PRIu64 " errors\n", a.dry ? "would remove" : "removed", st.removed,
 		       st.removed_bytes, st.objects, st.objects_bytes, st.errors);
 	vu_session_close(&s);
+	rc = st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.errors ? 1 : 0;
+	return rc;
 }
 
 static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
@@ -296,10 +304,11 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 		return rc;
 	if (a.nrest) {
 		vu_cli_error(PROG " verify", "unexpected argument '%s'", a.rest[0]);
-		return 2;
+		rc = 2;
+		goto out;
 	}
 	if ((rc = open_session(&s, &a, VU_SESSION_READ, VU_STORE_LINKER, cli)))
-		return rc;
+		goto out;
 	rc = vu_verify(&s, &st, &e);
 	if (rc < 0) {
 		vu_err_print(&e, PROG);
@@ -312,8 +321,10 @@ static int cmd_verify(int argc, char **argv, struct vu_cli *cli)
 		printf("verified %" PRIu64 " objects (%" PRIu64 " bytes), %" PRIu64 " bad, %" PRIu64
 		       " errors\n", st.objects, st.bytes, st.bad, st.errors);
 	vu_session_close(&s);
+	rc = st.bad || st.errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return st.bad || st.errors ? 1 : 0;
+	return rc;
 }
 
 /* The usage record vunifyfs keeps on a guest with disk limits (format.h). */
@@ -339,7 +350,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 	if ((rc = parse(argc, argv, &a, cli, false)))
 		return rc;
 	if ((rc = open_session(&s, &a, VU_SESSION_READ, VU_STORE_LINKER, cli)))
-		return rc;
+		goto out;
 	rc = 0;
 	for (int i = 0; i < a.nrest; i++)
 		if (vu_session_guest_add(&s, a.rest[i], &e) < 0) {
@@ -348,7 +359,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 		}
 	if (rc) {
 		vu_session_close(&s);
-		return rc;
+		goto out;
 	}
 	if (!a.nrest && vu_stats_known_guests(&s, &e) < 0) {
 		vu_err_print(&e, PROG);
@@ -408,8 +419,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 		       ss.objects, ss.bytes, ss.links, ss.saved_bytes, ss.unreferenced,
 		       ss.unreferenced_bytes);
 	vu_session_close(&s);
+	rc = errors ? 1 : 0;
+out:
 	vu_exclude_free(&a.ex);
-	return errors ? 1 : 0;
+	return rc;
 }
 
 int main(int argc, char **argv)
