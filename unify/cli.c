@@ -145,12 +145,17 @@ int vu_cli_hash_opt(struct vu_cli *cli, struct vu_cli_hash *h, int c, const char
 int vu_cli_hash_excludes(const struct vu_cli_hash *h, struct vu_exclude *ex, struct vu_err *e)
 {
 	if (vu_exclude_init(ex, h->defaults, e) < 0)
-		return -1;
+		goto fail;
 	for (int i = 0; i < h->nrules; i++)
 		if ((h->kinds[i] == 'x' ? vu_exclude_add(ex, h->rules[i], e) :
 		     vu_exclude_add_file(ex, h->rules[i], e)) < 0)
-			return -1;
-	return vu_exclude_finish(ex, e);
+			goto fail;
+	if (vu_exclude_finish(ex, e) < 0)
+		goto fail;
+	return 0;
+fail:
+	vu_exclude_free(ex);   /* the caller gets nothing to free on error */
+	return -1;
 }
 
 void vu_cli_hash_free(struct vu_cli_hash *h)

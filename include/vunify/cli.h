@@ -85,7 +85,7 @@ int vu_cli_hash_init(struct vu_cli_hash *h, int argc);
  * value is bad (a usage error).  -V prints the version and exits. */
 int vu_cli_hash_opt(struct vu_cli *cli, struct vu_cli_hash *h, int c, const char *arg);
 /* Build @ex from the defaults and rules given (vu_exclude_init, _add,
- * _add_file, _finish); -1 with @e set. */
+ * _add_file, _finish); -1 with @e set and nothing left to free. */
 int vu_cli_hash_excludes(const struct vu_cli_hash *h, struct vu_exclude *ex, struct vu_err *e);
 void vu_cli_hash_free(struct vu_cli_hash *h);
 
