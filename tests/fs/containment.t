@@ -78,16 +78,13 @@ in_guest 'cat /kmem' >/dev/null 2>&1 && t_fail "device node readable in the gues
 # through it.  Whatever vunifyfs resolves must stay below GUEST_DIR (the
 # guest's "/" is the mount), so the canaries appear in the guest if anywhere.
 mkdir -p "$m/race/sub" "$m/etc"; ln -s / "$m/race/sub.lnk"
-# In the chroot there is no /proc, which LeakSanitizer needs (a sanitized
-# build, make SANITIZE=...): no leak check there, every other check stays.
-chroot_asan=${ASAN_OPTIONS:-}:detect_leaks=0
-tries=$(ASAN_OPTIONS=$chroot_asan t_timeout 60 chroot "$m" /bin/vutest swaprace /race 5) ||
+tries=$(t_timeout 60 chroot "$m" /bin/vutest swaprace /race 5) ||
 	t_fail "swap race helper failed"
 [ "${tries:-0}" -gt 100 ] || t_fail "swap race made only ${tries:-0} attempts"
 host_canaries
 # Relative escapes under the same race: sub -> ../../../../..
 rm "$m/race/sub.lnk"; ln -s ../../../../../../.. "$m/race/sub.lnk"
-ASAN_OPTIONS=$chroot_asan t_timeout 60 chroot "$m" /bin/vutest swaprace /race 3 >/dev/null ||
+t_timeout 60 chroot "$m" /bin/vutest swaprace /race 3 >/dev/null ||
 	t_fail "relative swap race failed"
 host_canaries
 # Renames racing with lookups of deep paths.
