@@ -101,6 +101,7 @@ struct scan {
 	int busy;                       /* workers inside a directory */
 	int err;
 	dev_t dev;
+	uint64_t mnt;                   /* the top's mount id, 0 if unknown */
 	int64_t bytes, inodes, seen_files;
 	/* (dev, ino) of multiply-linked inodes already counted */
 	uint64_t *seen;
@@ -135,6 +136,19 @@ static bool seen_add(struct scan *s, dev_t dev, ino_t ino)
 	s->seen[i] = key;
 	s->nseen++;
 	return true;
+}
+
+/* The mount id of @name in @dirfd ("" for @dirfd itself), 0 if the kernel
+ * does not tell: a bind mount of the same filesystem in the tree has the
+ * same device, only this tells it apart. */
+static uint64_t mount_id(int dirfd, const char *name)
+{
+	struct statx stx;
+
+	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
+		  STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
 }
 
 static bool marked_at(int dirfd, const char *name)
@@ -178,6 +192,7 @@ static void scan_dir(struct scan *s, int fd)
 	while ((de = readdir(d))) {
 		const char *name = de->d_name;
 		struct stat st;
+		long long cost;
 
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
@@ -185,17 +200,21 @@ static void scan_dir(struct scan *s, int fd)
 			continue;       /* vanished, or another filesystem */
 		files++;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub;
 
+			if (s->mnt && mount_id(dirfd(d), name) != s->mnt)
+				continue;       /* a mount of this filesystem: not the guest's */
+			sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
 				pthread_mutex_lock(&s->lock);
 				push_dir(s, sub);
 				pthread_mutex_unlock(&s->lock);
 			}
-		} else if (S_ISREG(st.st_mode) && marked_at(dirfd(d), name)) {
-			continue;       /* a store object: shared, free */
 		}
+		/* The rule of format.h ("Private usage"). */
+		cost = vu_usage_cost(&st, S_ISREG(st.st_mode) && marked_at(dirfd(d), name));
+		if (cost < 0)
+			continue;       /* a store object: shared, free */
 		if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
 			bool first;
 
@@ -205,7 +224,7 @@ static void scan_dir(struct scan *s, int fd)
 			if (!first)
 				continue;
 		}
-		bytes += (int64_t)st.st_blocks * 512;
+		bytes += cost;
 		inodes++;
 	}
 	closedir(d);
@@ -280,6 +299,7 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
 	s.dev = st.st_dev;
+	s.mnt = mount_id(fd, "");
 	s.bytes = (int64_t)st.st_blocks * 512;  /* the top directory itself */
 	s.inodes = 1;
 	s.busy = 1;             /* held until the workers run */
@@ -404,9 +424,11 @@ void vu_usage_add(int64_t bytes, int64_t inodes)
 static void cost_of(const struct vu_node *n, const struct stat *st, int64_t *bytes, bool *inode,
 		    bool *orphan)
 {
-	bool counts = !n->unified;
+	/* The rule of format.h ("Private usage"): the node knows the mark. */
+	long long cost = vu_usage_cost(st, n->unified);
+	bool counts = cost >= 0;
 
-	*bytes = counts ? (int64_t)st->st_blocks * 512 : 0;
+	*bytes = counts ? cost : 0;
 	*inode = counts;
 	*orphan = counts && st->st_nlink == 0;
 }

@@ -15,6 +15,17 @@
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
+/* Open directory @name of @dirfd for reading without moving its atime
+ * (O_NOATIME needs the owner or CAP_FOWNER: else without). */
+static int open_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, DIR_FLAGS | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, DIR_FLAGS);
+	return fd;
+}
+
 /* A subdirectory still to be entered. */
 struct pend {
 	ino_t ino;
@@ -190,7 +201,7 @@ static int down(struct walk *w, int *fd, struct vu_err *e)
 	struct frame *f = &w->st[w->depth - 1];
 	const struct pend *p = &f->subs[f->next++];
 	struct stat st;
-	int sub = openat(*fd, p->name, DIR_FLAGS);
+	int sub = open_dir(*fd, p->name);
 
 	if (sub < 0)
 		return fail(w, errno, p->name, e);
@@ -235,23 +246,25 @@ static int up(struct walk *w, int *fd, struct vu_err *e)
 	return 0;
 }
 
-int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct vu_err *e)
+int vu_dwalk_fd(int topfd, const char *label, const struct vu_dwalk_ops *ops, void *arg,
+		struct vu_err *e)
 {
-	struct walk w = { .top = top, .ops = ops, .arg = arg };
+	struct walk w = { .top = label, .ops = ops, .arg = arg };
 	struct stat st;
 	int fd, r;
 
-	fd = open(top, DIR_FLAGS);
+	/* Our own descriptor: the walk closes it as it moves. */
+	fd = open_dir(topfd, ".");
 	if (fd < 0)
-		return vu_err_set(e, errno, "%s", top);
+		return vu_err_set(e, errno, "%s", label);
 	if (fstat(fd, &st) < 0) {
-		r = vu_err_set(e, errno, "%s", top);
+		r = vu_err_set(e, errno, "%s", label);
 		goto out;
 	}
 	w.dev = st.st_dev;
 	w.mnt = mount_id(fd, "");
 	if (push(&w, st.st_ino) < 0) {
-		r = vu_err_set(e, ENOMEM, "%s", top);
+		r = vu_err_set(e, ENOMEM, "%s", label);
 		goto out;
 	}
 	r = read_dir(&w, fd, e);
@@ -269,6 +282,17 @@ out:
 	while (w.depth)
 		frame_free(&w.st[--w.depth]);
 	free(w.st);
+	close(fd);
+	return r;
+}
+
+int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct vu_err *e)
+{
+	int fd = open(top, DIR_FLAGS | O_PATH), r;
+
+	if (fd < 0)
+		return vu_err_set(e, errno, "%s", top);
+	r = vu_dwalk_fd(fd, top, ops, arg, e);
 	close(fd);
 	return r;
 }
