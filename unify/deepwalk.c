@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "vunify/deepwalk.h"
+#include "vunify/meta.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
@@ -49,19 +50,6 @@ struct walk {
 	void *arg;
 };
 
-/* The mount id of @name in @dirfd ("" for @dirfd itself); 0 if the kernel
- * does not tell.  A bind mount of the same file system inside the tree has
- * the same device: only this tells it apart. */
-static uint64_t mount_id(int dirfd, const char *name)
-{
-	struct statx stx;
-
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
-		  STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
-}
-
 /* Is @name (a directory, stat'ed as @st) a mount point in the tree? */
 static bool mount_point(const struct walk *w, int dirfd, const char *name, const struct stat *st)
 {
@@ -69,7 +57,7 @@ static bool mount_point(const struct walk *w, int dirfd, const char *name, const
 
 	if (st->st_dev != w->dev)
 		return true;
-	id = w->mnt ? mount_id(dirfd, name) : 0;
+	id = w->mnt ? vu_meta_mount_id(dirfd, name) : 0;
 	return id && id != w->mnt;
 }
 
@@ -207,7 +195,7 @@ static int down(struct walk *w, int *fd, struct vu_err *e)
 		return fail(w, errno, p->name, e);
 	errno = 0;
 	if (fstat(sub, &st) < 0 || st.st_dev != w->dev || st.st_ino != p->ino ||
-	    (w->mnt && mount_id(sub, "") != w->mnt)) {
+	    (w->mnt && vu_meta_mount_id(sub, "") != w->mnt)) {
 		/* Swapped since it was read: not the directory we saw. */
 		int err = errno ? errno : ESTALE;
 
@@ -262,7 +250,7 @@ int vu_dwalk_fd(int topfd, const char *label, const struct vu_dwalk_ops *ops, vo
 		goto out;
 	}
 	w.dev = st.st_dev;
-	w.mnt = mount_id(fd, "");
+	w.mnt = vu_meta_mount_id(fd, "");
 	if (push(&w, st.st_ino) < 0) {
 		r = vu_err_set(e, ENOMEM, "%s", label);
 		goto out;

@@ -14,37 +14,7 @@
 #include "vunify/deepwalk.h"
 #include "vunify/diskusage.h"
 #include "vunify/format.h"
-
-/* Inodes with several names, so that each is counted once. */
-struct inoset {
-	ino_t *slot;
-	size_t cap, n;
-};
-
-static bool inoset_add(struct inoset *s, ino_t ino)
-{
-	size_t i;
-
-	if (s->n * 2 >= s->cap) {
-		struct inoset bigger = { .cap = s->cap ? s->cap * 2 : 1024 };
-
-		bigger.slot = calloc(bigger.cap, sizeof(ino_t));
-		if (!bigger.slot)
-			return true;    /* out of memory: count it, at worst twice */
-		for (i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				inoset_add(&bigger, s->slot[i]);
-		free(s->slot);
-		*s = bigger;
-	}
-	for (i = (size_t)(ino * 0x9e3779b97f4a7c15ull) & (s->cap - 1); s->slot[i];
-	     i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == ino)
-			return false;
-	s->slot[i] = ino;
-	s->n++;
-	return true;
-}
+#include "vunify/objset.h"
 
 /* Does regular file @name carry the mark?  Looked at through an O_PATH
  * descriptor, so that nothing in the tree is ever opened for reading: a name
@@ -66,7 +36,7 @@ static bool marked(int dirfd, const char *name)
 }
 
 struct du_walk {
-	struct inoset seen;
+	struct vu_objset seen;          /* inodes with several names, counted */
 	struct vu_du *du;
 	vu_du_name_fn fn;
 	void *arg;
@@ -97,8 +67,12 @@ static int du_entry(int dirfd, const char *name, const struct stat *st, bool mou
 		return 0;               /* a mount in the tree: not the guest's */
 	if (w->fn)
 		w->fn(w->arg, dirfd, name, st);
-	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode) && !inoset_add(&w->seen, st->st_ino))
-		return 0;
+	if (st->st_nlink > 1 && !S_ISDIR(st->st_mode)) {
+		if (vu_objset_has(&w->seen, st->st_ino))
+			return 0;       /* each inode once */
+		if (vu_objset_add(&w->seen, st->st_ino) < 0)
+			return -ENOMEM;
+	}
 	du_count(w->du, st, S_ISREG(st->st_mode) && marked(dirfd, name));
 	return S_ISDIR(st->st_mode) ? 1 : 0;
 }
@@ -119,7 +93,7 @@ int vu_du_scan_fd(int topfd, const char *label, struct vu_du *du, vu_du_name_fn 
 	du_count(du, &st, false);       /* the top directory itself */
 	/* Every level, however deep: the walk holds three descriptors. */
 	r = vu_dwalk_fd(topfd, label, &ops, &w, e);
-	free(w.seen.slot);
+	vu_objset_free(&w.seen);
 	return r;
 }
 
