@@ -22,13 +22,25 @@
  * name).  vunifyfs hides reserved names and removes those of dead
  * instances.  The store object and its other names are only ever read.
  *
+ * The data and metadata copy and steps 3-4 are the copy core's
+ * (include/vunify/copy.h), the same code vhashify replaces a file by a link
+ * with (unify/replace.c).  What stays here is what only a mounted
+ * filesystem has: the unnamed copy linked through our /proc/self/fd (the
+ * daemon may have no CAP_DAC_READ_SEARCH), the disk-limit reservation, the
+ * node and passthrough bookkeeping and what the guest is told.  vhashify's
+ * side differs as much: it links an existing object instead of making a
+ * copy, and keeps a journal and the directory's times, since it changes a
+ * tree no guest asked it to change.
+ *
  * With kernel passthrough, a node whose files are open through the kernel
  * cannot change its backing file; see the comment in vu_break().
  *
  * The node's lock is held throughout, and rename and unlink take it too,
  * so the name cannot move underneath.  The exchange is still verified: if
  * the name no longer held the object (changed on the host behind our
- * back), the exchange is undone and the break fails with EIO.
+ * back), the exchange is undone and the break fails with EIO.  Where the
+ * filesystem has no RENAME_EXCHANGE, the core checks first and renames
+ * over (the name still is never missing, only the check is not atomic).
  */
 #include <errno.h>
 #include <fcntl.h>
