@@ -15,7 +15,9 @@ LIBVUNIFY     := $(BUILD)/lib/libvunify.a
 LIBVUNIFY_LIBS := -Wl,--as-needed -lsqlite3 -lxxhash -lattr -lpthread
 DEPFILES += $(LIBVUNIFY_OBJ:.o=.d)
 
-$(LIBVUNIFY): $(LIBVUNIFY_OBJ)
+# The archive depends on this file too: a source removed leaves no stale
+# object in it.
+$(LIBVUNIFY): $(LIBVUNIFY_OBJ) unify/module.mk
 	@mkdir -p $(@D)
 	rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(filter %.o,$^)
