@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,45 +169,44 @@ static ino_t ino_of(int dfd, const char *name)
 	return st.st_ino;
 }
 
-/* The swap puts the new inode in place of the name it was told about... */
-static void test_swap(void **state)
+/*
+ * The swap puts the new inode in place of the name it was told about, and
+ * leaves the name alone when it holds something else by then (@changed:
+ * the name is replaced by another file between the stat and the swap).
+ * Either way the temporary name is gone.
+ */
+static void swap_case(const char *name, const char *tmpname, bool changed, int want)
 {
-	int dfd = dirfd_(), old = tmp("name"), new = tmp("tmpname");
-	ino_t want = ino_of(dfd, "tmpname");
+	int dfd = dirfd_(), old = tmp(name), other = -1, new;
 	struct statx ox;
 	struct vu_err e;
+	ino_t expect;
 
 	assert_int_equal(vu_meta_statx(old, "", &ox), 0);
-	assert_int_equal(vu_copy_swap(dfd, "tmpname", "name", old, &ox, &e, "name"),
-			 VU_COPY_SWAPPED);
-	assert_int_equal(ino_of(dfd, "name"), want);
-	assert_int_equal(faccessat(dfd, "tmpname", F_OK, AT_SYMLINK_NOFOLLOW), -1);
+	if (changed) {
+		assert_int_equal(unlinkat(dfd, name, 0), 0);
+		other = tmp(name);
+	}
+	new = tmp(tmpname);
+	expect = ino_of(dfd, changed ? name : tmpname);
+	assert_int_equal(vu_copy_swap(dfd, tmpname, name, old, &ox, &e, name), want);
+	assert_int_equal(ino_of(dfd, name), expect);
+	assert_int_equal(faccessat(dfd, tmpname, F_OK, AT_SYMLINK_NOFOLLOW), -1);
 	close(old);
+	if (other >= 0)
+		close(other);
 	close(new);
 	close(dfd);
 }
 
-/* ... and leaves the name alone when it holds something else by then. */
+static void test_swap(void **state)
+{
+	swap_case("name", "tmpname", false, VU_COPY_SWAPPED);
+}
+
 static void test_swap_changed(void **state)
 {
-	int dfd = dirfd_(), old = tmp("name2"), other, new;
-	struct statx ox;
-	struct vu_err e;
-	ino_t now;
-
-	assert_int_equal(vu_meta_statx(old, "", &ox), 0);
-	assert_int_equal(unlinkat(dfd, "name2", 0), 0);
-	other = tmp("name2");
-	now = ino_of(dfd, "name2");
-	new = tmp("tmpname2");
-	assert_int_equal(vu_copy_swap(dfd, "tmpname2", "name2", old, &ox, &e, "name2"),
-			 VU_COPY_CHANGED);
-	assert_int_equal(ino_of(dfd, "name2"), now);
-	assert_int_equal(faccessat(dfd, "tmpname2", F_OK, AT_SYMLINK_NOFOLLOW), -1);
-	close(old);
-	close(other);
-	close(new);
-	close(dfd);
+	swap_case("name2", "tmpname2", true, VU_COPY_CHANGED);
 }
 
 int main(void)
