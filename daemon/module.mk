@@ -11,10 +11,12 @@ LIBVSUP     := $(BUILD)/lib/libvsupervisor.a
 LIBVSUP_LIBS := -linih -lseccomp -lcap
 DEPFILES += $(LIBVSUP_OBJ:.o=.d)
 
-$(LIBVSUP): $(LIBVSUP_OBJ)
+# The archive depends on this file too, so that a source moved away (as
+# deepwalk.c and diskusage.c moved to unify/) leaves no stale object in it.
+$(LIBVSUP): $(LIBVSUP_OBJ) daemon/module.mk
 	@mkdir -p $(@D)
 	rm -f $@
-	$(AR) rcs $@ $^
+	$(AR) rcs $@ $(filter %.o,$^)
 
 # Unit tests of the pieces above.
 UNIT_DEPS_test_guestconf := $(LIBVSUP) $(LIBVUNIFY)

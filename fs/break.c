@@ -22,13 +22,25 @@
  * name).  vunifyfs hides reserved names and removes those of dead
  * instances.  The store object and its other names are only ever read.
  *
+ * The data and metadata copy and steps 3-4 are the copy core's
+ * (include/vunify/copy.h), the same code vhashify replaces a file by a link
+ * with (unify/replace.c).  What stays here is what only a mounted
+ * filesystem has: the unnamed copy linked through our /proc/self/fd (the
+ * daemon may have no CAP_DAC_READ_SEARCH), the disk-limit reservation, the
+ * node and passthrough bookkeeping and what the guest is told.  vhashify's
+ * side differs as much: it links an existing object instead of making a
+ * copy, and keeps a journal and the directory's times, since it changes a
+ * tree no guest asked it to change.
+ *
  * With kernel passthrough, a node whose files are open through the kernel
  * cannot change its backing file; see the comment in vu_break().
  *
  * The node's lock is held throughout, and rename and unlink take it too,
  * so the name cannot move underneath.  The exchange is still verified: if
  * the name no longer held the object (changed on the host behind our
- * back), the exchange is undone and the break fails with EIO.
+ * back), the exchange is undone and the break fails with EIO.  Where the
+ * filesystem has no RENAME_EXCHANGE, the core checks first and renames
+ * over (the name still is never missing, only the check is not atomic).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,7 +51,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "vunify/copy.h"
 #include "vunify/format.h"
+#include "vunify/meta.h"
 #include "vunifyfs.h"
 
 /* An unnamed file in @dirfd; falls back to a reserved name where the
@@ -59,64 +73,71 @@ static int make_tmp(int dirfd, char *tmpname, size_t len, bool *named)
 	return fd;
 }
 
-/* Fill @dst as a private copy of @src (whose stat is @st). */
-static int fill_copy(int src, int dst, const struct stat *st, off_t keep)
+/* Fill @dst as a private copy of the object open as @src (whose statx is
+ * @obj), keeping @keep bytes (-1: all): the copy core's data and metadata,
+ * with the object's xattrs as a set, which keeps the mark aside. */
+static int fill_copy(int src, int dst, const struct statx *obj, off_t keep)
 {
-	struct timespec times[2] = { st->st_atim, st->st_mtim };
-	int err;
+	uint64_t size = keep < 0 || (uint64_t)keep > obj->stx_size ? obj->stx_size : (uint64_t)keep;
+	struct vu_xattrs x = { 0 };
+	struct vu_err e;
+	int err = 0;
 
-	err = vu_copy_data(src, dst, keep);
-	if (err)
-		return err;
-	/* Owner before mode (chown clears setuid/setgid), mode before xattrs
-	 * (an access ACL sets the group bits), xattrs before times. */
-	if (fchown(dst, st->st_uid, st->st_gid) < 0 || fchmod(dst, st->st_mode & 07777) < 0)
-		return -errno;
-	err = vu_copy_xattrs(src, dst);
-	if (err)
-		return err;
-	if (futimens(dst, times) < 0)
-		return -errno;
+	if (vu_xattrs_read_fd(src, &x, &e, "link break") < 0 ||
+	    vu_copy_data(dst, src, size, &e, "link break") < 0 ||
+	    vu_copy_meta_fd(dst, obj, &x, NULL, &e, "link break") < 0)
+		err = e.code ? -e.code : -EIO;
 	/* The copy must be on disk before a name points to it. */
-	if (fdatasync(dst) < 0)
+	else if (fdatasync(dst) < 0)
+		err = -errno;
+	vu_xattrs_free(&x);
+	return err;
+}
+
+/* Give the unnamed copy a reserved name, unless it has one. */
+static int name_tmp(int dirfd, int tmpfd, bool named, char *tmpname, size_t tmplen)
+{
+	char num[16];
+
+	if (named)
+		return 0;
+	vu_tmp_name(tmpname, tmplen);
+	snprintf(num, sizeof(num), "%d", tmpfd);
+	/* Link the unnamed file through its /proc/self/fd magic link
+	 * (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
+	if (linkat(vu_fs.proc_fd, num, dirfd, tmpname, AT_SYMLINK_FOLLOW) < 0)
 		return -errno;
 	return 0;
 }
 
-/* Swap the complete copy in for @name in @dirfd (steps 2-4 above). */
+/* Swap the complete copy in for @name in @dirfd (steps 2-4 above), with
+ * the copy core's swap; the object (open as @src, statx @obj) must still be
+ * what @name holds.  The temporary name is gone afterwards. */
 static int swap_in(int dirfd, const char *name, int tmpfd, bool named, char *tmpname,
-		   size_t tmplen, const struct stat *obj)
+		   size_t tmplen, int src, const struct statx *obj)
 {
-	char num[16];
-	struct stat st;
+	struct vu_err e;
+	int err = name_tmp(dirfd, tmpfd, named, tmpname, tmplen);
 
-	if (!named) {
-		vu_tmp_name(tmpname, tmplen);
-		snprintf(num, sizeof(num), "%d", tmpfd);
-		/* Link the unnamed file through its /proc/self/fd magic link
-		 * (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH). */
-		if (linkat(vu_fs.proc_fd, num, dirfd, tmpname, AT_SYMLINK_FOLLOW) < 0)
-			return -errno;
-	}
-	if (renameat2(dirfd, tmpname, dirfd, name, RENAME_EXCHANGE) < 0) {
-		int err = -errno;
-
-		unlinkat(dirfd, tmpname, 0);
+	if (err) {
+		if (named)
+			unlinkat(dirfd, tmpname, 0);
 		return err;
 	}
-	if (fstatat(dirfd, tmpname, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-	    st.st_dev != obj->st_dev || st.st_ino != obj->st_ino) {
+	switch (vu_copy_swap(dirfd, tmpname, name, src, obj, &e, "link break")) {
+	case VU_COPY_SWAPPED:
+		return 0;
+	case VU_COPY_SWAPPED_LEFT:
+		/* The break has happened; the old link under a reserved name
+		 * is removed by a later readdir. */
+		vu_log(LOG_WARNING, "link break of '%s': %s", name, e.msg);
+		return 0;
+	case VU_COPY_CHANGED:
 		vu_log(LOG_ERR, "link break of '%s': the name changed underneath; undone", name);
-		if (renameat2(dirfd, tmpname, dirfd, name, RENAME_EXCHANGE) == 0)
-			unlinkat(dirfd, tmpname, 0);
 		return -EIO;
+	default:
+		return e.code ? -e.code : -EIO;
 	}
-	/* From here on the break has happened; a failure to drop the old link
-	 * only leaves a reserved name that a later readdir removes. */
-	if (unlinkat(dirfd, tmpname, 0) < 0)
-		vu_log(LOG_WARNING, "link break of '%s': cannot remove %s: %s", name, tmpname,
-		       strerror(errno));
-	return 0;
 }
 
 int vu_break(struct vu_node *n, off_t keep, uid_t uid)
@@ -125,7 +146,8 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 	char *name = NULL, tmpname[96];
 	int src = -1, tmp = -1, newfd = -1, err, dirfd;
 	int64_t need = -1, want;
-	struct stat obj, st;
+	struct statx obj;
+	struct stat st;
 	bool named = false;
 
 	if (!n->unified)
@@ -140,13 +162,13 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 		goto out_unlock;
 	}
 	src = vu_reopen(n, O_RDONLY | O_NOATIME);
-	if (src < 0 || fstat(src, &obj) < 0) {
+	if (src < 0 || vu_meta_statx(src, "", &obj) < 0) {
 		err = -errno;
 		goto out_close;
 	}
 	/* Under a disk limit the copy must fit before it is made: a break
 	 * that cannot fails cleanly and leaves the shared name alone. */
-	want = (int64_t)obj.st_blocks * 512;
+	want = (int64_t)obj.stx_blocks * 512;
 	if (keep >= 0 && keep < want)
 		want = (keep + 4095) / 4096 * 4096;
 	err = vu_usage_reserve(want, 1, uid);
@@ -183,7 +205,7 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 	if (err)
 		goto out_tmp;
 	if (name) {
-		err = swap_in(dirfd, name, tmp, named, tmpname, sizeof(tmpname), &obj);
+		err = swap_in(dirfd, name, tmp, named, tmpname, sizeof(tmpname), src, &obj);
 		named = false;  /* swap_in cleaned up the temporary name */
 		if (err)
 			goto out_tmp;

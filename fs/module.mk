@@ -1,9 +1,10 @@
 # vunifyfs: the copy-on-write unification filesystem (FUSE, low-level API).
-# It shares only the on-disk contract (include/vunify/format.h) and the
-# escaping of names in messages (unify/escape.c) with the tools, not all of
-# libvunify: the filesystem daemon links nothing it does not use.
+# It shares the on-disk contract (include/vunify/format.h) and the copy core
+# (VU_CORE_OBJ, unify/module.mk: copying data and metadata, the atomic swap)
+# with the tools, compiled in as objects of their own, not all of libvunify:
+# the filesystem daemon links nothing it does not use, and never sqlite.
 VUNIFYFS_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(wildcard fs/*.c))
-VUNIFYFS_OBJ += $(OBJ)/unify/escape.o
+VUNIFYFS_OBJ += $(VU_CORE_OBJ)
 # Everything but main(), for the unit tests of fs internals.
 VUNIFYFS_LIB_OBJ := $(filter-out $(OBJ)/fs/main.o,$(VUNIFYFS_OBJ))
 EXTRA_CFLAGS_fs = $(FUSE_CFLAGS)

@@ -31,9 +31,10 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <xxhash.h>
 
 #include "vunify/format.h"
+#include "vunify/meta.h"
+#include "vunify/objset.h"
 #include "vunifyfs.h"
 
 struct vu_usage vu_usage = { .lock = PTHREAD_MUTEX_INITIALIZER };
@@ -101,41 +102,12 @@ struct scan {
 	int busy;                       /* workers inside a directory */
 	int err;
 	dev_t dev;
+	uint64_t mnt;                   /* the top's mount id, 0 if unknown */
 	int64_t bytes, inodes, seen_files;
-	/* (dev, ino) of multiply-linked inodes already counted */
-	uint64_t *seen;
-	size_t nseen, seen_cap;
+	/* multiply-linked inodes already counted (one filesystem: the
+	 * inode number is enough) */
+	struct vu_objset seen;
 };
-
-static bool seen_add(struct scan *s, dev_t dev, ino_t ino)
-{
-	uint64_t key = XXH3_64bits((uint64_t[2]){ dev, ino }, 16) | 1;
-	size_t i;
-
-	if (s->nseen * 2 >= s->seen_cap) {
-		size_t ncap = s->seen_cap ? s->seen_cap * 2 : 4096;
-		uint64_t *n = calloc(ncap, sizeof(*n));
-
-		if (!n)
-			return true;    /* out of memory: may count twice */
-		for (size_t j = 0; j < s->seen_cap; j++) {
-			if (!s->seen[j])
-				continue;
-			for (i = s->seen[j] & (ncap - 1); n[i]; i = (i + 1) & (ncap - 1))
-				;
-			n[i] = s->seen[j];
-		}
-		free(s->seen);
-		s->seen = n;
-		s->seen_cap = ncap;
-	}
-	for (i = key & (s->seen_cap - 1); s->seen[i]; i = (i + 1) & (s->seen_cap - 1))
-		if (s->seen[i] == key)
-			return false;
-	s->seen[i] = key;
-	s->nseen++;
-	return true;
-}
 
 static bool marked_at(int dirfd, const char *name)
 {
@@ -178,6 +150,7 @@ static void scan_dir(struct scan *s, int fd)
 	while ((de = readdir(d))) {
 		const char *name = de->d_name;
 		struct stat st;
+		long long cost;
 
 		if (!strcmp(name, ".") || !strcmp(name, ".."))
 			continue;
@@ -185,27 +158,34 @@ static void scan_dir(struct scan *s, int fd)
 			continue;       /* vanished, or another filesystem */
 		files++;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd(d), name,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int sub;
 
+			if (s->mnt && vu_meta_mount_id(dirfd(d), name) != s->mnt)
+				continue;       /* a mount of this filesystem: not the guest's */
+			sub = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (sub >= 0) {
 				pthread_mutex_lock(&s->lock);
 				push_dir(s, sub);
 				pthread_mutex_unlock(&s->lock);
 			}
-		} else if (S_ISREG(st.st_mode) && marked_at(dirfd(d), name)) {
-			continue;       /* a store object: shared, free */
 		}
+		/* The rule of format.h ("Private usage"). */
+		cost = vu_usage_cost(&st, S_ISREG(st.st_mode) && marked_at(dirfd(d), name));
+		if (cost < 0)
+			continue;       /* a store object: shared, free */
 		if (st.st_nlink > 1 && !S_ISDIR(st.st_mode)) {
 			bool first;
 
 			pthread_mutex_lock(&s->lock);
-			first = seen_add(s, st.st_dev, st.st_ino);
+			first = !vu_objset_has(&s->seen, st.st_ino);
+			/* Out of memory: it may be counted twice. */
+			if (first)
+				vu_objset_add(&s->seen, st.st_ino);
 			pthread_mutex_unlock(&s->lock);
 			if (!first)
 				continue;
 		}
-		bytes += (int64_t)st.st_blocks * 512;
+		bytes += cost;
 		inodes++;
 	}
 	closedir(d);
@@ -280,6 +260,7 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 	if (fd < 0 || fstat(fd, &st) < 0)
 		return -errno;
 	s.dev = st.st_dev;
+	s.mnt = vu_meta_mount_id(fd, "");
 	s.bytes = (int64_t)st.st_blocks * 512;  /* the top directory itself */
 	s.inodes = 1;
 	s.busy = 1;             /* held until the workers run */
@@ -302,7 +283,7 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 	if (have_progress)
 		pthread_join(progress, NULL);
 	free(s.stack);
-	free(s.seen);
+	vu_objset_free(&s.seen);
 	*bytes = s.bytes;
 	*inodes = s.inodes;
 	return s.err;
@@ -404,9 +385,11 @@ void vu_usage_add(int64_t bytes, int64_t inodes)
 static void cost_of(const struct vu_node *n, const struct stat *st, int64_t *bytes, bool *inode,
 		    bool *orphan)
 {
-	bool counts = !n->unified;
+	/* The rule of format.h ("Private usage"): the node knows the mark. */
+	long long cost = vu_usage_cost(st, n->unified);
+	bool counts = cost >= 0;
 
-	*bytes = counts ? (int64_t)st->st_blocks * 512 : 0;
+	*bytes = counts ? cost : 0;
 	*inode = counts;
 	*orphan = counts && st->st_nlink == 0;
 }

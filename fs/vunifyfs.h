@@ -180,9 +180,8 @@ struct vu_creds {
 int vu_creds_enter(struct vu_creds *c, uid_t uid, gid_t gid, mode_t umask);
 void vu_creds_leave(struct vu_creds *c);
 
-/* copy.c: data and metadata copies for the link break. */
-int vu_copy_data(int src, int dst, off_t len);
-int vu_copy_xattrs(int src, int dst);
+/* The link break's copies and swap come from the copy core,
+ * include/vunify/copy.h (compiled in: fs/module.mk). */
 
 /* break.c: the link break; the one entry point.  @keep: bytes of content
  * that must survive (-1: all); @uid: who asks (disk limits). */

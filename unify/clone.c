@@ -158,7 +158,7 @@ static int copy_file(struct clone *c, const struct vu_walk_entry *ent, int pfd)
 		goto err;
 	}
 	if (vu_copy_data(out, in, now.stx_size, &e, what) < 0 ||
-	    vu_copy_meta_fd(out, &now, &x, &e, what) < 0)
+	    vu_copy_meta_fd(out, &now, &x, NULL, &e, what) < 0)
 		goto err;
 	c->st->copied_files++;
 	c->st->copied_bytes += now.stx_size;
@@ -309,13 +309,12 @@ static int clone_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 			return VU_WALK_NEXT;
 		}
 		if (ent->mount_point) {
-			struct timespec ts[2] = { vu_meta_ts(&x->stx_atime), vu_meta_ts(&x->stx_mtime) };
+			struct vu_err e;
 
 			vu_report_log(c->s->rep, VU_LOG_WARN, "%s%s: a mount point; copied as an empty "
 				      "directory", c->src->label, ent->path);
-			if (fchown(d->fd, x->stx_uid, x->stx_gid) < 0 ||
-			    fchmod(d->fd, x->stx_mode & 07777) < 0 || futimens(d->fd, ts) < 0)
-				fail(c, ent->path, errno, NULL);
+			if (vu_copy_meta_fd(d->fd, x, NULL, NULL, &e, "") < 0)
+				fail(c, ent->path, e.code, NULL);
 			close(d->fd);
 			free(d);
 			return VU_WALK_NEXT;
@@ -372,7 +371,7 @@ static int clone_leave(void *arg, int fd, const struct vu_walk_entry *ent, void 
 		return VU_WALK_NEXT;
 	snprintf(what, sizeof(what), "%s%s", c->src->label, ent->path);
 	if (fd < 0 || vu_xattrs_read_fd(fd, &x, &e, what) < 0 ||
-	    vu_copy_meta_fd(d->fd, ent->stx, &x, &e, what) < 0) {
+	    vu_copy_meta_fd(d->fd, ent->stx, &x, NULL, &e, what) < 0) {
 		if (fd >= 0) {
 			vu_report_err(c->s->rep, VU_LOG_ERROR, &e);
 			c->st->errors++;

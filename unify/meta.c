@@ -15,6 +15,15 @@ int vu_meta_statx(int dirfd, const char *name, struct statx *stx)
 	return statx(dirfd, name, flags, VU_STATX_MASK, stx);
 }
 
+uint64_t vu_meta_mount_id(int dirfd, const char *name)
+{
+	struct statx stx;
+
+	if (vu_meta_statx(dirfd, name, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+		return 0;
+	return stx.stx_mnt_id;
+}
+
 bool vu_meta_same_inode(const struct statx *a, const struct statx *b)
 {
 	return a->stx_ino == b->stx_ino && a->stx_dev_major == b->stx_dev_major &&

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vunify/copy.h"
 #include "vunify/format.h"
 #include "vunify/meta.h"
 #include "vunify/replace.h"
@@ -73,7 +74,6 @@ int vu_replace_link(struct vu_replace *r, const char *guest, int dirfd, const ch
 		    const char *objname, struct vu_err *e, const char *what)
 {
 	char tmp[VU_TMP_PREFIX_LEN + sizeof(r->tag) + 16];
-	struct statx moved, now;
 	struct guard g;
 	int result = VU_REPLACE_DONE, rc;
 
@@ -93,44 +93,15 @@ int vu_replace_link(struct vu_replace *r, const char *guest, int dirfd, const ch
 		rc = vu_err_set(e, errno, "%s: link", what);
 		goto fail;
 	}
-	/* 2. Exchange it with the file. */
-	if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) < 0) {
-		if (errno != EINVAL && errno != ENOSYS) {
-			rc = vu_err_set(e, errno, "%s: rename", what);
-			unlinkat(dirfd, tmp, 0);
-			goto fail;
-		}
-		/* No RENAME_EXCHANGE here: check, then rename over. */
-		if (vu_meta_statx(dirfd, name, &now) < 0 || !vu_meta_same_inode(&now, fstx) ||
-		    vu_meta_statx(fd, "", &now) < 0 || !vu_meta_unchanged(&now, fstx)) {
-			unlinkat(dirfd, tmp, 0);
-			result = VU_REPLACE_CHANGED;
-			goto out;
-		}
-		if (renameat(dirfd, tmp, dirfd, name) < 0) {
-			rc = vu_err_set(e, errno, "%s: rename", what);
-			unlinkat(dirfd, tmp, 0);
-			goto fail;
-		}
-		goto out;
-	}
-	/* 3. Was it the file we compared, unchanged?  (Its ctime moved with
-	 * the rename; size and mtime may not have.) */
-	if (vu_meta_statx(dirfd, tmp, &moved) < 0 || !vu_meta_same_inode(&moved, fstx) ||
-	    vu_meta_statx(fd, "", &now) < 0 || now.stx_size != fstx->stx_size ||
-	    !vu_meta_ts_eq(&now.stx_mtime, &fstx->stx_mtime)) {
-		if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) < 0) {
-			rc = vu_err_set(e, errno, "%s: rename back", what);
-			goto fail;
-		}
-		result = VU_REPLACE_CHANGED;
-	}
-	/* 4. Drop the temporary name (the old file, or our link after an
-	 * exchange back). */
-	if (unlinkat(dirfd, tmp, 0) < 0) {
-		rc = vu_err_set(e, errno, "%s: remove %s", what, tmp);
+	/* 2.-4. Swap it in for the file if that is still the one we compared
+	 * (the copy core's swap, shared with vunifyfs's link break). */
+	rc = vu_copy_swap(dirfd, tmp, name, fd, fstx, e, what);
+	if (rc < 0 || rc == VU_COPY_SWAPPED_LEFT) {
+		rc = -1;
 		goto fail;
 	}
+	if (rc == VU_COPY_CHANGED)
+		result = VU_REPLACE_CHANGED;
 out:
 	/* 5. The directory's times. */
 	if (guard_end(r, &g, dirfd, e, what) < 0)

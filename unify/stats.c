@@ -6,56 +6,48 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "vunify/diskusage.h"
+#include "vunify/format.h"
 #include "vunify/maint.h"
 #include "vunify/meta.h"
-#include "vunify/walk.h"
 
 struct gstats {
 	struct vu_session *s;
 	struct vu_guest_stats *st;
 };
 
-static int stats_entry(void *arg, const struct vu_walk_entry *ent, void **data)
+/* Every name: the file counts, by the store's objects (the index), as
+ * before; the private part is the walk's own count. */
+static void stats_name(void *arg, int dirfd, const char *name, const struct stat *x)
 {
 	struct gstats *gs = arg;
-	const struct statx *x = ent->stx;
 
-	if (ent->reserved || ent->mount_point)
-		return VU_WALK_NEXT;
-	if (S_ISDIR(x->stx_mode))
-		return VU_WALK_DESCEND;
-	if (!S_ISREG(x->stx_mode))
-		return VU_WALK_NEXT;
+	if (!S_ISREG(x->st_mode) || vu_name_reserved(name))
+		return;
 	gs->st->files++;
-	if (x->stx_nlink > 1 && vu_objset_has(&gs->s->objects, x->stx_ino)) {
-		uint64_t l = x->stx_nlink;
+	if (x->st_nlink > 1 && vu_objset_has(&gs->s->objects, x->st_ino)) {
+		uint64_t l = x->st_nlink;
 
 		gs->st->unified_files++;
-		gs->st->shared_bytes += x->stx_size;
-		if (l >= 2)
-			gs->st->saved_bytes += (uint64_t)((double)x->stx_size * (double)(l - 2) / (double)(l - 1));
-	} else {
-		gs->st->private_bytes += x->stx_size;
+		gs->st->shared_bytes += x->st_size;
+		gs->st->saved_bytes += (uint64_t)((double)x->st_size * (double)(l - 2) / (double)(l - 1));
 	}
-	return VU_WALK_NEXT;
-}
-
-static void stats_error(void *arg, const struct vu_err *e)
-{
-	struct gstats *gs = arg;
-
-	vu_report_err(gs->s->rep, VU_LOG_ERROR, e);
-	gs->st->errors++;
 }
 
 int vu_stats_guest(struct vu_session *s, struct vu_guest *g, struct vu_guest_stats *st,
 		   struct vu_err *e)
 {
-	static const struct vu_walk_ops ops = { .entry = stats_entry, .error = stats_error };
 	struct gstats gs = { .s = s, .st = st };
+	struct vu_du du;
 
 	memset(st, 0, sizeof(*st));
-	return vu_walk(g->fd, g->label, NULL, &ops, &gs, NULL, e);
+	/* One walk: the private bytes and inodes are those of format.h's rule,
+	 * the numbers vunifyfs's usage record and `vserver status` give. */
+	if (vu_du_scan_fd(g->fd, g->label, &du, stats_name, &gs, e) < 0)
+		return -1;
+	st->private_bytes = du.private_bytes;
+	st->private_inodes = du.private_inodes;
+	return 0;
 }
 
 static int store_one(void *arg, const struct vu_id *id, unsigned seq, int dirfd, const char *name)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
@@ -263,19 +262,9 @@ int vu_store_create(struct vu_store *s, const struct vu_id *id, int src,
 		return vu_err_set(e, errno, "%s/%s: new object", s->path, VU_STORE_OBJECTS);
 	if (vu_copy_data(fd, src, sstx->stx_size, e, what) < 0)
 		return -1;
-	/* Metadata in the order that keeps it: owner, mode, xattrs, then the
-	 * mark, then the times (nothing after them may move them). */
-	if (fchown(fd, sstx->stx_uid, sstx->stx_gid) < 0 ||
-	    fchmod(fd, sstx->stx_mode & 07777) < 0)
-		return vu_err_set(e, errno, "%s: new object: set owner and mode", what);
-	if (vu_xattrs_apply_fd(fd, x, e, what) < 0)
-		return -1;
-	if (fsetxattr(fd, VU_MARK_XATTR, hex, VU_ID_HEXLEN, 0) < 0)
-		return vu_err_set(e, errno, "%s: new object: set %s", what, VU_MARK_XATTR);
-	/* Not vu_copy_meta_fd(): a second chown would drop file capabilities. */
-	struct timespec ts[2] = { vu_meta_ts(&sstx->stx_atime), vu_meta_ts(&sstx->stx_mtime) };
-	if (futimens(fd, ts) < 0)
-		return vu_err_set(e, errno, "%s: new object: set times", what);
+	/* The source's metadata, and the mark: the one place it is set. */
+	if (vu_copy_meta_fd(fd, sstx, x, hex, e, what) < 0)
+		return vu_err_prefix(e, "new object");
 	for (;; (*seq)++) {
 		vu_store_name(id, *seq, name);
 		if (name_tmpfile(fd, dfd, name) == 0)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * A walk of a directory tree of any depth with a bounded number of
- * descriptors: at most three are open at a time, whatever the depth.
+ * descriptors: at most three are open at a time, whatever the depth (and
+ * vu_dwalk() holds one more, for the top).
  *
  * Each directory is read whole first (its subdirectories' names and inode
  * numbers kept in memory), then its subdirectories are entered one after
@@ -12,6 +13,7 @@
  * entered; a directory swapped or moved during the walk ends it with an
  * error rather than send it anywhere else.  For trees a guest controls (its
  * root, from the host), where a chain of 5,000 directories costs it nothing.
+ * Directories are read with O_NOATIME where allowed: looking moves nothing.
  */
 #ifndef VUNIFY_DEEPWALK_H
 #define VUNIFY_DEEPWALK_H
@@ -37,5 +39,10 @@ struct vu_dwalk_ops {
 /* Walk the tree below directory @top (itself not a symlink).  0, or -1 with
  * @e naming the path where it stopped. */
 int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct vu_err *e);
+
+/* The same below the directory open as @topfd (any kind of descriptor; the
+ * walk opens its own), named @label in messages. */
+int vu_dwalk_fd(int topfd, const char *label, const struct vu_dwalk_ops *ops, void *arg,
+		struct vu_err *e);
 
 #endif /* VUNIFY_DEEPWALK_H */

@@ -38,13 +38,31 @@
  *   is VU_TMP_TAG_BREAK or VU_TMP_TAG_HASHIFY, an instance tag, '.', and a
  *   counter.
  *
+ * Private usage
+ *   What a guest uses of its own: the one rule behind vunifyfs's disk
+ *   limits and usage record, `vserver NAME status` ("private") and
+ *   `vhashify stats` (PRIVATE_BYTES, private_inodes), so that all of them
+ *   give the same numbers for the same tree.  Over every inode reachable by
+ *   name from the guest's top directory (the top included):
+ *   - a store object (a regular file whose inode carries the mark, any
+ *     value, any link count) counts for nothing: it is shared;
+ *   - every other inode (files, directories, symlinks, devices, fifos,
+ *     sockets, reserved names too) counts as one inode and its allocated
+ *     bytes, st_blocks * 512: a sparse file counts the blocks it has, not
+ *     its size; a symlink whose target lives in the inode counts 0 bytes;
+ *   - an inode with several names in the guest (a hardlink the guest
+ *     made) counts once;
+ *   - only the guest's file system counts: a directory on another device
+ *     or another mount (a bind mount too) is neither counted nor entered.
+ *   vu_usage_cost() below is the per-inode part; vunifyfs counts with its
+ *   own parallel scan (fs/usage.c), the tools with vu_du_scan()
+ *   (diskusage.h).
+ *
  * Usage record
  *   When a guest is mounted with disk limits, vunifyfs keeps its private
  *   usage in the xattr VU_USAGE_XATTR on the guest's top directory, as text:
  *     "v1 bytes=B inodes=I state=S"
- *   B = allocated bytes (st_blocks * 512) and I = inodes of everything in
- *   the tree that is not a store object, each inode once however many names
- *   it has, the top directory included, the guest's filesystem only; S is
+ *   B = allocated bytes and I = inodes, by the rule of "Private usage"; S is
  *   "clean" after a clean unmount, else "dirty" (then the numbers are only
  *   a recent snapshot).  A record that is absent or dirty makes the next
  *   mount with limits count the tree again.  Whoever changes a guest tree
@@ -68,6 +86,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define VU_MARK_XATTR      "trusted.vunify"
 #define VU_ID_HEXLEN       32
@@ -116,6 +135,18 @@ static inline bool vu_usage_parse(const char *buf, size_t len, long long *bytes,
 	*clean = state[0] == 'c' && state[1] == 'l' && state[2] == 'e' && state[3] == 'a' &&
 		 state[4] == 'n' && state[5] == '\0';
 	return true;
+}
+
+/*
+ * What one inode (lstat @st; @marked: it carries the mark, asked of regular
+ * files) adds to a guest's private bytes, by the rule of "Private usage":
+ * -1 for a store object, which counts for nothing (not as an inode either).
+ */
+static inline long long vu_usage_cost(const struct stat *st, bool marked)
+{
+	if (S_ISREG(st->st_mode) && marked)
+		return -1;
+	return (long long)st->st_blocks * 512;
 }
 
 /* True if @name is a reserved temporary name (see "Reserved names"). */

@@ -42,8 +42,9 @@ struct vu_verify_stats {
 int vu_verify(struct vu_session *s, struct vu_verify_stats *st, struct vu_err *e);
 
 struct vu_guest_stats {
-	uint64_t files, unified_files;
-	uint64_t private_bytes, shared_bytes, saved_bytes;
+	uint64_t files, unified_files;          /* regular files' names; unified: by the index */
+	uint64_t shared_bytes, saved_bytes;     /* apparent sizes of the unified names */
+	uint64_t private_bytes, private_inodes; /* format.h's "Private usage" */
 	uint64_t errors;
 };
 
@@ -53,7 +54,7 @@ struct vu_store_stats {
 	uint64_t unreferenced, unreferenced_bytes;
 };
 
-/* Walk one guest (read only, no locks). */
+/* Walk one guest (read only, no locks; diskusage.h's walk, any depth). */
 int vu_stats_guest(struct vu_session *s, struct vu_guest *g, struct vu_guest_stats *st,
 		   struct vu_err *e);
 int vu_stats_store(struct vu_session *s, struct vu_store_stats *st, struct vu_err *e);

@@ -56,6 +56,11 @@ static inline uint64_t vu_meta_dev(const struct statx *s)
 	return makedev(s->stx_dev_major, s->stx_dev_minor);
 }
 
+/* The mount id of @name in @dirfd ("" for @dirfd itself), 0 if the kernel
+ * does not tell: a bind mount of the same filesystem inside a tree has the
+ * same device, only this tells it apart. */
+uint64_t vu_meta_mount_id(int dirfd, const char *name);
+
 /* Same inode? */
 bool vu_meta_same_inode(const struct statx *a, const struct statx *b);
 

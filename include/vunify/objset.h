@@ -3,7 +3,9 @@
  * The set of inode numbers of the store's objects: tells a unified guest
  * file from a private one by its stat alone (a unified file IS the object's
  * inode), so that a rerun never opens it.  Objects and guests share one
- * filesystem, so the inode number is enough.  Open addressing, 16 bytes a
+ * filesystem, so the inode number is enough.  Also the "each inode once"
+ * of the usage counts (diskusage.c, fs/usage.c), whose trees are one
+ * filesystem each.  Open addressing, 16 bytes a
  * slot at a load of at most 1/2: about 32 MB per million objects at worst.
  */
 #ifndef VUNIFY_OBJSET_H

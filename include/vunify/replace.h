@@ -12,7 +12,8 @@
  *   4. remove the temporary name
  *   5. give the directory back its atime and mtime
  *
- * At every moment the name refers either to the old file or to the object,
+ * Steps 2-4 are vu_copy_swap() (copy.h), which vunifyfs's link break uses
+ * too.  At every moment the name refers either to the old file or to the object,
  * whose content and metadata are equal.  A process killed in between leaves
  * at most the temporary name, and a journal record (journal.h) from which
  * the next run removes it and restores the directory's times.

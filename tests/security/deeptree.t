@@ -39,11 +39,11 @@ for depth in 1500 5000; do
 	( cd "$root" && cd "$(printf 'd/%.0s' $(seq 300))" &&
 	  ln -s "$T/host-dir" to-host && ln -s "$T/host-dir/canary" canary ) ||
 		t_fail "cannot plant the symlinks"
-	# depth directories, the file, two symlinks
-	want=$(( depth + 3 ))
+	# the top, depth directories, the file, two symlinks
+	want=$(( depth + 4 ))
 	out=$(ulimit -n 256; "$VS" "$g" status 2>&1); rc=$?
 	t_eq "status of a $depth-deep guest: exit status" "$rc" 3
-	echo "$out" | grep -q "disk: *private [0-9.]*M in $want inodes;" ||
+	echo "$out" | grep -q "disk: *private [0-9.]*M ([0-9]* bytes) in $want inodes;" ||
 		t_fail "status of a $depth-deep guest does not count $want inodes: $out"
 	out=$(ulimit -n 256; "$VS" "$g" delete 2>&1) || t_fail "delete of a $depth-deep guest: $out"
 	"$VS" list | grep -q "^$g " && t_fail "$g still listed after the delete"

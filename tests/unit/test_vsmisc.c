@@ -350,17 +350,22 @@ static void test_diskusage(void **state)
 
 	(void)state;
 	snprintf(root, sizeof(root), "%s/g", tmp);
-	/* private: a, b (hardlinked to a: one inode), dir d; shared: s1 and s2,
-	 * two names of one marked store object; a symlink pointing out. */
+	/* private: the top g, a, b (hardlinked to a: one inode), dir d; shared:
+	 * s1 and s2, two names of one marked store object, and lone, marked
+	 * with one name (format.h: any marked inode is shared); a symlink
+	 * pointing out. */
 	assert_int_equal(sh("cd %s && mkdir -p g/d store && head -c 100000 /dev/urandom > g/a && "
 			    "ln g/a g/d/b && head -c 50000 /dev/urandom > store/obj && "
-			    "ln store/obj g/s1 && ln store/obj g/d/s2 && ln -s / g/d/up", tmp), 0);
+			    "ln store/obj g/s1 && ln store/obj g/d/s2 && ln -s / g/d/up && "
+			    "echo x > g/lone", tmp), 0);
 	snprintf(obj, sizeof(obj), "%s/store/obj", tmp);
 	if (setxattr(obj, "trusted.vunify", "0123456789abcdef0123456789abcdef", 32, 0) < 0)
 		skip();     /* needs root and a file system with trusted xattrs */
+	snprintf(obj, sizeof(obj), "%s/g/lone", tmp);
+	assert_int_equal(setxattr(obj, "trusted.vunify", "x", 1, 0), 0);
 	assert_int_equal(vu_du_scan(root, &du, &e), 0);
-	assert_int_equal(du.private_inodes, 3);      /* a(=b), d, up */
-	assert_int_equal(du.shared_inodes, 1);
+	assert_int_equal(du.private_inodes, 4);      /* g, a(=b), d, up */
+	assert_int_equal(du.shared_inodes, 2);       /* obj, lone */
 	assert_true(du.private_bytes >= 100000);
 	assert_true(du.shared_bytes >= 50000 && du.shared_bytes < 100000);
 	assert_int_equal(vu_du_scan("/nonexistent/x", &du, &e), -1);

@@ -368,8 +368,8 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 	if (a.json)
 		printf("{\"guests\":[");
 	else
-		printf("%-32s %10s %10s %14s %14s %14s\n", "GUEST", "FILES", "UNIFIED", "PRIVATE_BYTES",
-		       "SHARED_BYTES", "SAVED_BYTES");
+		printf("%-32s %10s %10s %14s %14s %14s %14s\n", "GUEST", "FILES", "UNIFIED",
+		       "PRIVATE_BYTES", "SHARED_BYTES", "SAVED_BYTES", "PRIVATE_INODES");
 	for (size_t i = 0; i < s.nguests; i++) {
 		struct vu_guest_stats gs;
 
@@ -384,8 +384,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			printf("%s{\"path\":", i ? "," : "");
 			vu_cli_json_str(stdout, s.guests[i].label);
 			printf(",\"files\":%" PRIu64 ",\"unified_files\":%" PRIu64 ",\"private_bytes\":%"
-			       PRIu64 ",\"shared_bytes\":%" PRIu64 ",\"saved_bytes\":%" PRIu64,
-			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes);
+			       PRIu64 ",\"shared_bytes\":%" PRIu64 ",\"saved_bytes\":%" PRIu64
+			       ",\"private_inodes\":%" PRIu64,
+			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
+			       gs.private_inodes);
 			if (have_usage)
 				printf(",\"limit_usage\":{\"bytes\":%lld,\"inodes\":%lld,\"state\":\"%s\"}",
 				       ub, ui, uclean ? "clean" : "dirty");
@@ -393,9 +395,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 		} else {
 			char lbl[1024];
 
-			printf("%-32s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64 "\n",
-			       vu_esc(s.guests[i].label, lbl, sizeof(lbl)), gs.files, gs.unified_files, gs.private_bytes,
-			       gs.shared_bytes, gs.saved_bytes);
+			printf("%-32s %10" PRIu64 " %10" PRIu64 " %14" PRIu64 " %14" PRIu64 " %14" PRIu64
+			       " %14" PRIu64 "\n", vu_esc(s.guests[i].label, lbl, sizeof(lbl)), gs.files,
+			       gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
+			       gs.private_inodes);
 			/* What vunifyfs charges the guest against its disk limits
 			 * (allocated bytes and inodes; see vunifyfs(8)). */
 			if (have_usage)

@@ -23,8 +23,10 @@ static void print_disk(struct vs *vs, const struct vu_gconf *c)
 	}
 	vs_human(du.private_bytes, priv, sizeof(priv));
 	vs_human(du.shared_bytes, shared, sizeof(shared));
-	printf("  disk:       private %s in %llu inodes", priv,
-	       (unsigned long long)du.private_inodes);
+	/* The exact bytes too: the number `vhashify stats` and vunifyfs's
+	 * usage record give (format.h, "Private usage"). */
+	printf("  disk:       private %s (%llu bytes) in %llu inodes", priv,
+	       (unsigned long long)du.private_bytes, (unsigned long long)du.private_inodes);
 	if (c->disk) {
 		vs_human(c->disk, lim, sizeof(lim));
 		printf(" (limit %s", lim);

@@ -12,8 +12,20 @@
 #include <unistd.h>
 
 #include "vunify/deepwalk.h"
+#include "vunify/meta.h"
 
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+/* Open directory @name of @dirfd for reading without moving its atime
+ * (O_NOATIME needs the owner or CAP_FOWNER: else without). */
+static int open_dir(int dirfd, const char *name)
+{
+	int fd = openat(dirfd, name, DIR_FLAGS | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = openat(dirfd, name, DIR_FLAGS);
+	return fd;
+}
 
 /* A subdirectory still to be entered. */
 struct pend {
@@ -38,19 +50,6 @@ struct walk {
 	void *arg;
 };
 
-/* The mount id of @name in @dirfd ("" for @dirfd itself); 0 if the kernel
- * does not tell.  A bind mount of the same file system inside the tree has
- * the same device: only this tells it apart. */
-static uint64_t mount_id(int dirfd, const char *name)
-{
-	struct statx stx;
-
-	if (statx(dirfd, name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | (name[0] ? 0 : AT_EMPTY_PATH),
-		  STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
-		return 0;
-	return stx.stx_mnt_id;
-}
-
 /* Is @name (a directory, stat'ed as @st) a mount point in the tree? */
 static bool mount_point(const struct walk *w, int dirfd, const char *name, const struct stat *st)
 {
@@ -58,7 +57,7 @@ static bool mount_point(const struct walk *w, int dirfd, const char *name, const
 
 	if (st->st_dev != w->dev)
 		return true;
-	id = w->mnt ? mount_id(dirfd, name) : 0;
+	id = w->mnt ? vu_meta_mount_id(dirfd, name) : 0;
 	return id && id != w->mnt;
 }
 
@@ -190,13 +189,13 @@ static int down(struct walk *w, int *fd, struct vu_err *e)
 	struct frame *f = &w->st[w->depth - 1];
 	const struct pend *p = &f->subs[f->next++];
 	struct stat st;
-	int sub = openat(*fd, p->name, DIR_FLAGS);
+	int sub = open_dir(*fd, p->name);
 
 	if (sub < 0)
 		return fail(w, errno, p->name, e);
 	errno = 0;
 	if (fstat(sub, &st) < 0 || st.st_dev != w->dev || st.st_ino != p->ino ||
-	    (w->mnt && mount_id(sub, "") != w->mnt)) {
+	    (w->mnt && vu_meta_mount_id(sub, "") != w->mnt)) {
 		/* Swapped since it was read: not the directory we saw. */
 		int err = errno ? errno : ESTALE;
 
@@ -235,23 +234,25 @@ static int up(struct walk *w, int *fd, struct vu_err *e)
 	return 0;
 }
 
-int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct vu_err *e)
+int vu_dwalk_fd(int topfd, const char *label, const struct vu_dwalk_ops *ops, void *arg,
+		struct vu_err *e)
 {
-	struct walk w = { .top = top, .ops = ops, .arg = arg };
+	struct walk w = { .top = label, .ops = ops, .arg = arg };
 	struct stat st;
 	int fd, r;
 
-	fd = open(top, DIR_FLAGS);
+	/* Our own descriptor: the walk closes it as it moves. */
+	fd = open_dir(topfd, ".");
 	if (fd < 0)
-		return vu_err_set(e, errno, "%s", top);
+		return vu_err_set(e, errno, "%s", label);
 	if (fstat(fd, &st) < 0) {
-		r = vu_err_set(e, errno, "%s", top);
+		r = vu_err_set(e, errno, "%s", label);
 		goto out;
 	}
 	w.dev = st.st_dev;
-	w.mnt = mount_id(fd, "");
+	w.mnt = vu_meta_mount_id(fd, "");
 	if (push(&w, st.st_ino) < 0) {
-		r = vu_err_set(e, ENOMEM, "%s", top);
+		r = vu_err_set(e, ENOMEM, "%s", label);
 		goto out;
 	}
 	r = read_dir(&w, fd, e);
@@ -269,6 +270,17 @@ out:
 	while (w.depth)
 		frame_free(&w.st[--w.depth]);
 	free(w.st);
+	close(fd);
+	return r;
+}
+
+int vu_dwalk(const char *top, const struct vu_dwalk_ops *ops, void *arg, struct vu_err *e)
+{
+	int fd = open(top, DIR_FLAGS | O_PATH), r;
+
+	if (fd < 0)
+		return vu_err_set(e, errno, "%s", top);
+	r = vu_dwalk_fd(fd, top, ops, arg, e);
 	close(fd);
 	return r;
 }
