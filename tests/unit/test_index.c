@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "vunify/index.h"
+#include "../../unify/index-int.h"
 #include "vunify/store.h"
 
 static char tmpdir[] = "/tmp/vu-test-index.XXXXXX";
@@ -30,7 +31,7 @@ static long long query(struct vu_index *ix, const char *sql)
 	sqlite3_stmt *st;
 	long long v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ix->priv->db, sql, -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -52,7 +53,7 @@ static void test_create(void **state)
 	snprintf(path, sizeof(path), "%s/index.db", storepath);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(sqlite3_prepare_v2(ix.db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ix.priv->db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
 	sqlite3_finalize(q);
