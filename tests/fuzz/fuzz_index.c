@@ -8,9 +8,10 @@
  * vu_index_open(); TABLE is objects or files (the index's own tables) or
  * cand (vhashify's candidates from the guest trees, unify/index_work.c); a line
  * "all" sets vhashify --all.  Then the real readers run: the object
- * lookups of unify/index.c, and vhashify's grouping (unify/group.c), which
- * joins the candidates with the files and objects and reads every row
- * back.  Each input runs in a transaction that is rolled back.
+ * lookups of unify/index.c, and vhashify's grouping (unify/group.c over
+ * unify/index_work.c), which joins the candidates with the files and
+ * objects and reads every row back.  Only the inserts and the transaction
+ * around them reach sqlite directly (unify/index-int.h).  Each input runs in a transaction that is rolled back.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -69,22 +70,22 @@ static void insert(struct vu_index *ix, const char *line)
 }
 
 /* unify/index.c: the object of every inode number the objects hold. */
+static int lookup(void *arg, uint64_t ino, struct vu_err *e)
+{
+	struct vu_index *ix = arg;
+	struct vu_id id;
+	unsigned seq, kflags;
+
+	if (vu_index_object_by_ino(ix, ino, &id, &seq, e) == 1)
+		vu_index_object_kflags(ix, &id, seq, &kflags, e);
+	return 0;
+}
+
 static void lookups(struct vu_index *ix)
 {
-	sqlite3_stmt *st;
 	struct vu_err e;
 
-	if (sqlite3_prepare_v2(ix->priv->db, "SELECT ino FROM objects LIMIT 16", -1, &st, NULL))
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct vu_id id;
-		unsigned seq, kflags;
-
-		if (vu_index_object_by_ino(ix, (uint64_t)sqlite3_column_int64(st, 0), &id, &seq,
-					   &e) == 1)
-			vu_index_object_kflags(ix, &id, seq, &kflags, &e);
-	}
-	sqlite3_finalize(st);
+	vu_index_objects_each_ino(ix, lookup, ix, &e);
 }
 
 /* unify/group.c: vhashify's step 2, every group read back. */
