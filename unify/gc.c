@@ -14,7 +14,6 @@ struct gc {
 	struct vu_session *s;
 	struct vu_gc_stats *st;
 	bool dry;
-	sqlite3_stmt *seen;
 	struct vu_err err;
 };
 
@@ -25,7 +24,6 @@ static int gc_one(void *arg, const struct vu_id *id, unsigned seq, int dirfd, co
 	char hex[VU_ID_HEXLEN + 1];
 	struct statx stx;
 	unsigned kflags = VU_KFLAGS_UNKNOWN;
-	int rc;
 
 	if (!id) {
 		vu_report_log(s->rep, VU_LOG_WARN, "%s/%s/.../%s: not an object; left alone",
@@ -68,71 +66,54 @@ static int gc_one(void *arg, const struct vu_id *id, unsigned seq, int dirfd, co
 		return -1;
 	if (vu_index_object_put(&s->index, id, seq, &stx, kflags, &gc->err) < 0)
 		return -1;
-	sqlite3_bind_text(gc->seen, 1, hex, VU_ID_HEXLEN, SQLITE_TRANSIENT);
-	sqlite3_bind_int(gc->seen, 2, (int)seq);
-	rc = sqlite3_step(gc->seen);
-	sqlite3_reset(gc->seen);
-	if (rc != SQLITE_DONE)
-		return vu_index_err(&s->index, rc, &gc->err, NULL);
+	if (vu_index_gc_seen(&s->index, id, seq, &gc->err) < 0)
+		return -1;
 	return vu_index_tick(&s->index, &gc->err);
+}
+
+struct gone {
+	struct vu_session *s;
+	int64_t *id;
+	size_t n, cap;
+};
+
+static int note_gone(void *arg, int64_t id, const char *path, struct vu_err *e)
+{
+	struct gone *g = arg;
+	struct stat sb;
+
+	(void)e;
+	if (stat(path, &sb) == 0 || errno != ENOENT)
+		return 0;
+	if (g->n == g->cap) {
+		void *p = realloc(g->id, (g->cap = g->cap ? g->cap * 2 : 16) * sizeof(*g->id));
+
+		if (!p)
+			return 1;       /* the rest next time */
+		g->id = p;
+	}
+	g->id[g->n++] = id;
+	vu_report_log(g->s->rep, VU_LOG_INFO, "%s: gone; forgotten", path);
+	return 0;
 }
 
 /* Guests whose top directory no longer exists. */
 static int forget_guests(struct gc *gc)
 {
-	struct vu_session *s = gc->s;
-	sqlite3_stmt *st, *del;
-	int rc;
+	struct gone g = { .s = gc->s };
+	int r = 0;
 
-	rc = sqlite3_prepare_v2(s->index.db, "SELECT id, path FROM guests", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return vu_index_err(&s->index, rc, &gc->err, NULL);
-	rc = sqlite3_prepare_v2(s->index.db, "DELETE FROM files WHERE guest = ?1;", -1, &del, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(st);
-		return vu_index_err(&s->index, rc, &gc->err, NULL);
+	/* Collect first: no deletes while the guests are read. */
+	if (vu_index_guests_each(&gc->s->index, note_gone, &g, &gc->err) < 0)
+		r = -1;
+	for (size_t i = 0; !r && i < g.n; i++) {
+		if (vu_index_guest_forget(&gc->s->index, g.id[i], &gc->err) < 0)
+			r = -1;
+		else
+			gc->st->guests_forgotten++;
 	}
-	/* Collect first: no deletes while the SELECT is open. */
-	int64_t *gone = NULL;
-	size_t n = 0, cap = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(st, 1);
-		struct stat sb;
-
-		if (path && stat(path, &sb) < 0 && errno == ENOENT) {
-			if (n == cap) {
-				void *p = realloc(gone, (cap = cap ? cap * 2 : 16) * sizeof(*gone));
-
-				if (!p)
-					break;
-				gone = p;
-			}
-			gone[n++] = sqlite3_column_int64(st, 0);
-			vu_report_log(s->rep, VU_LOG_INFO, "%s: gone; forgotten", path);
-		}
-	}
-	sqlite3_finalize(st);
-	for (size_t i = 0; i < n; i++) {
-		char sql[64];
-
-		sqlite3_bind_int64(del, 1, gone[i]);
-		rc = sqlite3_step(del);
-		sqlite3_reset(del);
-		if (rc != SQLITE_DONE)
-			break;
-		snprintf(sql, sizeof(sql), "DELETE FROM guests WHERE id = %lld", (long long)gone[i]);
-		if (vu_index_exec(&s->index, sql, &gc->err) < 0) {
-			sqlite3_finalize(del);
-			free(gone);
-			return -1;
-		}
-		gc->st->guests_forgotten++;
-	}
-	sqlite3_finalize(del);
-	free(gone);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return vu_index_err(&s->index, rc, &gc->err, NULL);
-	return 0;
+	free(g.id);
+	return r;
 }
 
 int vu_gc(struct vu_session *s, bool dry, struct vu_gc_stats *st, struct vu_err *e)
@@ -142,17 +123,12 @@ int vu_gc(struct vu_session *s, bool dry, struct vu_gc_stats *st, struct vu_err 
 
 	memset(st, 0, sizeof(*st));
 	if (!dry) {
-		if (vu_index_begin(&s->index, e) < 0 ||
-		    vu_index_exec(&s->index, "CREATE TEMP TABLE IF NOT EXISTS seen(id TEXT, seq INTEGER,"
-				  " PRIMARY KEY(id, seq)); DELETE FROM temp.seen", e) < 0)
+		if (vu_index_begin(&s->index, e) < 0 || vu_index_gc_begin(&s->index, e) < 0)
 			return -1;
-		rc = sqlite3_prepare_v2(s->index.db, "INSERT OR IGNORE INTO temp.seen VALUES (?1, ?2)",
-					-1, &gc.seen, NULL);
-		if (rc != SQLITE_OK)
-			return vu_index_err(&s->index, rc, e, NULL);
 	}
 	rc = vu_store_walk(&s->store, gc_one, &gc, e);
-	sqlite3_finalize(gc.seen);
+	if (!dry && rc)
+		vu_index_gc_end(&s->index);
 	if (rc) {
 		if (rc < 0 && gc.err.msg[0])
 			*e = gc.err;
@@ -160,8 +136,7 @@ int vu_gc(struct vu_session *s, bool dry, struct vu_gc_stats *st, struct vu_err 
 	}
 	if (dry)
 		return 0;
-	if (vu_index_exec(&s->index, "DELETE FROM objects WHERE (id, seq) NOT IN"
-			  " (SELECT id, seq FROM temp.seen); DROP TABLE temp.seen", e) < 0)
+	if (vu_index_gc_forget_unseen(&s->index, e) < 0)
 		return -1;
 	if (forget_guests(&gc) < 0) {
 		*e = gc.err;

@@ -97,7 +97,6 @@ struct vu_scan {
 	struct vu_hashify_stats *st;
 	unsigned ignore;
 	bool dry;
-	sqlite3_stmt *ins;
 	struct vu_replace rep;
 	struct vu_journal_slot slot;
 	struct vu_guest *g;
@@ -115,11 +114,10 @@ void vu_scan_end(struct vu_scan *sc);
 
 /* Grouping (group.c). */
 struct vu_group_iter {
-	sqlite3_stmt *st;
-	int64_t last_rowid;
+	struct vu_index *ix;         /* reading its temp.work */
 	struct vu_hx_member carry;
 	int64_t carry_gkey;
-	bool have_carry, done;
+	bool have_carry;
 };
 
 int vu_group_prepare(struct vu_hx_shared *sh, uint64_t *files, uint64_t *bytes_to_hash,

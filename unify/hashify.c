@@ -282,27 +282,15 @@ out:
 /* Rows of files that no longer are candidates (gone, or unified since). */
 static int forget_stale(struct vu_session *s, struct vu_err *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->index.db, "DELETE FROM main.files WHERE guest = ?1 AND path NOT IN"
-				" (SELECT path FROM temp.cand WHERE guest = ?1)", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return vu_index_err(&s->index, rc, e, NULL);
 	for (size_t i = 0; i < s->nguests; i++) {
 		struct vu_guest *g = &s->guests[i];
 
 		if (!g->locked || g->failed)
 			continue;
-		sqlite3_bind_int64(st, 1, g->id);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE || vu_index_guest_ran(&s->index, g->id, e) < 0) {
-			sqlite3_finalize(st);
-			return rc != SQLITE_DONE ? vu_index_err(&s->index, rc, e, NULL) : -1;
-		}
+		if (vu_index_forget_stale(&s->index, g->id, e) < 0 ||
+		    vu_index_guest_ran(&s->index, g->id, e) < 0)
+			return -1;
 	}
-	sqlite3_finalize(st);
 	return 0;
 }
 
@@ -354,7 +342,7 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 
 		s->rep->progress(s->rep->arg, &p, true);
 	}
-	if (vu_index_exec(&s->index, "CREATE INDEX temp.cand_guest ON cand(guest, path)", e) < 0 ||
+	if (vu_index_cand_done(&s->index, e) < 0 ||
 	    vu_group_prepare(sh, &c.files_total, &c.bytes_total, e) < 0)
 		goto out;
 	if (vu_index_commit(&s->index, e) < 0)
@@ -370,13 +358,10 @@ out:
 	if (scanning)
 		vu_scan_end(&sc);
 	s->defer_objects = false;
-	if (s->index.in_tx && rc < 0) {
-		/* Keep what was committed; the rest is redone next time. */
-		sqlite3_exec(s->index.db, "ROLLBACK", NULL, NULL, NULL);
-		s->index.in_tx = false;
-	}
-	sqlite3_exec(s->index.db, "DROP TABLE IF EXISTS temp.work; DROP TABLE IF EXISTS temp.cand",
-		     NULL, NULL, NULL);
+	/* Keep what was committed; the rest is redone next time. */
+	if (rc < 0)
+		vu_index_rollback(&s->index);
+	vu_index_work_drop(&s->index);
 	st->saved_bytes = st->linked_bytes > st->objects_bytes ? st->linked_bytes - st->objects_bytes : 0;
 	st->seconds = vu_hashify_now() - t0;
 	for (int i = 0; i < VU_REPLACE_LOCKS; i++)

@@ -11,6 +11,7 @@
 #include "vunify/format.h"
 #include "vunify/index.h"
 #include "vunify/meta.h"
+#include "index-int.h"
 
 #define SCHEMA_VERSION 1
 #define BATCH_MS 1000
@@ -53,7 +54,7 @@ static int64_t now_ms(void)
 
 int vu_index_err(struct vu_index *ix, int rc, struct vu_err *e, const char *what)
 {
-	const char *msg = ix->db ? sqlite3_errmsg(ix->db) : sqlite3_errstr(rc);
+	const char *msg = ix->priv && ix->priv->db ? sqlite3_errmsg(ix->priv->db) : sqlite3_errstr(rc);
 	const char *hint = "";
 
 	switch (rc & 0xff) {
@@ -72,7 +73,7 @@ int vu_index_err(struct vu_index *ix, int rc, struct vu_err *e, const char *what
 
 int vu_index_exec(struct vu_index *ix, const char *sql, struct vu_err *e)
 {
-	int rc = sqlite3_exec(ix->db, sql, NULL, NULL, NULL);
+	int rc = sqlite3_exec(ix->priv->db, sql, NULL, NULL, NULL);
 
 	if (rc != SQLITE_OK)
 		return vu_index_err(ix, rc, e, NULL);
@@ -112,12 +113,20 @@ int vu_index_tick(struct vu_index *ix, struct vu_err *e)
 	return vu_index_begin(ix, e);
 }
 
+void vu_index_rollback(struct vu_index *ix)
+{
+	if (!ix->in_tx)
+		return;
+	sqlite3_exec(ix->priv->db, "ROLLBACK", NULL, NULL, NULL);
+	ix->in_tx = false;
+}
+
 static int meta_check(struct vu_index *ix, struct vu_err *e)
 {
 	sqlite3_stmt *st = NULL;
 	int rc, version = -1, bits = -1;
 
-	rc = sqlite3_prepare_v2(ix->db, "SELECT key, value FROM meta", -1, &st, NULL);
+	rc = sqlite3_prepare_v2(ix->priv->db, "SELECT key, value FROM meta", -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return vu_index_err(ix, rc, e, NULL);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -170,13 +179,16 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 			ix->memory = true;
 		}
 	}
-	rc = sqlite3_open_v2(file, &ix->db, flags, NULL);
+	ix->priv = calloc(1, sizeof(*ix->priv));
+	if (!ix->priv)
+		return vu_err_set(e, ENOMEM, "%s", ix->path);
+	rc = sqlite3_open_v2(file, &ix->priv->db, flags, NULL);
 	if (rc != SQLITE_OK)
 		return vu_index_err(ix, rc, e, NULL);
-	sqlite3_extended_result_codes(ix->db, 0);
+	sqlite3_extended_result_codes(ix->priv->db, 0);
 	/* Linkers share the index and each holds its write lock only for
 	 * short bursts (hashify.c): waiting out another's is normal. */
-	sqlite3_busy_timeout(ix->db, 10000);
+	sqlite3_busy_timeout(ix->priv->db, 10000);
 	/* Nothing else may read what the store hides: keep the index 0600. */
 	if (!ix->memory && create && fchmodat(s->fd, VU_STORE_INDEX, 0600, 0) < 0)
 		return vu_err_set(e, errno, "%s", ix->path);
@@ -195,7 +207,7 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 	    meta_check(ix, e) < 0 || vu_index_commit(ix, e) < 0)
 		return -1;
 	for (int i = 0; i < VU_IX_NSTMT; i++) {
-		rc = sqlite3_prepare_v3(ix->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ix->st[i], NULL);
+		rc = sqlite3_prepare_v3(ix->priv->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &ix->priv->st[i], NULL);
 		if (rc != SQLITE_OK)
 			return vu_index_err(ix, rc, e, NULL);
 	}
@@ -204,12 +216,16 @@ int vu_index_open(struct vu_index *ix, const struct vu_store *s, bool create, st
 
 void vu_index_close(struct vu_index *ix)
 {
-	for (int i = 0; i < VU_IX_NSTMT; i++)
-		sqlite3_finalize(ix->st[i]);
-	if (ix->db) {
-		if (ix->in_tx)
-			sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_close(ix->db);
+	if (ix->priv) {
+		vu_index_work_close(ix);
+		vu_index_gc_end(ix);
+		for (int i = 0; i < VU_IX_NSTMT; i++)
+			sqlite3_finalize(ix->priv->st[i]);
+		if (ix->priv->db) {
+			vu_index_rollback(ix);
+			sqlite3_close(ix->priv->db);
+		}
+		free(ix->priv);
 	}
 	free(ix->path);
 	memset(ix, 0, sizeof(*ix));
@@ -229,7 +245,7 @@ static int run(struct vu_index *ix, sqlite3_stmt *st, struct vu_err *e)
 
 int vu_index_guest(struct vu_index *ix, const char *path, int64_t *id, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_GUEST_GET];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_GUEST_GET];
 	int rc;
 
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
@@ -241,17 +257,17 @@ int vu_index_guest(struct vu_index *ix, const char *path, int64_t *id, struct vu
 		return 0;
 	if (rc != SQLITE_DONE)
 		return vu_index_err(ix, rc, e, NULL);
-	st = ix->st[VU_IX_GUEST_ADD];
+	st = ix->priv->st[VU_IX_GUEST_ADD];
 	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
 	if (run(ix, st, e) < 0)
 		return -1;
-	*id = sqlite3_last_insert_rowid(ix->db);
+	*id = sqlite3_last_insert_rowid(ix->priv->db);
 	return 0;
 }
 
 int vu_index_guest_ran(struct vu_index *ix, int64_t id, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_GUEST_RUN];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_GUEST_RUN];
 
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)time(NULL));
@@ -277,7 +293,7 @@ int vu_index_file_put(struct vu_index *ix, int64_t guest, const char *path,
 		      const struct statx *stx, unsigned kflags, const struct vu_id *id,
 		      struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_FILE_PUT];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_FILE_PUT];
 
 	sqlite3_bind_int64(st, 1, guest);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -293,7 +309,7 @@ int vu_index_file_put(struct vu_index *ix, int64_t guest, const char *path,
 
 int vu_index_file_del(struct vu_index *ix, int64_t guest, const char *path, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_FILE_DEL];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_FILE_DEL];
 
 	sqlite3_bind_int64(st, 1, guest);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -303,7 +319,7 @@ int vu_index_file_del(struct vu_index *ix, int64_t guest, const char *path, stru
 int vu_index_object_put(struct vu_index *ix, const struct vu_id *id, unsigned seq,
 			const struct statx *stx, unsigned kflags, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_OBJ_PUT];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_OBJ_PUT];
 
 	bind_id(st, 1, id);
 	sqlite3_bind_int(st, 2, (int)seq);
@@ -325,7 +341,7 @@ int vu_index_object_put(struct vu_index *ix, const struct vu_id *id, unsigned se
 int vu_index_object_del(struct vu_index *ix, const struct vu_id *id, unsigned seq,
 			struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_OBJ_DEL];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_OBJ_DEL];
 
 	bind_id(st, 1, id);
 	sqlite3_bind_int(st, 2, (int)seq);
@@ -335,7 +351,7 @@ int vu_index_object_del(struct vu_index *ix, const struct vu_id *id, unsigned se
 int vu_index_object_by_ino(struct vu_index *ix, uint64_t ino, struct vu_id *id,
 			   unsigned *seq, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_OBJ_BY_INO];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_OBJ_BY_INO];
 	int rc, found = 0;
 
 	sqlite3_bind_int64(st, 1, (int64_t)ino);
@@ -353,7 +369,7 @@ int vu_index_object_by_ino(struct vu_index *ix, uint64_t ino, struct vu_id *id,
 int vu_index_object_kflags(struct vu_index *ix, const struct vu_id *id, unsigned seq,
 			   unsigned *kflags, struct vu_err *e)
 {
-	sqlite3_stmt *st = ix->st[VU_IX_OBJ_GET];
+	sqlite3_stmt *st = ix->priv->st[VU_IX_OBJ_GET];
 	int rc, found = 0;
 
 	bind_id(st, 1, id);
@@ -367,4 +383,108 @@ int vu_index_object_kflags(struct vu_index *ix, const struct vu_id *id, unsigned
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return vu_index_err(ix, rc, e, NULL);
 	return found;
+}
+
+int vu_index_guest_forget(struct vu_index *ix, int64_t id, struct vu_err *e)
+{
+	static const char *const sql[] = { "DELETE FROM files WHERE guest = ?1",
+					   "DELETE FROM guests WHERE id = ?1" };
+
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(ix->priv->db, sql[i], -1, &st, NULL);
+
+		if (rc != SQLITE_OK)
+			return vu_index_err(ix, rc, e, NULL);
+		sqlite3_bind_int64(st, 1, id);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return vu_index_err(ix, rc, e, NULL);
+	}
+	return 0;
+}
+
+int vu_index_guests_each(struct vu_index *ix,
+			 int (*fn)(void *arg, int64_t id, const char *path, struct vu_err *e),
+			 void *arg, struct vu_err *e)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(ix->priv->db, "SELECT id, path FROM guests ORDER BY path", -1, &st,
+				NULL);
+	if (rc != SQLITE_OK)
+		return vu_index_err(ix, rc, e, NULL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *path = (const char *)sqlite3_column_text(st, 1);
+
+		if (path && (r = fn(arg, sqlite3_column_int64(st, 0), path, e)) != 0)
+			break;
+	}
+	sqlite3_finalize(st);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (rc != SQLITE_DONE)
+		return vu_index_err(ix, rc, e, NULL);
+	return 0;
+}
+
+int vu_index_objects_each_ino(struct vu_index *ix,
+			      int (*fn)(void *arg, uint64_t ino, struct vu_err *e),
+			      void *arg, struct vu_err *e)
+{
+	sqlite3_stmt *st;
+	int rc, r = 0;
+
+	rc = sqlite3_prepare_v2(ix->priv->db, "SELECT ino FROM objects", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return vu_index_err(ix, rc, e, NULL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if ((r = fn(arg, (uint64_t)sqlite3_column_int64(st, 0), e)) != 0)
+			break;
+	sqlite3_finalize(st);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (rc != SQLITE_DONE)
+		return vu_index_err(ix, rc, e, NULL);
+	return 0;
+}
+
+int vu_index_gc_begin(struct vu_index *ix, struct vu_err *e)
+{
+	int rc;
+
+	vu_index_gc_end(ix);
+	if (vu_index_exec(ix, "CREATE TEMP TABLE IF NOT EXISTS seen(id TEXT, seq INTEGER,"
+			  " PRIMARY KEY(id, seq)); DELETE FROM temp.seen", e) < 0)
+		return -1;
+	rc = sqlite3_prepare_v2(ix->priv->db, "INSERT OR IGNORE INTO temp.seen VALUES (?1, ?2)",
+				-1, &ix->priv->seen, NULL);
+	if (rc != SQLITE_OK)
+		return vu_index_err(ix, rc, e, NULL);
+	return 0;
+}
+
+int vu_index_gc_seen(struct vu_index *ix, const struct vu_id *id, unsigned seq,
+		     struct vu_err *e)
+{
+	sqlite3_stmt *st = ix->priv->seen;
+
+	bind_id(st, 1, id);
+	sqlite3_bind_int(st, 2, (int)seq);
+	return run(ix, st, e);
+}
+
+int vu_index_gc_forget_unseen(struct vu_index *ix, struct vu_err *e)
+{
+	vu_index_gc_end(ix);
+	return vu_index_exec(ix, "DELETE FROM objects WHERE (id, seq) NOT IN"
+			     " (SELECT id, seq FROM temp.seen); DROP TABLE temp.seen", e);
+}
+
+void vu_index_gc_end(struct vu_index *ix)
+{
+	sqlite3_finalize(ix->priv->seen);
+	ix->priv->seen = NULL;
 }

@@ -2,7 +2,7 @@
 /*
  * vhashify, step 1: walk the guests and note the candidates (see
  * include/vunify/hashify.h).  The candidates go to a temporary sqlite
- * table, so that memory does not grow with the number of files.
+ * table of the index (vu_index_cand_add()), so that memory does not grow with the number of files.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,19 +17,10 @@
 #include "vunify/walk.h"
 #include "hashify-int.h"
 
-static const char cand_sql[] =
-	"CREATE TEMP TABLE cand(gidx INTEGER, guest INTEGER, path TEXT, dev INTEGER,"
-	" ino INTEGER, size INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,"
-	" mtime_ns INTEGER, atime_ns INTEGER, ctime_ns INTEGER, gkey INTEGER)";
-
-static const char ins_sql[] =
-	"INSERT INTO temp.cand VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
-
 int vu_scan_begin(struct vu_scan *sc, struct vu_hx_shared *sh, struct vu_hashify_stats *st,
 		  struct vu_err *e)
 {
 	struct vu_index *ix = &sh->s->index;
-	int rc;
 
 	memset(sc, 0, sizeof(*sc));
 	sc->s = sh->s;
@@ -39,12 +30,8 @@ int vu_scan_begin(struct vu_scan *sc, struct vu_hx_shared *sh, struct vu_hashify
 	sc->dry = sh->dry;
 	sc->slot.fd = -1;
 	sc->start = vu_hashify_now();
-	if (vu_index_exec(ix, "DROP TABLE IF EXISTS temp.cand; DROP TABLE IF EXISTS temp.work", e) < 0 ||
-	    vu_index_exec(ix, cand_sql, e) < 0)
+	if (vu_index_cand_begin(ix, e) < 0)
 		return -1;
-	rc = sqlite3_prepare_v2(ix->db, ins_sql, -1, &sc->ins, NULL);
-	if (rc != SQLITE_OK)
-		return vu_index_err(ix, rc, e, NULL);
 	if (!sc->dry && vu_journal_slot_new(&sc->s->journal, &sc->slot, e) < 0)
 		return -1;
 	vu_replace_init(&sc->rep, &sc->slot, sh->dir_locks, 0);
@@ -53,8 +40,7 @@ int vu_scan_begin(struct vu_scan *sc, struct vu_hx_shared *sh, struct vu_hashify
 
 void vu_scan_end(struct vu_scan *sc)
 {
-	sqlite3_finalize(sc->ins);
-	sc->ins = NULL;
+	vu_index_cand_end(&sc->s->index);
 	if (sc->slot.fd >= 0)
 		vu_journal_slot_drop(&sc->s->journal, &sc->slot);
 }
@@ -109,28 +95,12 @@ static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
 static int add_candidate(struct vu_scan *sc, const struct vu_walk_entry *ent)
 {
 	const struct statx *x = ent->stx;
-	sqlite3_stmt *st = sc->ins;
-	int rc;
+	int64_t gkey = vu_group_key(x->stx_size, x->stx_mode, x->stx_uid, x->stx_gid,
+				    vu_meta_ns(&x->stx_mtime), vu_meta_ns(&x->stx_atime), sc->ignore);
 
-	sqlite3_bind_int(st, 1, (int)sc->gidx);
-	sqlite3_bind_int64(st, 2, sc->g->id);
-	sqlite3_bind_text(st, 3, ent->path, (int)ent->pathlen, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (int64_t)vu_meta_dev(x));
-	sqlite3_bind_int64(st, 5, (int64_t)x->stx_ino);
-	sqlite3_bind_int64(st, 6, (int64_t)x->stx_size);
-	sqlite3_bind_int(st, 7, x->stx_mode);
-	sqlite3_bind_int64(st, 8, x->stx_uid);
-	sqlite3_bind_int64(st, 9, x->stx_gid);
-	sqlite3_bind_int64(st, 10, vu_meta_ns(&x->stx_mtime));
-	sqlite3_bind_int64(st, 11, vu_meta_ns(&x->stx_atime));
-	sqlite3_bind_int64(st, 12, vu_meta_ns(&x->stx_ctime));
-	sqlite3_bind_int64(st, 13, vu_group_key(x->stx_size, x->stx_mode, x->stx_uid, x->stx_gid,
-						vu_meta_ns(&x->stx_mtime), vu_meta_ns(&x->stx_atime),
-						sc->ignore));
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return vu_index_err(&sc->s->index, rc, &sc->err, NULL);
+	if (vu_index_cand_add(&sc->s->index, sc->gidx, sc->g->id, ent->path, ent->pathlen, x, gkey,
+			      &sc->err) < 0)
+		return -1;
 	sc->st->candidates++;
 	return vu_index_tick(&sc->s->index, &sc->err);
 }

@@ -167,11 +167,17 @@ static int rebuild_one(void *arg, const struct vu_id *id, unsigned seq, int dirf
 	return 0;
 }
 
+static int add_object(void *arg, uint64_t ino, struct vu_err *e)
+{
+	struct vu_session *s = arg;
+
+	if (vu_objset_add(&s->objects, ino) < 0)
+		return vu_err_set(e, ENOMEM, "object set");
+	return 0;
+}
+
 static int load_objects(struct vu_session *s, struct vu_err *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
 	if (s->index.created && !s->store_absent) {
 		if (s->mode == VU_SESSION_WRITE && vu_index_begin(&s->index, e) < 0)
 			return -1;
@@ -179,18 +185,7 @@ static int load_objects(struct vu_session *s, struct vu_err *e)
 			return e->msg[0] ? -1 : vu_err_set(e, 0, "%s: cannot rebuild the index", s->index.path);
 		return s->mode == VU_SESSION_WRITE ? vu_index_commit(&s->index, e) : 0;
 	}
-	rc = sqlite3_prepare_v2(s->index.db, "SELECT ino FROM objects", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return vu_index_err(&s->index, rc, e, NULL);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (vu_objset_add(&s->objects, (uint64_t)sqlite3_column_int64(st, 0)) < 0) {
-			sqlite3_finalize(st);
-			return vu_err_set(e, ENOMEM, "object set");
-		}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return vu_index_err(&s->index, rc, e, NULL);
-	return 0;
+	return vu_index_objects_each_ino(&s->index, add_object, s, e);
 }
 
 int vu_session_begin(struct vu_session *s, const char *store, enum vu_session_mode mode,

@@ -75,23 +75,19 @@ int vu_stats_store(struct vu_session *s, struct vu_store_stats *st, struct vu_er
 	return vu_store_walk(&s->store, store_one, st, e) ? -1 : 0;
 }
 
+static int add_known(void *arg, int64_t id, const char *path, struct vu_err *e)
+{
+	struct vu_session *s = arg;
+	struct vu_err ge;
+
+	(void)id;
+	(void)e;
+	if (access(path, F_OK) == 0 && vu_session_guest_add(s, path, &ge) < 0)
+		vu_report_err(s->rep, VU_LOG_WARN, &ge);
+	return 0;
+}
+
 int vu_stats_known_guests(struct vu_session *s, struct vu_err *e)
 {
-	sqlite3_stmt *st;
-	int rc;
-
-	rc = sqlite3_prepare_v2(s->index.db, "SELECT path FROM guests ORDER BY path", -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return vu_index_err(&s->index, rc, e, NULL);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *path = (const char *)sqlite3_column_text(st, 0);
-		struct vu_err ge;
-
-		if (path && access(path, F_OK) == 0 && vu_session_guest_add(s, path, &ge) < 0)
-			vu_report_err(s->rep, VU_LOG_WARN, &ge);
-	}
-	sqlite3_finalize(st);
-	if (rc != SQLITE_DONE)
-		return vu_index_err(&s->index, rc, e, NULL);
-	return 0;
+	return vu_index_guests_each(&s->index, add_known, s, e);
 }

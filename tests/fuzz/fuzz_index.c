@@ -6,11 +6,12 @@
  * text's length, NULLs).  The input is lines "TABLE:VALUES", inserted as
  * "INSERT INTO TABLE VALUES(VALUES)" into an in-memory index made by
  * vu_index_open(); TABLE is objects or files (the index's own tables) or
- * cand (vhashify's candidates from the guest trees, unify/scan.c); a line
+ * cand (vhashify's candidates from the guest trees, unify/index_work.c); a line
  * "all" sets vhashify --all.  Then the real readers run: the object
- * lookups of unify/index.c, and vhashify's grouping (unify/group.c), which
- * joins the candidates with the files and objects and reads every row
- * back.  Each input runs in a transaction that is rolled back.
+ * lookups of unify/index.c, and vhashify's grouping (unify/group.c over
+ * unify/index_work.c), which joins the candidates with the files and
+ * objects and reads every row back.  Only the inserts and the transaction
+ * around them reach sqlite directly (unify/index-int.h).  Each input runs in a transaction that is rolled back.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,16 +19,11 @@
 #include <string.h>
 
 #include "vunify/index.h"
+#include "../../unify/index-int.h"
 #include "vunify/session.h"
 #include "../../unify/hashify-int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* The candidates' table as unify/scan.c makes it (it is private there). */
-static const char cand_sql[] =
-	"CREATE TEMP TABLE IF NOT EXISTS cand(gidx INTEGER, guest INTEGER, path TEXT,"
-	" dev INTEGER, ino INTEGER, size INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,"
-	" mtime_ns INTEGER, atime_ns INTEGER, ctime_ns INTEGER, gkey INTEGER)";
 
 static struct vu_session session;
 
@@ -36,21 +32,21 @@ static struct vu_index *index_get(void)
 	struct vu_index *ix = &session.index;
 	struct vu_err e;
 
-	if (ix->db)
+	if (ix->priv)
 		return ix;
 	/* No store directory: vu_index_open() opens an empty index in memory. */
 	session.store.fd = -1;
 	session.store.path = (char *)"/nonexistent";
 	if (vu_index_open(ix, &session.store, false, &e) < 0 ||
 	    vu_index_exec(ix, "PRAGMA temp_store=MEMORY", &e) < 0 ||
-	    vu_index_exec(ix, cand_sql, &e) < 0) {
+	    vu_index_cand_begin(ix, &e) < 0) {
 		fprintf(stderr, "fuzz_index: %s\n", e.msg);
 		abort();
 	}
 	/* A runaway value (zeroblob(1e9)) is sqlite's problem, not ours; and
 	 * temporary tables in memory (set before the first one: changing it
 	 * drops them), so that each input does not cost a temporary file. */
-	sqlite3_limit(ix->db, SQLITE_LIMIT_LENGTH, 1 << 20);
+	sqlite3_limit(ix->priv->db, SQLITE_LIMIT_LENGTH, 1 << 20);
 	return ix;
 }
 
@@ -66,7 +62,7 @@ static void insert(struct vu_index *ix, const char *line)
 		if (strncmp(line, tables[i], n) || line[n] != ':')
 			continue;
 		snprintf(sql, sizeof(sql), "INSERT INTO %s VALUES(%s)", tables[i], line + n + 1);
-		if (sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_prepare_v2(ix->priv->db, sql, -1, &st, NULL) == SQLITE_OK) {
 			sqlite3_step(st);
 			sqlite3_finalize(st);
 		}
@@ -74,22 +70,22 @@ static void insert(struct vu_index *ix, const char *line)
 }
 
 /* unify/index.c: the object of every inode number the objects hold. */
+static int lookup(void *arg, uint64_t ino, struct vu_err *e)
+{
+	struct vu_index *ix = arg;
+	struct vu_id id;
+	unsigned seq, kflags;
+
+	if (vu_index_object_by_ino(ix, ino, &id, &seq, e) == 1)
+		vu_index_object_kflags(ix, &id, seq, &kflags, e);
+	return 0;
+}
+
 static void lookups(struct vu_index *ix)
 {
-	sqlite3_stmt *st;
 	struct vu_err e;
 
-	if (sqlite3_prepare_v2(ix->db, "SELECT ino FROM objects LIMIT 16", -1, &st, NULL))
-		return;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct vu_id id;
-		unsigned seq, kflags;
-
-		if (vu_index_object_by_ino(ix, (uint64_t)sqlite3_column_int64(st, 0), &id, &seq,
-					   &e) == 1)
-			vu_index_object_kflags(ix, &id, seq, &kflags, &e);
-	}
-	sqlite3_finalize(st);
+	vu_index_objects_each_ino(ix, lookup, ix, &e);
 }
 
 /* unify/group.c: vhashify's step 2, every group read back. */
@@ -119,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(text, data, size);
 	text[size] = 0;
-	if (sqlite3_exec(ix->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(ix->priv->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
 		abort();
 	for (char *p = text, *nl; p; p = nl ? nl + 1 : NULL) {
 		nl = strchr(p, '\n');
@@ -132,7 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	lookups(ix);
 	groups(all);
-	if (sqlite3_exec(ix->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(ix->priv->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
 		abort();
 	free(text);
 	return 0;

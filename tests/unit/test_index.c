@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "vunify/index.h"
+#include "../../unify/index-int.h"
 #include "vunify/store.h"
 
 static char tmpdir[] = "/tmp/vu-test-index.XXXXXX";
@@ -30,7 +31,7 @@ static long long query(struct vu_index *ix, const char *sql)
 	sqlite3_stmt *st;
 	long long v = -1;
 
-	assert_int_equal(sqlite3_prepare_v2(ix->db, sql, -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ix->priv->db, sql, -1, &st, NULL), SQLITE_OK);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		v = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
@@ -52,7 +53,7 @@ static void test_create(void **state)
 	snprintf(path, sizeof(path), "%s/index.db", storepath);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0600);
-	assert_int_equal(sqlite3_prepare_v2(ix.db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(ix.priv->db, "PRAGMA journal_mode", -1, &q, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
 	sqlite3_finalize(q);
@@ -112,6 +113,94 @@ static void test_rows(void **state)
 	assert_int_equal(vu_index_open(&ix, &store, true, &e), 0);
 	assert_int_equal(query(&ix, "SELECT count(*) FROM guests"), 2);
 	assert_int_equal(query(&ix, "SELECT count(*) FROM objects"), 1);
+	vu_index_close(&ix);
+}
+
+struct seen_guests {
+	char paths[8][64];
+	int n, stop_at;
+};
+
+static int note_guest(void *arg, int64_t id, const char *path, struct vu_err *e)
+{
+	struct seen_guests *sg = arg;
+
+	(void)id;
+	(void)e;
+	snprintf(sg->paths[sg->n], sizeof(sg->paths[0]), "%s", path);
+	return ++sg->n == sg->stop_at;
+}
+
+static int count_ino(void *arg, uint64_t ino, struct vu_err *e)
+{
+	(void)e;
+	if (ino == 4242)
+		++*(int *)arg;
+	return 0;
+}
+
+/* The operations gc, stats and vhashify's end of run use. */
+static void test_upkeep(void **state)
+{
+	struct seen_guests sg = { .stop_at = 0 };
+	struct vu_index ix;
+	struct vu_err e;
+	struct vu_id id;
+	struct statx stx;
+	int64_t gz, gy;
+	int found = 0;
+
+	(void)state;
+	memset(&id, 0x5a, sizeof(id));
+	memset(&stx, 0, sizeof(stx));
+	stx.stx_ino = 4242;
+	stx.stx_mode = S_IFREG | 0644;
+	assert_int_equal(vu_index_open(&ix, &store, true, &e), 0);
+	assert_int_equal(vu_index_begin(&ix, &e), 0);
+	assert_int_equal(vu_index_guest(&ix, "/vservers/z", &gz, &e), 0);
+	assert_int_equal(vu_index_guest(&ix, "/vservers/y", &gy, &e), 0);
+	assert_int_equal(vu_index_file_put(&ix, gz, "/a", &stx, 0, &id, &e), 0);
+	assert_int_equal(vu_index_file_put(&ix, gz, "/b", &stx, 0, &id, &e), 0);
+	assert_int_equal(vu_index_file_put(&ix, gy, "/a", &stx, 0, &id, &e), 0);
+	/* Guests by path; a callback can stop early. */
+	assert_int_equal(vu_index_guests_each(&ix, note_guest, &sg, &e), 0);
+	assert_true(sg.n >= 2);
+	for (int i = 1; i < sg.n; i++)
+		assert_true(strcmp(sg.paths[i - 1], sg.paths[i]) < 0);
+	sg.n = 0;
+	sg.stop_at = 1;
+	assert_int_equal(vu_index_guests_each(&ix, note_guest, &sg, &e), 0);
+	assert_int_equal(sg.n, 1);
+	/* Forgetting a guest drops its files, not the others'. */
+	assert_int_equal(vu_index_guest_forget(&ix, gz, &e), 0);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM files WHERE guest IN (SELECT id FROM guests"
+			       " WHERE path = '/vservers/z')"), 0);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM guests WHERE path = '/vservers/z'"), 0);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM files"), 1);
+	/* Stale file rows: those whose path is no longer a candidate. */
+	assert_int_equal(vu_index_file_put(&ix, gy, "/gone", &stx, 0, &id, &e), 0);
+	assert_int_equal(vu_index_cand_begin(&ix, &e), 0);
+	assert_int_equal(vu_index_cand_add(&ix, 0, gy, "/a", 2, &stx, 1, &e), 0);
+	vu_index_cand_end(&ix);
+	assert_int_equal(vu_index_cand_done(&ix, &e), 0);
+	assert_int_equal(vu_index_forget_stale(&ix, gy, &e), 0);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM files"), 1);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM files WHERE path = '/a'"), 1);
+	vu_index_work_drop(&ix);
+	/* gc: rows of objects not seen on disk go. */
+	assert_int_equal(vu_index_object_put(&ix, &id, 0, &stx, 0, &e), 0);
+	assert_int_equal(vu_index_object_put(&ix, &id, 1, &stx, 0, &e), 0);
+	assert_int_equal(vu_index_gc_begin(&ix, &e), 0);
+	assert_int_equal(vu_index_gc_seen(&ix, &id, 1, &e), 0);
+	assert_int_equal(vu_index_gc_forget_unseen(&ix, &e), 0);
+	assert_int_equal(query(&ix, "SELECT count(*) FROM objects"), 1);
+	assert_int_equal(query(&ix, "SELECT seq FROM objects"), 1);
+	assert_int_equal(vu_index_objects_each_ino(&ix, count_ino, &found, &e), 0);
+	assert_int_equal(found, 1);
+	vu_index_rollback(&ix);
+	assert_false(ix.in_tx);
+	/* y was added in this transaction: gone with it. */
+	assert_int_equal(query(&ix, "SELECT count(*) FROM guests WHERE path = '/vservers/y'"), 0);
 	vu_index_close(&ix);
 }
 
@@ -200,6 +289,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_upkeep),
 		cmocka_unit_test(test_locked),
 		cmocka_unit_test(test_hash_bits),
 		cmocka_unit_test(test_damaged),
