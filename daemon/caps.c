@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Capability sets of guest processes: see include/vunify/secpolicy.h. */
+/* Capability sets of guest processes: see include/vsupervisor/secpolicy.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
 
-#include "vunify/secpolicy.h"
+#include "vsupervisor/secpolicy.h"
 
 #define BIT(c) (UINT64_C(1) << (c))
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* cgroup backend detection and helpers: see include/vunify/cgroup.h. */
+/* cgroup backend detection and helpers: see include/vsupervisor/cgroup.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/cleanup.h"
 
 /*

@@ -24,7 +24,7 @@
 #include <unistd.h>
 #include <linux/bpf.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 
 #define MAX_INSNS 512
 

@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/cleanup.h"
 #include "vunify/escape.h"
 

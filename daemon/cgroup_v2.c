@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/cleanup.h"
 
 static void parent_dir(const struct vu_cgroup *cg, char *buf, size_t len)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The guest console: see include/vunify/console.h. */
+/* The guest console: see include/vsupervisor/console.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,7 +10,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "vunify/console.h"
+#include "vsupervisor/console.h"
 
 static int open_log(struct vu_console *c, struct vu_err *e)
 {

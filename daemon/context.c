@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Start a guest's init in a new context: see include/vunify/context.h. */
+/* Start a guest's init in a new context: see include/vsupervisor/context.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -18,11 +18,11 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/context.h"
-#include "vunify/fdpass.h"
-#include "vunify/netlink.h"
-#include "vunify/rootfs.h"
-#include "vunify/secpolicy.h"
+#include "vsupervisor/context.h"
+#include "vsupervisor/fdpass.h"
+#include "vsupervisor/netlink.h"
+#include "vsupervisor/rootfs.h"
+#include "vsupervisor/secpolicy.h"
 
 #ifndef CLONE_PIDFD
 #define CLONE_PIDFD 0x00001000

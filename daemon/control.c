@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Control socket and state file: see include/vunify/control.h. */
+/* Control socket and state file: see include/vsupervisor/control.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/control.h"
-#include "vunify/fdpass.h"
+#include "vsupervisor/control.h"
+#include "vsupervisor/fdpass.h"
 #include "vunify/size.h"
 
 int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e)

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Messages with descriptors: see include/vunify/fdpass.h. */
+/* Messages with descriptors: see include/vsupervisor/fdpass.h. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vunify/fdpass.h"
+#include "vsupervisor/fdpass.h"
 #include "vunify/size.h"
 
 #define ERR_TAG "err "

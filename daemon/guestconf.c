@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* guest.conf parser: see include/vunify/guestconf.h and vserver(8). */
+/* guest.conf parser: see include/vsupervisor/guestconf.h and vserver(8). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
@@ -12,7 +12,7 @@
 
 #include <ini.h>
 
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 /* The state of one parse: inih gives the handler no line number, so the
  * reader counts lines itself (it is called exactly once per line). */

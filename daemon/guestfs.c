@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The guest's vunifyfs mount: see include/vunify/guestfs.h. */
+/* The guest's vunifyfs mount: see include/vsupervisor/guestfs.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -15,9 +15,9 @@
 
 #include "vunify/cleanup.h"
 #include "vunify/escape.h"
-#include "vunify/guestfs.h"
+#include "vsupervisor/guestfs.h"
 
-int vu_fs_find(char out[PATH_MAX], struct vu_err *e)
+int vu_guestfs_find(char out[PATH_MAX], struct vu_err *e)
 {
 	char self[PATH_MAX], *path, *save = NULL;
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -41,7 +41,7 @@ int vu_fs_find(char out[PATH_MAX], struct vu_err *e)
 	return vu_err_set(e, ENOENT, "vunifyfs: not found next to this program nor in $PATH");
 }
 
-void vu_fs_options(const char *name, const struct vu_gconf *c, char *buf, size_t len)
+void vu_guestfs_options(const char *name, const struct vu_gconf *c, char *buf, size_t len)
 {
 	/* fsname: the guest's mount table shows this, not the host's path of
 	 * its tree; nodev: device nodes in the tree stay inert. */
@@ -57,7 +57,7 @@ void vu_fs_options(const char *name, const struct vu_gconf *c, char *buf, size_t
 		snprintf(buf + n, len - n, "%sreserved=%d", n ? "," : "", c->disk_reserved);
 }
 
-bool vu_fs_mounted(const char *mnt, char *type, size_t len)
+bool vu_guestfs_mounted(const char *mnt, char *type, size_t len)
 {
 	_cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
 	_cleanup_free_ char *line = NULL;
@@ -99,7 +99,7 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-pid_t vu_fs_spawn(const char *bin, const char *opts, const char *root, const char *mnt,
+pid_t vu_guestfs_spawn(const char *bin, const char *opts, const char *root, const char *mnt,
 		  int logfd, struct vu_err *e)
 {
 	char *argv[8];
@@ -146,7 +146,7 @@ pid_t vu_fs_spawn(const char *bin, const char *opts, const char *root, const cha
 			return vu_err_set(e, 0, "vunifyfs %s %s was killed by signal %d", root, mnt,
 					  WTERMSIG(status));
 		}
-		if (vu_fs_mounted(mnt, NULL, 0))
+		if (vu_guestfs_mounted(mnt, NULL, 0))
 			return pid;
 		nap_ms(i < 100 ? 2 : 10);
 	}
@@ -155,10 +155,10 @@ pid_t vu_fs_spawn(const char *bin, const char *opts, const char *root, const cha
 	return vu_err_set(e, ETIMEDOUT, "vunifyfs %s %s: not mounted after 30 s", root, mnt);
 }
 
-int vu_fs_umount(const char *mnt, struct vu_err *e)
+int vu_guestfs_umount(const char *mnt, struct vu_err *e)
 {
 	for (int i = 0; i < 50; i++) {
-		if (!vu_fs_mounted(mnt, NULL, 0))
+		if (!vu_guestfs_mounted(mnt, NULL, 0))
 			return 0;
 		if (umount2(mnt, UMOUNT_NOFOLLOW) == 0)
 			continue;
@@ -168,7 +168,7 @@ int vu_fs_umount(const char *mnt, struct vu_err *e)
 			break;
 		nap_ms(20);
 	}
-	if (vu_fs_mounted(mnt, NULL, 0) && umount2(mnt, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
+	if (vu_guestfs_mounted(mnt, NULL, 0) && umount2(mnt, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
 		return vu_err_set(e, errno, "umount %s", mnt);
 	return 0;
 }

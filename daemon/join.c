@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Run a command in a running guest: see include/vunify/join.h. */
+/* Run a command in a running guest: see include/vsupervisor/join.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -17,13 +17,13 @@
 #include <unistd.h>
 
 #include "join_int.h"
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/cleanup.h"
-#include "vunify/context.h"
-#include "vunify/control.h"
-#include "vunify/fdpass.h"
-#include "vunify/join.h"
-#include "vunify/secpolicy.h"
+#include "vsupervisor/context.h"
+#include "vsupervisor/control.h"
+#include "vsupervisor/fdpass.h"
+#include "vsupervisor/join.h"
+#include "vsupervisor/secpolicy.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U

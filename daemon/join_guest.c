@@ -36,10 +36,10 @@
 #include <unistd.h>
 
 #include "join_int.h"
-#include "vunify/context.h"
-#include "vunify/fdpass.h"
-#include "vunify/join.h"
-#include "vunify/secpolicy.h"
+#include "vsupervisor/context.h"
+#include "vsupervisor/fdpass.h"
+#include "vsupervisor/join.h"
+#include "vsupervisor/secpolicy.h"
 #include "vunify/size.h"
 
 #ifndef TIOCGPTPEER

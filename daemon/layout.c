@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Guest paths and the running lock: see include/vunify/layout.h. */
+/* Guest paths and the running lock: see include/vsupervisor/layout.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/guestconf.h"
-#include "vunify/layout.h"
+#include "vsupervisor/guestconf.h"
+#include "vsupervisor/layout.h"
 
 int vu_layout_base(char out[PATH_MAX], const char *opt, struct vu_err *e)
 {

@@ -4,7 +4,7 @@
 #
 # It is a library, libvsupervisor.a, linked into vserver: the supervisor is
 # a process forked by `vserver start` that inherits the parsed configuration
-# and the guest's lock (see include/vunify/supervisor.h).
+# and the guest's lock (see include/vsupervisor/supervisor.h).
 LIBVSUP_SRC := $(wildcard daemon/*.c)
 LIBVSUP_OBJ := $(patsubst %.c,$(OBJ)/%.o,$(LIBVSUP_SRC))
 LIBVSUP     := $(BUILD)/lib/libvsupervisor.a

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Minimal rtnetlink: see include/vunify/netlink.h. */
+/* Minimal rtnetlink: see include/vsupervisor/netlink.h. */
 #include <errno.h>
 #include <limits.h>
 #include <net/if.h>
@@ -14,7 +14,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
-#include "vunify/netlink.h"
+#include "vsupervisor/netlink.h"
 
 #define MSG_SPACE 4096
 

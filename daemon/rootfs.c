@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The guest's file system view: see include/vunify/rootfs.h. */
+/* The guest's file system view: see include/vsupervisor/rootfs.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,7 +12,7 @@
 #include <linux/openat2.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/rootfs.h"
+#include "vsupervisor/rootfs.h"
 
 static int openat2_(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
 {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The guest's seccomp filter: see include/vunify/secpolicy.h for the list. */
+/* The guest's seccomp filter: see include/vsupervisor/secpolicy.h for the list. */
 #include <errno.h>
 #include <sched.h>
 #include <string.h>
@@ -8,7 +8,7 @@
 
 #include <seccomp.h>
 
-#include "vunify/secpolicy.h"
+#include "vsupervisor/secpolicy.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* The per-guest supervisor: see include/vunify/supervisor.h. */
+/* The per-guest supervisor: see include/vsupervisor/supervisor.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -24,14 +24,14 @@
 #include <seccomp.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/console.h"
-#include "vunify/context.h"
-#include "vunify/control.h"
-#include "vunify/fdpass.h"
-#include "vunify/guestfs.h"
-#include "vunify/netlink.h"
-#include "vunify/secpolicy.h"
-#include "vunify/supervisor.h"
+#include "vsupervisor/console.h"
+#include "vsupervisor/context.h"
+#include "vsupervisor/control.h"
+#include "vsupervisor/fdpass.h"
+#include "vsupervisor/guestfs.h"
+#include "vsupervisor/netlink.h"
+#include "vsupervisor/secpolicy.h"
+#include "vsupervisor/supervisor.h"
 
 #define MAX_CLIENTS 16
 
@@ -168,7 +168,7 @@ static int setup_mount(struct sup *s, bool *own, struct vu_err *e)
 	char type[64];
 
 	*own = true;
-	if (vu_fs_mounted(s->l->mnt, type, sizeof(type))) {
+	if (vu_guestfs_mounted(s->l->mnt, type, sizeof(type))) {
 		if (strncmp(type, "fuse", 4))
 			return vu_err_set(e, EBUSY, "%s: a %s file system is mounted there", s->l->mnt,
 					  type);
@@ -214,11 +214,11 @@ static int start_fs(struct sup *s, bool own, struct vu_err *e)
 		s->mon_pid = spawn_monitor(s->l->mnt, e);
 		return s->mon_pid < 0 ? -1 : 0;
 	}
-	if (vu_fs_find(bin, e) < 0)
+	if (vu_guestfs_find(bin, e) < 0)
 		return -1;
-	vu_fs_options(s->l->name, s->conf, opts, sizeof(opts));
+	vu_guestfs_options(s->l->name, s->conf, opts, sizeof(opts));
 	logged = lseek(STDERR_FILENO, 0, SEEK_END);
-	s->fs_pid = vu_fs_spawn(bin, opts, s->l->root, s->l->mnt, STDERR_FILENO, e);
+	s->fs_pid = vu_guestfs_spawn(bin, opts, s->l->root, s->l->mnt, STDERR_FILENO, e);
 	if (s->fs_pid < 0) {
 		char said[512];
 

@@ -13,10 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "vunify/control.h"
-#include "vunify/guestfs.h"
-#include "vunify/netlink.h"
-#include "vunify/supervisor.h"
+#include "vsupervisor/control.h"
+#include "vsupervisor/guestfs.h"
+#include "vsupervisor/netlink.h"
+#include "vsupervisor/supervisor.h"
 
 int vu_teardown(const struct vu_teardown *t, struct vu_err *e)
 {
@@ -41,9 +41,9 @@ int vu_teardown(const struct vu_teardown *t, struct vu_err *e)
 			vu_nl_close(&nl);
 		}
 	}
-	if (t->umount && vu_fs_umount(t->l->mnt, &e2) < 0 && ret == 0)
+	if (t->umount && vu_guestfs_umount(t->l->mnt, &e2) < 0 && ret == 0)
 		ret = -1, *e = e2;
-	if (!vu_fs_mounted(t->l->mnt, NULL, 0))
+	if (!vu_guestfs_mounted(t->l->mnt, NULL, 0))
 		rmdir(t->l->mnt);
 	unlink(t->l->sock);
 	unlink(t->l->state);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Fuzz target: the supervisor's control protocol and state file
- * (include/vunify/control.h, daemon/control.c, daemon/fdpass.c).  The
+ * (include/vsupervisor/control.h, daemon/control.c, daemon/fdpass.c).  The
  * first byte says which side reads the rest:
  *   r  a request, as the supervisor receives it (vu_msg_recv, then
  *      vu_ctl_request, which supervisor.c dispatches on)
@@ -22,8 +22,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "vunify/control.h"
-#include "vunify/fdpass.h"
+#include "vsupervisor/control.h"
+#include "vsupervisor/fdpass.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

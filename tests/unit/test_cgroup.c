@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 
 static char tmp[256];
 

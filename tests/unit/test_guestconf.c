@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 static int parse(struct vu_gconf *c, const char *text, struct vu_err *e)
 {

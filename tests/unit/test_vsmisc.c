@@ -22,13 +22,13 @@
 
 #include <cmocka.h>
 
-#include "vunify/control.h"
+#include "vsupervisor/control.h"
 #include "vunify/diskusage.h"
-#include "vunify/fdpass.h"
-#include "vunify/guestfs.h"
-#include "vunify/layout.h"
-#include "vunify/rootfs.h"
-#include "vunify/secpolicy.h"
+#include "vsupervisor/fdpass.h"
+#include "vsupervisor/guestfs.h"
+#include "vsupervisor/layout.h"
+#include "vsupervisor/rootfs.h"
+#include "vsupervisor/secpolicy.h"
 
 static char tmp[256];
 
@@ -314,12 +314,12 @@ static void test_fs_options(void **state)
 
 	(void)state;
 	vu_gconf_defaults(&c, "g");
-	vu_fs_options("g", &c, buf, sizeof(buf));
+	vu_guestfs_options("g", &c, buf, sizeof(buf));
 	assert_string_equal(buf, "fsname=vunify:g,nodev");
 	c.disk = 1ull << 30;
 	c.inodes = 5000;
 	c.disk_reserved = 5;
-	vu_fs_options("g", &c, buf, sizeof(buf));
+	vu_guestfs_options("g", &c, buf, sizeof(buf));
 	assert_string_equal(buf, "fsname=vunify:g,nodev,space=1073741824,inodes=5000,reserved=5");
 }
 

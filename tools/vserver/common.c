@@ -10,13 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/cleanup.h"
-#include "vunify/control.h"
+#include "vsupervisor/control.h"
 #include "vunify/escape.h"
-#include "vunify/guestfs.h"
+#include "vsupervisor/guestfs.h"
 #include "vunify/size.h"
-#include "vunify/supervisor.h"
+#include "vsupervisor/supervisor.h"
 #include "vserver.h"
 
 int vs_fail(struct vs *vs, int code, const struct vu_err *e)
@@ -68,7 +68,7 @@ static bool leftovers(struct vs *vs)
 	struct vu_err e;
 
 	if (access(vs->l.state, F_OK) == 0 || access(vs->l.sock, F_OK) == 0 ||
-	    vu_fs_mounted(vs->l.mnt, NULL, 0))
+	    vu_guestfs_mounted(vs->l.mnt, NULL, 0))
 		return true;
 	return vu_cg_open(&cg, vs->name, &e) == 0 && cg.ops->exists(&cg);
 }

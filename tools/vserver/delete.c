@@ -20,7 +20,7 @@
 
 #include "vunify/cleanup.h"
 #include "vunify/deepwalk.h"
-#include "vunify/supervisor.h"
+#include "vsupervisor/supervisor.h"
 #include "vserver.h"
 
 #define TRASH_PREFIX ".deleted."

@@ -3,7 +3,7 @@
  * guest's own when we have a terminal. */
 #include <unistd.h>
 
-#include "vunify/join.h"
+#include "vsupervisor/join.h"
 #include "vserver.h"
 
 int vs_enter(struct vs *vs)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vunify/join.h"
+#include "vsupervisor/join.h"
 #include "vserver.h"
 
 int vs_join(struct vs *vs, struct vu_join *j)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vunify/control.h"
+#include "vsupervisor/control.h"
 #include "vserver.h"
 
 static int by_name(const struct dirent **a, const struct dirent **b)

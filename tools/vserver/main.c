@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vunify/join.h"
+#include "vsupervisor/join.h"
 #include "vunify/version.h"
 #include "vserver.h"
 
@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 	int c;
 
 	/* vserver exec/enter executes this program again to join the guest
-	 * (see vunify/join.h); nothing of the normal start may run then. */
+	 * (see vsupervisor/join.h); nothing of the normal start may run then. */
 	if (argc > 1 && !strcmp(argv[1], VU_JOIN_GUEST_ARG))
 		vu_join_guest_main(argc, argv);
 	/* Options stop at the guest name: what follows belongs to the command. */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
-#include "vunify/netlink.h"
-#include "vunify/supervisor.h"
+#include "vsupervisor/netlink.h"
+#include "vsupervisor/supervisor.h"
 #include "vserver.h"
 
 /* Refuse a host_ifname that names someone else's interface (a bridge, the

@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vunify/cgroup.h"
-#include "vunify/control.h"
+#include "vsupervisor/cgroup.h"
+#include "vsupervisor/control.h"
 #include "vunify/diskusage.h"
 #include "vserver.h"
 

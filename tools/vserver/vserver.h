@@ -6,8 +6,8 @@
 #include <stdbool.h>
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
-#include "vunify/layout.h"
+#include "vsupervisor/guestconf.h"
+#include "vsupervisor/layout.h"
 
 /* Exit codes, as util-vserver's. */
 enum {

@@ -27,14 +27,14 @@
  * raw mode, restored afterwards, and passes the window size on.  No
  * descriptor of the caller's ever reaches the guest.
  */
-#ifndef VUNIFY_JOIN_H
-#define VUNIFY_JOIN_H
+#ifndef VSUP_JOIN_H
+#define VSUP_JOIN_H
 
 #include <stdbool.h>
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
-#include "vunify/layout.h"
+#include "vsupervisor/guestconf.h"
+#include "vsupervisor/layout.h"
 
 struct vu_join {
 	const struct vu_layout *l;
@@ -60,4 +60,4 @@ int vu_join_run(const struct vu_join *j, struct vu_err *e);
 #define VU_JOIN_GUEST_ARG "--vunify-join-guest"
 __attribute__((noreturn)) void vu_join_guest_main(int argc, char **argv);
 
-#endif /* VUNIFY_JOIN_H */
+#endif /* VSUP_JOIN_H */

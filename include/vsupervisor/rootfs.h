@@ -22,11 +22,11 @@
  * the new mount API (fsopen/fsmount/open_tree/move_mount) onto those
  * descriptors, never onto host paths built from guest-controlled strings.
  */
-#ifndef VUNIFY_ROOTFS_H
-#define VUNIFY_ROOTFS_H
+#ifndef VSUP_ROOTFS_H
+#define VSUP_ROOTFS_H
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 struct vu_rootfs_spec {
 	const char *mnt;            /* the vunifyfs mount point (host path) */
@@ -44,4 +44,4 @@ int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e);
 int vu_rootfs_open_beneath(int rootfd, const char *path, bool create, bool file,
 			   struct vu_err *e);
 
-#endif /* VUNIFY_ROOTFS_H */
+#endif /* VSUP_ROOTFS_H */

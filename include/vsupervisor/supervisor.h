@@ -27,15 +27,15 @@
  * (not a separate program): it inherits the parsed configuration and the
  * lock from `vserver start`, so there is nothing to re-read or re-check.
  */
-#ifndef VUNIFY_SUPERVISOR_H
-#define VUNIFY_SUPERVISOR_H
+#ifndef VSUP_SUPERVISOR_H
+#define VSUP_SUPERVISOR_H
 
 #include <sys/types.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
-#include "vunify/layout.h"
+#include "vsupervisor/guestconf.h"
+#include "vsupervisor/layout.h"
 
 /* Start the guest (the caller holds @lock_fd, see vu_layout_lock()): fork
  * the supervisor and wait until init runs.  *init_pid is its host PID. */
@@ -59,4 +59,4 @@ int vu_teardown(const struct vu_teardown *t, struct vu_err *e);
  * the supervisor ends normally. */
 pid_t vu_watchdog_spawn(const struct vu_teardown *t, int keep_fd, int *wfd, struct vu_err *e);
 
-#endif /* VUNIFY_SUPERVISOR_H */
+#endif /* VSUP_SUPERVISOR_H */

@@ -10,14 +10,14 @@
  *   stop SECONDS  answered once the guest is down and everything is torn
  *                 down: "ok stopped"
  */
-#ifndef VUNIFY_CONTROL_H
-#define VUNIFY_CONTROL_H
+#ifndef VSUP_CONTROL_H
+#define VSUP_CONTROL_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 struct vu_state {
 	pid_t supervisor;
@@ -49,4 +49,4 @@ enum vu_ctl_req { VU_CTL_UNKNOWN, VU_CTL_INFO, VU_CTL_PIDFD, VU_CTL_STOP };
  * digits only, at most UINT_MAX: anything else is VU_CTL_UNKNOWN). */
 enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds);
 
-#endif /* VUNIFY_CONTROL_H */
+#endif /* VSUP_CONTROL_H */

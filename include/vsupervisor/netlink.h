@@ -5,14 +5,14 @@
  * links up, delete links.  No iproute2, no libmnl.  A socket talks to the
  * network namespace it was created in.
  */
-#ifndef VUNIFY_NETLINK_H
-#define VUNIFY_NETLINK_H
+#ifndef VSUP_NETLINK_H
+#define VSUP_NETLINK_H
 
 #include <stdbool.h>
 #include <sys/types.h>
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 struct vu_nl {
 	int fd;
@@ -57,4 +57,4 @@ int vu_nl_route_default(struct vu_nl *nl, const struct vu_gconf_addr *gw, struct
 /* Does link @name exist? */
 bool vu_nl_link_exists(const char *name);
 
-#endif /* VUNIFY_NETLINK_H */
+#endif /* VSUP_NETLINK_H */

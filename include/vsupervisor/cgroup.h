@@ -11,8 +11,8 @@
  * The guest's group is PARENT/NAME in every hierarchy, PARENT being
  * "vunify".  Everything is written to cgroupfs directly.
  */
-#ifndef VUNIFY_CGROUP_H
-#define VUNIFY_CGROUP_H
+#ifndef VSUP_CGROUP_H
+#define VSUP_CGROUP_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -121,4 +121,4 @@ unsigned vu_cg_weight_to_blkio(unsigned weight);
 /* BFQ's weight (1..1000, default 100) for a v2 io weight. */
 unsigned vu_cg_weight_to_bfq(unsigned weight);
 
-#endif /* VUNIFY_CGROUP_H */
+#endif /* VSUP_CGROUP_H */

@@ -3,8 +3,8 @@
  * Messages with an optional descriptor over a SOCK_SEQPACKET socket
  * (SCM_RIGHTS).  One message is one record: no framing needed.
  */
-#ifndef VUNIFY_FDPASS_H
-#define VUNIFY_FDPASS_H
+#ifndef VSUP_FDPASS_H
+#define VSUP_FDPASS_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -36,4 +36,4 @@ size_t vu_msg_err_format(char *buf, size_t len, int code, const char *msg);
 int vu_msg_send_err(int sock, int code, const char *msg);
 int vu_msg_err_parse(const char *msg, struct vu_err *e);
 
-#endif /* VUNIFY_FDPASS_H */
+#endif /* VSUP_FDPASS_H */

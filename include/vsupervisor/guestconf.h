@@ -17,8 +17,8 @@
  * ("/var/lib/vunify/guests/g1/guest.conf:7: [limits] memory: 'lots' is not
  * a size"); nothing is guessed.
  */
-#ifndef VUNIFY_GUESTCONF_H
-#define VUNIFY_GUESTCONF_H
+#ifndef VSUP_GUESTCONF_H
+#define VSUP_GUESTCONF_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -131,4 +131,4 @@ bool vu_guest_name_valid(const char *name);
  * hash of the name if that would not fit IFNAMSIZ. */
 void vu_gconf_default_host_ifname(const char *name, char out[VU_IFNAMSIZ]);
 
-#endif /* VUNIFY_GUESTCONF_H */
+#endif /* VSUP_GUESTCONF_H */

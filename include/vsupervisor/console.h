@@ -5,8 +5,8 @@
  * into RUN/NAME/console.log, rotated to console.log.old at 4 MiB, so that a
  * chatty guest can neither block on its console nor fill the host's /run.
  */
-#ifndef VUNIFY_CONSOLE_H
-#define VUNIFY_CONSOLE_H
+#ifndef VSUP_CONSOLE_H
+#define VSUP_CONSOLE_H
 
 #include <limits.h>
 
@@ -31,4 +31,4 @@ void vu_console_pump(struct vu_console *c);
 
 void vu_console_close(struct vu_console *c);
 
-#endif /* VUNIFY_CONSOLE_H */
+#endif /* VSUP_CONSOLE_H */

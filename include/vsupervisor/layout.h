@@ -20,8 +20,8 @@
  * or $VUNIFY_RUNDIR (for tests, so that all mounts stay below one scratch
  * directory).
  */
-#ifndef VUNIFY_LAYOUT_H
-#define VUNIFY_LAYOUT_H
+#ifndef VSUP_LAYOUT_H
+#define VSUP_LAYOUT_H
 
 #include <limits.h>
 #include <stdbool.h>
@@ -76,4 +76,4 @@ int vu_layout_lock(const struct vu_layout *l, struct vu_err *e);
 /* True if a supervisor holds the guest's lock. */
 bool vu_layout_running(const struct vu_layout *l);
 
-#endif /* VUNIFY_LAYOUT_H */
+#endif /* VSUP_LAYOUT_H */

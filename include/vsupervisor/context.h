@@ -13,15 +13,15 @@
  * the exec comes back to the parent as a message; a successful exec closes
  * the synchronisation socket, which is how the parent knows init runs.
  */
-#ifndef VUNIFY_CONTEXT_H
-#define VUNIFY_CONTEXT_H
+#ifndef VSUP_CONTEXT_H
+#define VSUP_CONTEXT_H
 
 #include <sys/types.h>
 
-#include "vunify/cgroup.h"
+#include "vsupervisor/cgroup.h"
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
-#include "vunify/layout.h"
+#include "vsupervisor/guestconf.h"
+#include "vsupervisor/layout.h"
 
 struct vu_ctx_spec {
 	const struct vu_layout *l;
@@ -51,4 +51,4 @@ int vu_oom_reset(struct vu_err *e);
 /* The environment init and vserver exec give guest processes. */
 extern char *const vu_ctx_env_path;
 
-#endif /* VUNIFY_CONTEXT_H */
+#endif /* VSUP_CONTEXT_H */

@@ -30,14 +30,14 @@
  * supervisor (seccomp user notification), which turns a halt into a stop and
  * a reboot into a restart of the guest.
  */
-#ifndef VUNIFY_SECPOLICY_H
-#define VUNIFY_SECPOLICY_H
+#ifndef VSUP_SECPOLICY_H
+#define VSUP_SECPOLICY_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "vunify/error.h"
-#include "vunify/guestconf.h"
+#include "vsupervisor/guestconf.h"
 
 /* The documented default for a guest with network @mode. */
 uint64_t vu_caps_default(enum vu_net_mode mode);
@@ -63,4 +63,4 @@ int vu_scmp_load(int *notify_fd, struct vu_err *e);
 /* The reboot(2) commands the filter hands to the supervisor. */
 bool vu_scmp_is_reboot_cmd(uint64_t cmd, bool *restart);
 
-#endif /* VUNIFY_SECPOLICY_H */
+#endif /* VSUP_SECPOLICY_H */
