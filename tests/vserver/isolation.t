@@ -49,6 +49,10 @@ for mp in $mps; do
 	esac
 done
 vs_exec "$g" grep -q "$T" /proc/self/mountinfo && t_fail "the test's scratch path is visible in mounts"
+# The guest's root is nodev: a device node guest root makes in its tree
+# opens nothing, whatever the devices cgroup allows (mount options, field 6).
+t_eq "/ is nodev" "$(vs_exec "$g" awk '$5 == "/" { o = $6 } END { print o }' /proc/self/mountinfo |
+	tr , '\n' | grep -cx nodev)" 1
 t_eq "/dev" "$(vs_exec "$g" ls /dev | tr '\n' ' ')" \
 	"console fd full null ptmx pts random shm stderr stdin stdout tty urandom zero "
 t_eq "cgroup namespace" "$(vs_exec "$g" cat /proc/self/cgroup | cut -d: -f3 | sort -u)" "/"
