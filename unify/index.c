@@ -405,6 +405,18 @@ int vu_index_guest_forget(struct vu_index *ix, int64_t id, struct vu_err *e)
 	return 0;
 }
 
+/* The end of a loop over rows that called back for each: the callback's
+ * stop (r: < 0 its error, > 0 a stop without error) or the step's error. */
+static int each_end(struct vu_index *ix, sqlite3_stmt *st, int rc, int r, struct vu_err *e)
+{
+	sqlite3_finalize(st);
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (rc != SQLITE_DONE)
+		return vu_index_err(ix, rc, e, NULL);
+	return 0;
+}
+
 int vu_index_guests_each(struct vu_index *ix,
 			 int (*fn)(void *arg, int64_t id, const char *path, struct vu_err *e),
 			 void *arg, struct vu_err *e)
@@ -422,12 +434,7 @@ int vu_index_guests_each(struct vu_index *ix,
 		if (path && (r = fn(arg, sqlite3_column_int64(st, 0), path, e)) != 0)
 			break;
 	}
-	sqlite3_finalize(st);
-	if (r)
-		return r < 0 ? -1 : 0;
-	if (rc != SQLITE_DONE)
-		return vu_index_err(ix, rc, e, NULL);
-	return 0;
+	return each_end(ix, st, rc, r, e);
 }
 
 int vu_index_objects_each_ino(struct vu_index *ix,
@@ -443,12 +450,7 @@ int vu_index_objects_each_ino(struct vu_index *ix,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		if ((r = fn(arg, (uint64_t)sqlite3_column_int64(st, 0), e)) != 0)
 			break;
-	sqlite3_finalize(st);
-	if (r)
-		return r < 0 ? -1 : 0;
-	if (rc != SQLITE_DONE)
-		return vu_index_err(ix, rc, e, NULL);
-	return 0;
+	return each_end(ix, st, rc, r, e);
 }
 
 int vu_index_gc_begin(struct vu_index *ix, struct vu_err *e)
