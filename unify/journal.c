@@ -71,11 +71,20 @@ static int slot_create(struct vu_journal *j, struct vu_journal_slot *slot)
 		return -1;
 	/* Until it is locked, a replay may take it for a dead one and remove
 	 * it: only a slot that still has its name after locking is ours. */
-	if (flock(slot->fd, LOCK_EX) == 0 && fstat(slot->fd, &st) == 0 && st.st_nlink > 0)
+	if (flock(slot->fd, LOCK_EX) < 0 || fstat(slot->fd, &st) < 0) {
+		int err = errno;
+
+		unlinkat(j->dirfd, slot->name, 0);
+		close(slot->fd);
+		slot->fd = -1;
+		errno = err;
+		return -1;
+	}
+	if (st.st_nlink > 0)
 		return 0;
 	close(slot->fd);
 	slot->fd = -1;
-	errno = EEXIST;                 /* try another name */
+	errno = EEXIST;                 /* taken by a replay: try another name */
 	return -1;
 }
 
