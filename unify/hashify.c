@@ -8,6 +8,7 @@
 
 #include "vunify/meta.h"
 #include "vunify/pool.h"
+#include "vunify/size.h"
 #include "hashify-int.h"
 
 /* Groups in flight per thread: enough to keep every thread busy while the
@@ -294,6 +295,19 @@ static int forget_stale(struct vu_session *s, struct vu_err *e)
 	return 0;
 }
 
+/* The testing switch VUNIFY_TEST_GROUP_DELAY_MS (hashify.h), strictly. */
+static int test_delay(unsigned *ms, struct vu_err *e)
+{
+	const char *v = getenv("VUNIFY_TEST_GROUP_DELAY_MS");
+	uint64_t n = 0;
+
+	if (v && vu_parse_uint(v, 0, 60000, &n) < 0)
+		return vu_err_set(e, EINVAL, "VUNIFY_TEST_GROUP_DELAY_MS=%s: not a number of "
+				  "milliseconds up to 60000", v);
+	*ms = (unsigned)n;
+	return 0;
+}
+
 int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	       struct vu_hashify_stats *st, struct vu_err *e)
 {
@@ -310,8 +324,10 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	sh->s = s;
 	sh->o = o;
 	sh->dry = s->mode != VU_SESSION_WRITE;
-	if (getenv("VUNIFY_TEST_GROUP_DELAY_MS"))
-		sh->test_delay_ms = (unsigned)strtoul(getenv("VUNIFY_TEST_GROUP_DELAY_MS"), NULL, 10);
+	if (test_delay(&sh->test_delay_ms, e) < 0) {
+		free(sh);
+		return -1;
+	}
 	sh->kflags = o->ignore_mtime ? VU_KEY_IGNORE_MTIME : 0;
 	sh->ignore = (o->ignore_mtime ? VU_META_IGNORE_MTIME : 0) |
 		     (o->ignore_atime ? VU_META_IGNORE_ATIME : 0);
