@@ -123,6 +123,7 @@ static int open_v2(struct vu_cgroup *cg, const char *mnt, struct vu_err *e)
 		return vu_err_set(e, ENAMETOOLONG, "%s", mnt);
 	cg->ops = &vu_cg_v2_ops;
 	snprintf(cg->hier[0], sizeof(cg->hier[0]), "%s", mnt);
+	snprintf(cg->deleg, sizeof(cg->deleg), "%s", mnt);
 	cg->n_hier = 1;
 	return 0;
 }

@@ -46,6 +46,7 @@ int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e)
 	size_t cap = 0;
 
 	cg->n_hier = 0;
+	cg->deleg[0] = 0;
 	if (!f)
 		return vu_err_set(e, errno, "%s", mountinfo);
 	while (getline(&line, &cap, f) > 0) {
@@ -61,13 +62,20 @@ int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e)
 		fstype = strtok_r(sep + 3, " \n", &save);
 		(void)strtok_r(NULL, " \n", &save);
 		superopts = strtok_r(NULL, " \n", &save);
-		if (!fstype || !superopts || strcmp(fstype, "cgroup"))
+		if (!fstype || !superopts || (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2")))
 			continue;
 		save = NULL;
 		for (tok = strtok_r(line, " ", &save); tok && i < 6; tok = strtok_r(NULL, " ", &save))
 			fields[i++] = tok;
 		if (i < 5 || strcmp(fields[3], "/"))
 			continue;   /* only whole hierarchies, not bind mounts of a subtree */
+		if (!strcmp(fstype, "cgroup2")) {
+			/* The hybrid layout's unified hierarchy: the guest's own subtree. */
+			vu_unescape_mountinfo(fields[4]);
+			if (!cg->deleg[0] && strlen(fields[4]) < sizeof(cg->deleg))
+				snprintf(cg->deleg, sizeof(cg->deleg), "%s", fields[4]);
+			continue;
+		}
 		for (size_t w = 0; w < sizeof(wanted) / sizeof(wanted[0]); w++)
 			use |= opts_have(superopts, wanted[w]);
 		if (!use)
@@ -147,7 +155,7 @@ static int v1_create(struct vu_cgroup *cg, struct vu_err *e)
 		    (cpuset_inherit(cg->hier[h], parent, e) < 0 || cpuset_inherit(parent, dir, e) < 0))
 			return -1;
 	}
-	return 0;
+	return vu_cg_deleg_create(cg, e);
 }
 
 static int writef(const char *dir, const char *file, struct vu_err *e, const char *fmt, ...)
@@ -269,7 +277,7 @@ static int v1_set_devices(struct vu_cgroup *cg, const struct vu_cg_dev *rules, s
 	return 0;
 }
 
-static int v1_attach(struct vu_cgroup *cg, pid_t pid, struct vu_err *e)
+static int v1_attach(struct vu_cgroup *cg, pid_t pid, pid_t init, struct vu_err *e)
 {
 	char dir[PATH_MAX];
 
@@ -278,7 +286,7 @@ static int v1_attach(struct vu_cgroup *cg, pid_t pid, struct vu_err *e)
 		if (writef(dir, "cgroup.procs", e, "%d", (int)pid) < 0)
 			return -1;
 	}
-	return 0;
+	return vu_cg_deleg_attach(cg, pid, init, e);
 }
 
 /* Count (and with @sig, signal) the members of the freezer group. */
@@ -334,6 +342,8 @@ static int v1_kill_all(struct vu_cgroup *cg, struct vu_err *e)
 	/* Without a freezer, any hierarchy lists the members. */
 	group_dir(cg, hf >= 0 ? (size_t)hf : 0, dir, sizeof(dir));
 	snprintf(any, sizeof(any), "%s", dir);
+	if (vu_cg_deleg_kill(cg, e) < 0)
+		return -1;
 	if (access(dir, F_OK) < 0)
 		return 0;
 	for (int round = 0; round < 2000; round++) {
@@ -409,6 +419,8 @@ static int v1_destroy(struct vu_cgroup *cg, struct vu_err *e)
 		if (access(dir, F_OK) == 0 && ret == 0)
 			ret = vu_err_set(e, EBUSY, "%s", dir);
 	}
+	if (ret == 0)
+		ret = vu_cg_deleg_destroy(cg, e);
 	return ret;
 }
 
@@ -421,7 +433,7 @@ static bool v1_exists(struct vu_cgroup *cg)
 		if (access(dir, F_OK) == 0)
 			return true;
 	}
-	return false;
+	return vu_cg_deleg_exists(cg);
 }
 
 const struct vu_cg_ops vu_cg_v1_ops = {

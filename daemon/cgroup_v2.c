@@ -7,12 +7,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vsupervisor/cgroup.h"
@@ -78,7 +76,7 @@ static int v2_create(struct vu_cgroup *cg, struct vu_err *e)
 	}
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return vu_err_set(e, errno, "%s", dir);
-	return 0;
+	return vu_cg_deleg_create(cg, e);
 }
 
 static int writef(const char *dir, const char *file, struct vu_err *e, const char *fmt, ...)
@@ -196,67 +194,25 @@ static int v2_set_devices(struct vu_cgroup *cg, const struct vu_cg_dev *rules, s
 	return 0;
 }
 
-static int v2_attach(struct vu_cgroup *cg, pid_t pid, struct vu_err *e)
+static int v2_attach(struct vu_cgroup *cg, pid_t pid, pid_t init, struct vu_err *e)
 {
-	char dir[PATH_MAX];
-
-	group_dir(cg, dir, sizeof(dir));
-	return writef(dir, "cgroup.procs", e, "%d", (int)pid);
-}
-
-static bool populated(const char *dir)
-{
-	struct vu_err e;
-	char buf[256];
-
-	if (vu_cg_read(dir, "cgroup.events", buf, sizeof(buf), &e) < 0)
-		return false;
-	return !strstr(buf, "populated 0");
+	return vu_cg_deleg_attach(cg, pid, init, e);
 }
 
 static int v2_kill_all(struct vu_cgroup *cg, struct vu_err *e)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	_cleanup_close_ int fd = -1;
-
-	group_dir(cg, dir, sizeof(dir));
-	if (access(dir, F_OK) < 0)
-		return 0;
-	if (vu_cg_write(dir, "cgroup.kill", "1", e) < 0)
-		return -1;
-	/* cgroup.events signals POLLPRI when "populated" changes. */
-	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	for (int i = 0; i < 1000 && populated(dir); i++) {
-		if (fd >= 0) {
-			struct pollfd p = { .fd = fd, .events = POLLPRI };
-
-			poll(&p, 1, 10);
-		} else {
-			struct timespec ts = { 0, 10000000L };
-
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (populated(dir))
-		return vu_err_set(e, EBUSY, "%s: processes survive cgroup.kill", dir);
-	return 0;
+	return vu_cg_deleg_kill(cg, e);
 }
 
 static int v2_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *e)
 {
 	char dir[PATH_MAX], buf[PATH_MAX + 64];
-	_cleanup_fclose_ FILE *f = NULL;
-	int pid;
 
 	memset(s, 0, sizeof(*s));
 	group_dir(cg, dir, sizeof(dir));
-	snprintf(buf, sizeof(buf), "%s/cgroup.procs", dir);
-	f = fopen(buf, "re");
-	if (!f)
-		return vu_err_set(e, errno, "%s", buf);
-	while (fscanf(f, "%d", &pid) == 1)
-		s->nprocs++;
+	if (access(dir, F_OK) < 0)
+		return vu_err_set(e, errno, "%s", dir);
+	s->nprocs = vu_cg_count_tree(dir);
 	if (vu_cg_read(dir, "memory.current", buf, sizeof(buf), e) == 0) {
 		s->memory = strtoull(buf, NULL, 10);
 		s->have_memory = true;
@@ -278,19 +234,7 @@ static int v2_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *
 
 static int v2_destroy(struct vu_cgroup *cg, struct vu_err *e)
 {
-	char dir[PATH_MAX];
-
-	group_dir(cg, dir, sizeof(dir));
-	for (int i = 0; i < 200; i++) {
-		if (rmdir(dir) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			break;
-		struct timespec ts = { 0, 10000000L };
-
-		nanosleep(&ts, NULL);
-	}
-	return vu_err_set(e, errno, "%s", dir);
+	return vu_cg_deleg_destroy(cg, e);
 }
 
 static bool v2_exists(struct vu_cgroup *cg)

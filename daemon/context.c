@@ -119,7 +119,10 @@ void vu_ctx_default_signals(void)
 static __attribute__((noreturn)) void child_main(const struct vu_ctx_spec *s, int sync)
 {
 	const struct vu_gconf *c = s->conf;
-	struct vu_rootfs_spec rs = { .mnt = s->l->mnt, .console = s->console_path, .conf = c };
+	struct vu_rootfs_spec rs = {
+		.mnt = s->l->mnt, .console = s->console_path, .conf = c,
+		.cgroup2 = s->cg->deleg[0] != 0,
+	};
 	uint64_t caps = vu_caps_of(c);
 	struct vu_err e = { 0 };
 	char go;
@@ -267,7 +270,7 @@ int vu_ctx_start(const struct vu_ctx_spec *s, struct vu_ctx *ctx, struct vu_err 
 	ctx->pidfd = pidfd;
 	fcntl(pidfd, F_SETFD, FD_CLOEXEC);
 
-	if (s->cg->ops->attach(s->cg, pid, e) < 0 || host_network(s, pid, e) < 0)
+	if (s->cg->ops->attach(s->cg, pid, 0, e) < 0 || host_network(s, pid, e) < 0)
 		goto fail;
 	if (write(sv[0], "g", 1) != 1) {
 		vu_err_set(e, errno, "starting the guest's init");

@@ -343,6 +343,7 @@ static int sec_guest(struct parse *p, const char *key, const char *value)
 			return perr(p, "guest", key, "given twice");
 		if (vu_parse_signal(value, &c->stop_signal) < 0)
 			return perr(p, "guest", key, "'%s' is not a signal", value);
+		c->stop_signal_set = true;
 	} else if (!strcmp(key, "stop_timeout")) {
 		if (!once(p, K_STOPTMO))
 			return perr(p, "guest", key, "given twice");

@@ -391,6 +391,21 @@ static int block_signals(sigset_t *old, int *sigfd, struct vu_err *e)
 	return 0;
 }
 
+/* The pid (in our namespace) of the process @pidfd refers to, or 0. */
+static pid_t pid_of_pidfd(int pidfd)
+{
+	char path[64], line[128];
+	_cleanup_fclose_ FILE *f = NULL;
+	int pid = 0;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	return pid > 0 ? (pid_t)pid : 0;
+}
+
 /* Start the joining process and wait until it runs the command; returns
  * its pid, -1 (could not start: @e), or -2 (it failed in the guest: @e,
  * e->code the status to exit with). */
@@ -420,7 +435,8 @@ static pid_t start(const struct vu_join *j, const struct spawn *s, int pidfd, st
 	if (io->child[2] != io->child[1])
 		close(io->child[2]);
 	io->child[0] = io->child[1] = io->child[2] = -1;
-	if (cg.ops->attach(&cg, child, e) < 0 || write(sv[0], "g", 1) != 1) {
+	/* It joins the guest's groups where the guest's init is. */
+	if (cg.ops->attach(&cg, child, pid_of_pidfd(pidfd), e) < 0 || write(sv[0], "g", 1) != 1) {
 		if (!e->msg[0])
 			vu_err_set(e, errno, "starting the guest process");
 		kill(child, SIGKILL);

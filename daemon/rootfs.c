@@ -275,6 +275,57 @@ static int bind_mounts(int rootfd, const struct vu_gconf *c, struct vu_err *e)
 	return 0;
 }
 
+bool vu_rootfs_init_is_systemd(const char *mnt, const char *init)
+{
+	static const char *const systemd[] = { "usr/lib/systemd/systemd", "lib/systemd/systemd" };
+	const uint64_t in_root = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	_cleanup_close_ int root = open(mnt, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int fd = -1;
+	struct stat st, sd;
+
+	if (root < 0)
+		return false;
+	fd = openat2_(root, init, O_PATH | O_CLOEXEC, in_root);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return false;
+	for (size_t i = 0; i < sizeof(systemd) / sizeof(systemd[0]); i++) {
+		_cleanup_close_ int s = openat2_(root, systemd[i], O_PATH | O_CLOEXEC, in_root);
+
+		if (s >= 0 && fstat(s, &sd) == 0 && sd.st_dev == st.st_dev && sd.st_ino == st.st_ino)
+			return true;
+	}
+	return false;
+}
+
+/* What a manager in the guest (systemd) expects to find mounted, and would
+ * otherwise mount itself (it has no CAP_SYS_ADMIN to do so). */
+static int manager_mounts(int sys, int run, const struct vu_rootfs_spec *s, struct vu_err *e)
+{
+	static const char *const lock_opts[] = { "mode=1777", "size=5m", "nr_inodes=4096", NULL };
+	_cleanup_close_ int lock = -1;
+
+	lock = mount_at(run, "lock", "tmpfs", lock_opts,
+			MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
+	if (lock < 0)
+		return vu_err_prefix(e, "/run/lock");
+	/* /tmp stays on the guest's tree, as on a Debian 12 host: systemd
+	 * would try (and fail) to unmount a tmpfs there at every shutdown. */
+	if (s->cgroup2) {
+		/* In the guest's cgroup namespace: the new mount's root is the
+		 * guest's own group, nothing above it is reachable. */
+		_cleanup_close_ int target = vu_rootfs_open_beneath(sys, "fs/cgroup", false, false, e);
+		_cleanup_close_ int cg = -1;
+
+		if (target < 0)
+			return vu_err_prefix(e, "/sys/fs/cgroup");
+		cg = new_mount("cgroup2", NULL, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			       MOUNT_ATTR_NOEXEC, e);
+		if (cg < 0 || attach(cg, target, "/sys/fs/cgroup", e) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e)
 {
 	static const char *const run_opts[] = { "mode=0755", "size=10%", "nr_inodes=65536", NULL };
@@ -299,7 +350,7 @@ int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e)
 	if (make_dev(root, s->console, e) < 0)
 		return -1;
 	run = mount_at(root, "run", "tmpfs", run_opts, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, e);
-	if (run < 0)
+	if (run < 0 || manager_mounts(sys, run, s, e) < 0)
 		return -1;
 	if (bind_mounts(root, s->conf, e) < 0)
 		return -1;

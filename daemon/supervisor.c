@@ -30,6 +30,7 @@
 #include "vsupervisor/fdpass.h"
 #include "vsupervisor/guestfs.h"
 #include "vsupervisor/netlink.h"
+#include "vsupervisor/rootfs.h"
 #include "vsupervisor/secpolicy.h"
 #include "vsupervisor/supervisor.h"
 
@@ -251,6 +252,10 @@ static int start_init(struct sup *s, struct vu_err *e)
 		.l = s->l, .conf = s->conf, .cg = &s->cg,
 		.console_path = s->con.slave_path, .console_fd = s->con.slave,
 	};
+
+	/* systemd halts on SIGRTMIN+3 (SIGINT would reboot it). */
+	if (!s->conf->stop_signal_set && vu_rootfs_init_is_systemd(s->l->mnt, s->conf->init_argv[0]))
+		s->conf->stop_signal = SIGRTMIN + 3;
 
 	/* A veth end left from a previous boot of this guest goes first: the
 	 * kernel removes it only when the old network namespace is gone.

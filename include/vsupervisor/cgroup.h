@@ -10,6 +10,16 @@
  *
  * The guest's group is PARENT/NAME in every hierarchy, PARENT being
  * "vunify".  Everything is written to cgroupfs directly.
+ *
+ * Delegation.  A guest also gets a cgroup2 subtree of its own, the
+ * "delegated" one: the v2 backend's hierarchy, or on a v1 host the cgroup2
+ * mount beside the controllers (the hybrid layout's /sys/fs/cgroup/unified),
+ * if there is one.  There the guest's processes live in PARENT/NAME/payload,
+ * the root of the guest's cgroup namespace, mounted read-write at the
+ * guest's /sys/fs/cgroup; a manager inside (systemd) makes its own groups
+ * below it.  NAME holds the limits and bounds the number and depth of the
+ * guest's groups; the guest cannot write to it.  Processes joining the guest
+ * (vserver exec) go where its init is, if that is below payload.
  */
 #ifndef VSUP_CGROUP_H
 #define VSUP_CGROUP_H
@@ -23,6 +33,7 @@
 #include "vunify/error.h"
 
 #define VU_CG_PARENT   "vunify"
+#define VU_CG_PAYLOAD  "payload"
 #define VU_CG_MAX_HIER 12
 
 /* Limits, already resolved (devices as numbers); 0 means "not set". */
@@ -71,7 +82,9 @@ struct vu_cg_ops {
 	int (*set_devices)(struct vu_cgroup *cg, const struct vu_cg_dev *rules, size_t n,
 			   struct vu_err *e);
 	/* Move process @pid (its whole thread group) into the group. */
-	int (*attach)(struct vu_cgroup *cg, pid_t pid, struct vu_err *e);
+	/* Move @pid into the guest's groups; @init > 0: a process joining the
+	 * running guest whose init is @init (see Delegation). */
+	int (*attach)(struct vu_cgroup *cg, pid_t pid, pid_t init, struct vu_err *e);
 	/* SIGKILL every process in the group and wait until it is empty. */
 	int (*kill_all)(struct vu_cgroup *cg, struct vu_err *e);
 	int (*stats)(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *e);
@@ -89,6 +102,7 @@ struct vu_cgroup {
 	char hier[VU_CG_MAX_HIER][PATH_MAX / 4];
 	char hier_opts[VU_CG_MAX_HIER][128];   /* v1: the controllers, "cpu,cpuacct" */
 	size_t n_hier;
+	char deleg[PATH_MAX / 4];   /* the cgroup2 mount of the delegated subtree, or "" */
 };
 
 extern const struct vu_cg_ops vu_cg_v1_ops;
@@ -100,6 +114,18 @@ int vu_cg_open(struct vu_cgroup *cg, const char *name, struct vu_err *e);
 /* Parse a mountinfo stream for cgroup v1 hierarchies into @cg (exposed for
  * the unit tests). */
 int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e);
+
+/* The delegated subtree (daemon/cgroup_deleg.c); each is a no-op if
+ * @cg->deleg is empty.  The backends call them. */
+int vu_cg_deleg_create(const struct vu_cgroup *cg, struct vu_err *e);
+int vu_cg_deleg_attach(const struct vu_cgroup *cg, pid_t pid, pid_t init, struct vu_err *e);
+int vu_cg_deleg_kill(const struct vu_cgroup *cg, struct vu_err *e);
+int vu_cg_deleg_destroy(const struct vu_cgroup *cg, struct vu_err *e);
+bool vu_cg_deleg_exists(const struct vu_cgroup *cg);
+/* Remove the cgroup2 group @dir and every group below it, children first. */
+int vu_cg_destroy_tree(const char *dir, struct vu_err *e);
+/* Processes in the cgroup2 group @dir and below it. */
+unsigned vu_cg_count_tree(const char *dir);
 
 /* The devices every guest gets (null, zero, full, random, urandom, tty,
  * ptmx, pts; the console is a pty).  See daemon/cgroup.c. */

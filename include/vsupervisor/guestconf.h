@@ -62,6 +62,7 @@ struct vu_gconf {
 	char domainname[65];
 	char *init_argv[VU_GCONF_MAX_ARGS + 1];  /* NULL-terminated */
 	int stop_signal;
+	bool stop_signal_set;        /* given in guest.conf (else: chosen by init) */
 	unsigned stop_timeout;      /* seconds */
 
 	/* [limits]: 0 means "not set" for every field */

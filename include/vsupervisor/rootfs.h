@@ -32,11 +32,17 @@ struct vu_rootfs_spec {
 	const char *mnt;            /* the vunifyfs mount point (host path) */
 	const char *console;        /* host path of the console's pty, or NULL */
 	const struct vu_gconf *conf;
+	bool cgroup2;               /* mount the guest's cgroup2 subtree at /sys/fs/cgroup */
 };
 
 /* In a fresh mount namespace: build the view and pivot_root into it.
  * Afterwards the working directory and the root are the guest's /. */
 int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e);
+
+/* Is @init (a path in the guest's tree mounted at @mnt) systemd, i.e. the
+ * same file as the guest's /usr/lib/systemd/systemd or /lib/systemd/systemd?
+ * Resolved inside the guest's root (its symlinks, never the host's). */
+bool vu_rootfs_init_is_systemd(const char *mnt, const char *init);
 
 /* Open (O_PATH) @path below @rootfd without following symlinks, creating
  * missing directories (and, if @file, a missing last component as an empty

@@ -20,9 +20,10 @@
  * architectures) fails with EPERM: the mount family (mount, umount2,
  * pivot_root, open_tree, move_mount, fsopen, fsconfig, fsmount, fspick,
  * mount_setattr), kexec_load, kexec_file_load, init_module, finit_module,
- * delete_module, open_by_handle_at, name_to_handle_at, bpf, perf_event_open,
+ * delete_module, open_by_handle_at, bpf, perf_event_open,
  * keyctl, add_key, request_key, userfaultfd, setns, unshare and clone with
- * namespace flags (clone3 gets ENOSYS so libc falls back to clone), swapon,
+ * namespace flags (clone3 gets ENOSYS so libc falls back to clone,
+ * name_to_handle_at EOPNOTSUPP as on a file system without handles), swapon,
  * swapoff, settimeofday, clock_settime, clock_adjtime, adjtimex, acct,
  * quotactl, syslog, lookup_dcookie, iopl, ioperm, io_uring_*, uselib,
  * _sysctl, nfsservctl, and ioctl(TIOCSTI/TIOCLINUX) (typing into a terminal

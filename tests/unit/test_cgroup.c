@@ -95,6 +95,8 @@ static void test_v1_scan(void **state)
 	assert_string_equal(cg.hier[1], "/sys/fs/cgroup/memory");
 	assert_string_equal(cg.hier[2], "/sys/fs/cgroup/devices");
 	assert_string_equal(cg.hier[3], "/sys/fs/cgroup/pids x");
+	/* the hybrid layout's cgroup2 mount holds the delegated subtree */
+	assert_string_equal(cg.deleg, "/sys/fs/cgroup/unified");
 
 	put(tmp, "mountinfo", "41 31 0:38 / /sys/fs/cgroup rw,relatime - cgroup2 cgroup2 rw\n");
 	assert_int_equal(vu_cg_v1_scan(&cg, mi, &e), -1);
@@ -194,7 +196,7 @@ static void test_v1_backend(void **state)
 		snprintf(dir, sizeof(dir), "%s/vunify/g1", cg.hier[h]);
 		put(dir, "cgroup.procs", "");
 	}
-	assert_int_equal(cg.ops->attach(&cg, 4242, &e), 0);
+	assert_int_equal(cg.ops->attach(&cg, 4242, 0, &e), 0);
 	for (size_t h = 0; h < cg.n_hier; h++) {
 		snprintf(dir, sizeof(dir), "%s/vunify/g1", cg.hier[h]);
 		assert_string_equal(get(dir, "cgroup.procs"), "4242");
@@ -272,11 +274,62 @@ static void test_v2_backend(void **state)
 	assert_memory_equal(get(cg.hier[0], "cgroup.subtree_control"), "+pidsry", 7);
 	assert_string_equal(get(dir, "cgroup.subtree_control"), "+memory");
 
-	/* attach and destroy */
+	/* create makes the delegated subtree: NAME bounded, its controllers
+	 * offered to NAME/payload, where the guest's processes go */
 	snprintf(dir, sizeof(dir), "%s/vunify/g2", cg.hier[0]);
+	put(dir, "cgroup.max.descendants", "");
+	put(dir, "cgroup.max.depth", "");
+	put(dir, "cgroup.controllers", "pids\n");
+	put(dir, "cgroup.subtree_control", "");
+	put(cg.hier[0], "cgroup.subtree_control", "");
+	assert_string_equal(cg.deleg, "");
+	snprintf(cg.deleg, sizeof(cg.deleg), "%s", cg.hier[0]);
+	assert_int_equal(cg.ops->create(&cg, &e), 0);
+	assert_string_equal(get(dir, "cgroup.max.descendants"), "4096");
+	assert_string_equal(get(dir, "cgroup.max.depth"), "32");
+	assert_string_equal(get(dir, "cgroup.subtree_control"), "+pids");
+
+	/* attach: into payload; a joining process whose guest's init is
+	 * not below payload (here: this test itself) goes there too */
+	snprintf(dir, sizeof(dir), "%s/vunify/g2/payload", cg.hier[0]);
 	put(dir, "cgroup.procs", "");
-	assert_int_equal(cg.ops->attach(&cg, 77, &e), 0);
+	assert_int_equal(cg.ops->attach(&cg, 77, 0, &e), 0);
 	assert_string_equal(get(dir, "cgroup.procs"), "77");
+	assert_int_equal(cg.ops->attach(&cg, 78, getpid(), &e), 0);
+	assert_string_equal(get(dir, "cgroup.procs"), "78");
+	assert_int_equal(vu_cg_count_tree(dir), 1);
+	assert_true(cg.ops->exists(&cg));
+}
+
+/* destroy removes the guest's groups children first, and only those. */
+static void test_destroy_tree(void **state)
+{
+	char dir[2048];
+	struct vu_err e;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/vunify", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/keep", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g/payload", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/system.slice", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/system.slice/a.service", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/init.scope", tmp);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
+	assert_int_equal(vu_cg_destroy_tree(dir, &e), 0);
+	assert_int_equal(access(dir, F_OK), -1);
+	snprintf(dir, sizeof(dir), "%s/vunify/keep", tmp);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* gone already: fine */
+	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
+	assert_int_equal(vu_cg_destroy_tree(dir, &e), 0);
 }
 
 static void test_weights(void **state)
@@ -321,6 +374,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v1_missing_controller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_destroy_tree, setup, teardown),
 		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_detect),
 	};
