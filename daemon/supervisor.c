@@ -252,9 +252,14 @@ static int start_init(struct sup *s, struct vu_err *e)
 		.l = s->l, .conf = s->conf, .cg = &s->cg,
 		.console_path = s->con.slave_path, .console_fd = s->con.slave,
 	};
+	bool systemd = vu_rootfs_init_is_systemd(s->l->mnt, s->conf->init_argv[0]);
 
-	/* systemd halts on SIGRTMIN+3 (SIGINT would reboot it). */
-	if (!s->conf->stop_signal_set && vu_rootfs_init_is_systemd(s->l->mnt, s->conf->init_argv[0]))
+	/* systemd runs only on a cgroup2 tree of its own, and halts on
+	 * SIGRTMIN+3 (SIGINT would reboot it). */
+	if (systemd && !s->cg.deleg[0])
+		return vu_err_set(e, ENOTSUP, "the guest's init is systemd, which needs a cgroup2 "
+				  "hierarchy; this host has none (mount one at /sys/fs/cgroup/unified)");
+	if (systemd && !s->conf->stop_signal_set)
 		s->conf->stop_signal = SIGRTMIN + 3;
 
 	/* A veth end left from a previous boot of this guest goes first: the

@@ -21,12 +21,28 @@ g=$(vs_guest v "[security]" "cap_keep = mknod")
 dir=$mnt/vunify/$g
 vs_start "$g"
 init=$(awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$g/state")
-grep -qx "$init" "$dir/cgroup.procs" || t_fail "init $init is not in $dir"
+# The guest's processes live in payload, the root of its cgroup namespace;
+# NAME above it holds the limits and takes no process.
+grep -qx "$init" "$dir/payload/cgroup.procs" || t_fail "init $init is not in $dir/payload"
+[ -z "$(cat "$dir/cgroup.procs")" ] || t_fail "processes in $dir itself"
 t_eq "the guest's cgroup namespace" "$(vs_exec "$g" grep '^0::' /proc/self/cgroup)" "0::/"
 # exec joins the group
 vs_exec "$g" sleep 1000 &
-for i in $(seq 50); do [ "$(wc -l < "$dir/cgroup.procs")" -ge 3 ] && break; sleep 0.1; done
-[ "$(wc -l < "$dir/cgroup.procs")" -ge 3 ] || t_fail "vserver exec did not join $dir"
+for i in $(seq 50); do [ "$(wc -l < "$dir/payload/cgroup.procs")" -ge 3 ] && break; sleep 0.1; done
+[ "$(wc -l < "$dir/payload/cgroup.procs")" -ge 3 ] || t_fail "vserver exec did not join $dir/payload"
+
+# The guest's own subtree: mounted read-write at its /sys/fs/cgroup, its
+# groups land below payload, bounded by NAME; NAME is out of its reach.
+t_eq "/sys/fs/cgroup in the guest" "$(vs_exec "$g" awk '$5 == "/sys/fs/cgroup" {
+	for (i = 7; $i != "-"; i++); print $4, $(i + 1) }' /proc/self/mountinfo)" "/ cgroup2"
+vs_exec "$g" mkdir /sys/fs/cgroup/made-by-guest || t_fail "the guest cannot make a group"
+[ -d "$dir/payload/made-by-guest" ] || t_fail "the guest's group is not below payload"
+t_eq "bounded" "$(cat "$dir/cgroup.max.descendants")" 4096
+vs_exec "$g" sh -c 'echo 5 > /sys/fs/cgroup/../cgroup.max.descendants' 2>/dev/null
+t_eq "NAME untouched by the guest" "$(cat "$dir/cgroup.max.descendants")" 4096
+# exec follows init into a group of the guest's making, but never above payload.
+vs_exec "$g" sh -c 'echo 1 > /sys/fs/cgroup/made-by-guest/cgroup.procs' 2>/dev/null
+t_eq "exec joins init's group" "$(vs_exec "$g" grep '^0::' /proc/self/cgroup)" "0::/made-by-guest"
 "$VS" "$g" status | grep -q "cgroup: *v2" || t_fail "status does not say v2"
 
 # The BPF device filter: the listed nodes only, whatever CAP_MKNOD allows.

@@ -44,7 +44,12 @@ expect "sethostname" EPERM sethostname
 mps=$(vs_exec "$g" cat /proc/self/mountinfo | awk '{ print $5 }' | sort | tr '\n' ' ')
 for mp in $mps; do
 	case "$mp" in
-	/|/proc|/proc/*|/sys|/dev|/dev/pts|/dev/shm|/dev/console|/run) ;;
+	/|/proc|/proc/*|/sys|/dev|/dev/pts|/dev/shm|/dev/console|/run|/run/lock) ;;
+	/sys/fs/cgroup)
+		# the guest's own cgroup2 subtree: its namespace's root, nothing above
+		[ "$(vs_exec "$g" awk '$5 == "/sys/fs/cgroup" { for (i = 7; $i != "-"; i++); print $4, $(i + 1) }' \
+			/proc/self/mountinfo)" = "/ cgroup2" ] ||
+			t_fail "/sys/fs/cgroup is not the guest's own cgroup2 tree" ;;
 	*) t_fail "host mount $mp visible in the guest ($mps)" ;;
 	esac
 done

@@ -61,7 +61,10 @@ vs_force_cleanup() {
 			[ -w "$d/freezer.state" ] && echo THAWED > "$d/freezer.state"
 		done
 		sleep 0.2
-		for d in $(vs_cgroup_dirs "$name"); do rmdir "$d" 2>/dev/null; done
+		# children first: the guest's own groups below its cgroup2 one
+		for d in $(vs_cgroup_dirs "$name"); do
+			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+		done
 	done
 	ip link del "vu-$name" 2>/dev/null
 	return 0
