@@ -95,12 +95,15 @@ static void note_kill_privs(const struct fuse_in_header *in, size_t len)
 
 static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 {
+	/* Back for the next request: the last one is done. */
+	vu_stats_end();
 	for (;;) {
 		ssize_t n = read(fd, buf, len);
 		const struct fuse_in_header *in = buf;
 
 		if (n < (ssize_t)sizeof(*in))
 			return n;
+		vu_stats_begin(in->opcode);
 		if (vu_fs.killpriv_v2)
 			note_kill_privs(in, n);
 		if (in->opcode == FUSE_INIT)
@@ -108,6 +111,7 @@ static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 		if (in->opcode != FUSE_TMPFILE)
 			return n;
 		serve_tmpfile(fd, in, n);
+		vu_stats_end();
 	}
 }
 

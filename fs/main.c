@@ -346,6 +346,11 @@ int main(int argc, char **argv)
 		vu_opts_free(&o);
 		return 0;
 	}
+	if (o.stats) {
+		ret = vu_stats_query(o.guest, stdout);
+		vu_opts_free(&o);
+		return ret < 0 ? 1 : 0;
+	}
 	if (geteuid() != 0)
 		die("must run as root (trusted xattrs, mounting, and acting for every guest user)");
 
@@ -369,6 +374,7 @@ int main(int argc, char **argv)
 	vu_fs.timeout = o.timeout;
 	vu_fs.debug = o.debug;
 	make_tmp_tag();
+	vu_stats_init();
 	raise_fd_limit();
 	/* Creation modes come with the caller's umask applied per thread. */
 	umask(0);
@@ -457,7 +463,16 @@ int main(int argc, char **argv)
 			       "store objects: %s", strerror(-err));
 		}
 	}
+	/* Threads do not survive daemonizing either. */
+	{
+		int err = vu_stats_start(dev);
+
+		if (err)
+			vu_log(LOG_WARNING, "no request counters for vunifyfs --stats: %s",
+			       strerror(-err));
+	}
 	ret = serve(se, &o);
+	vu_stats_stop();
 	vu_guard_stop();
 	vu_notify_stop();
 	/* Unmounted or stopped by a signal: either way the counters are

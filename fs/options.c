@@ -22,7 +22,7 @@
 #include "options.h"
 
 enum {
-	KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG, KEY_SINGLE,
+	KEY_HELP, KEY_VERSION, KEY_STATS, KEY_FOREGROUND, KEY_DEBUG, KEY_SINGLE,
 	KEY_IGNORED, KEY_DEV, KEY_DEVICES, KEY_FLAG,
 };
 
@@ -66,6 +66,7 @@ static const struct fuse_opt opt_spec[] = {
 	FUSE_OPT_KEY("--help", KEY_HELP),
 	FUSE_OPT_KEY("-V", KEY_VERSION),
 	FUSE_OPT_KEY("--version", KEY_VERSION),
+	FUSE_OPT_KEY("--stats", KEY_STATS),
 	FUSE_OPT_KEY("-f", KEY_FOREGROUND),
 	FUSE_OPT_KEY("-d", KEY_DEBUG),
 	FUSE_OPT_KEY("debug", KEY_DEBUG),
@@ -108,6 +109,9 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
 		return 0;
 	case KEY_VERSION:
 		o->version = true;
+		return 0;
+	case KEY_STATS:
+		o->stats = true;
 		return 0;
 	case KEY_DEBUG:
 		o->debug = true;
@@ -252,6 +256,13 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 	}
 	if (o->help || o->version)
 		return 0;
+	if (o->stats) {
+		if (!o->guest || o->mountpoint) {
+			snprintf(o->error, sizeof(o->error), "--stats takes one MOUNT");
+			return -1;
+		}
+		return 0;
+	}
 	if (!o->guest || !o->mountpoint) {
 		snprintf(o->error, sizeof(o->error), "need GUEST_DIR and MOUNTPOINT");
 		return -1;
@@ -293,6 +304,7 @@ void vu_opts_free(struct vu_opts *o)
 void vu_opts_usage(FILE *f)
 {
 	fputs("usage: vunifyfs [-f] [-d] [-s] [-o OPTIONS] GUEST_DIR MOUNTPOINT\n"
+	      "       vunifyfs --stats MOUNT\n"
 	      "\n"
 	      "Mount the guest tree GUEST_DIR at MOUNTPOINT with copy-on-write for\n"
 	      "unified (store-shared) files.  Must run as root.\n"
@@ -302,6 +314,7 @@ void vu_opts_usage(FILE *f)
 	      "  -s                 single-threaded\n"
 	      "  -h, --help         this help\n"
 	      "  -V, --version      version\n"
+	      "  --stats MOUNT      the request counters of the vunifyfs serving MOUNT\n"
 	      "\n"
 	      "Options (-o, comma separated):\n"
 	      "  ro, rw, nosuid, suid, noexec, exec, noatime, relatime, strictatime,\n"

@@ -25,6 +25,7 @@ struct vu_opts {
 		char *max_read, *timeout, *threads, *inodes, *reserved;
 	} str;
 	bool foreground, debug, single, help, version;
+	bool stats;                     /* --stats MOUNT: print the counters */
 	char error[256];                /* why parsing failed */
 };
 

@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -277,6 +278,16 @@ bool vu_kill_privs(struct vu_node *n);
 
 /* kio.c: the request this thread serves says to drop privileges. */
 extern __thread bool vu_req_kill_privs;
+
+/* stats.c: request counters (kio.c calls begin when a thread has read a
+ * request, end when it comes back for the next); the admin's socket
+ * (vunifyfs --stats MOUNT, vunifyfs.8 STATISTICS). */
+void vu_stats_init(void);
+void vu_stats_begin(unsigned opcode);
+void vu_stats_end(void);
+int vu_stats_start(const char *dev);
+void vu_stats_stop(void);
+int vu_stats_query(const char *mount, FILE *out);
 
 /* kio.c: the session channel (mount, custom I/O, requests libfuse lacks). */
 int vu_kio_setup(struct fuse_session *se, int devfd);

@@ -40,10 +40,18 @@ b_meta_tarball() {
 	printf '%s %s\n' "$(tar -tf "$dir/src.tar" | wc -l)" "${src##*/}"
 }
 
+# b_vu_counters ROOT: "REQUESTS DAEMON_US" of the vunifyfs serving ROOT
+# (vunifyfs --stats), or nothing.
+b_vu_counters() {
+	"$B_BIN/vunifyfs" --stats "$1" 2>> "$B_LOG" |
+		awk '$1 == "requests" { r = $2 } $1 == "daemon_us" { u = $2 } END { if (r != "") print r, u }'
+}
+
 # b_meta_ops ID REP OP...: run metabench OPs on the tree tree.REP of a
-# mounted backend; one record each.
+# mounted backend; one record each (and on vunifyfs, the FUSE requests and
+# the daemon's time per file from its counters).
 b_meta_ops() {
-	local id=$1 rep=$2 op row out root=${BE_ROOT[$1]}
+	local id=$1 rep=$2 op row out root=${BE_ROOT[$1]} before after r0 u0 r1 u1
 	local n=${B_SIZE[meta_files]} per=${B_SIZE[meta_per_dir]}
 	shift 2
 	for op in "$@"; do
@@ -56,12 +64,22 @@ b_meta_ops() {
 		walk-cold) row="tree walk, cold" ;;
 		unlink) row="unlink" ;;
 		esac
+		before=""
+		[ "${BE_KIND[$id]}" = vu ] && before=$(b_vu_counters "$root")
 		if [ "${op%-cold}" = walk ]; then
 			out=$("$B_METABENCH" walk "$root/tree.$rep" 2>> "$B_LOG")
 		else
 			out=$("$B_METABENCH" "$op" "$root/tree.$rep" "$n" "$per" 2>> "$B_LOG")
 		fi || { b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
 		b_record meta ops "$row" "${BE_LABEL[$id]}" ops/s "$(b_ops_per_s "$out")"
+		[ -n "$before" ] && after=$(b_vu_counters "$root") && [ -n "$after" ] || continue
+		# (the --stats call itself is one GETATTR at most: noise)
+		read -r r0 u0 <<< "$before"
+		read -r r1 u1 <<< "$after"
+		b_record meta reqs "$row" "${BE_LABEL[$id]}" req/file \
+			"$(awk -v d=$((r1 - r0)) -v n="$n" 'BEGIN { printf "%.2f", d / n }')"
+		b_record meta daemon "$row" "${BE_LABEL[$id]}" us/file \
+			"$(awk -v d=$((u1 - u0)) -v n="$n" 'BEGIN { printf "%.2f", d / n }')"
 	done
 }
 
@@ -78,6 +96,10 @@ suite_meta() {
 	b_table meta ops "Metadata operations" native higher ratio \
 		"Operations per second: $n files of 64 bytes, $per per directory, made and used by one process (bench/metabench.c); walk = readdir + lstat of every entry (git status); untar of ${tarname:-no tarball} ($entries entries, uncompressed) and rm -rf of the result, in entries per second."
 
+	b_table meta reqs "FUSE requests per operation" - lower none \
+		"FUSE requests the kernel sent the vunifyfs daemon per file of each row (vunifyfs --stats, requests before and after); the walk rows count per file of the tree."
+	b_table meta daemon "Daemon time per operation" - lower none \
+		"Time the vunifyfs daemon spent serving those requests, in microseconds per file (vunifyfs --stats: from reading a request to reading the next)."
 	for id in "${ids[@]}"; do
 		b_be_prepare "$id" "$dir/$id" && b_be_mount "$id" || return 1
 	done
