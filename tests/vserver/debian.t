@@ -56,10 +56,12 @@ if [ -x "$VU_BIN/vhashify" ]; then
 	[ "$n" -ge 100 ] || t_fail "vhashify unified only $n files of /usr"
 fi
 
+t0=$(date +%s%N)
 vs_start "$g"
 log=$VUNIFY_RUNDIR/$g/console.log
 in_runlevel_2() { [ "$(vs_exec "$g" runlevel 2>/dev/null)" = "N 2" ]; }
 vs_wait in_runlevel_2 || t_fail "not in runlevel 2 after 30 s: $(tail -20 "$log")"
+t_log "$g: booted to runlevel 2 in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 grep -q "INIT: Entering runlevel: 2" "$log" || t_fail "the console log lacks the runlevel change"
 
 # It is Debian, its init is PID 1, and it works.
@@ -80,7 +82,9 @@ c=$(wc -l < "$(vs_cg "$g" pids)/cgroup.procs")
 # A clean stop: SIGINT is ctrl-alt-del for sysvinit, which runs the
 # runlevel 6 scripts and calls reboot(2); the supervisor takes that as the
 # end of the stop.
+t0=$(date +%s%N)
 vs_stop "$g"
+t_log "$g: stop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 grep -q "the guest halts" "$VUNIFY_RUNDIR/$g/supervisor.log" ||
 	t_fail "init did not halt by itself: $(tail -5 "$VUNIFY_RUNDIR/$g/supervisor.log")"
 grep -q "did not finish in time" "$VUNIFY_RUNDIR/$g/supervisor.log" && t_fail "the stop timed out"
