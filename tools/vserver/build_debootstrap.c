@@ -195,7 +195,11 @@ int vs_build_debootstrap(struct vs *vs, const struct vs_build_opts *o, struct vu
 	if (!o->quiet && tty)
 		fprintf(stderr, "vserver: %s: unifying into %s\n", vs->name, vs->l.store);
 	{
-		char *hv[] = { vhashify, "--quiet", "--all", "--store", vs->l.store, tmp, NULL };
+		/* Every file a link (clones of this root share it all); the
+		 * atimes debootstrap's own reads left say nothing about
+		 * identity: a twin in another guest must be linked. */
+		char *hv[] = { vhashify, "--quiet", "--all", "--ignore-atime", "--store",
+			       vs->l.store, tmp, NULL };
 
 		if (vs_build_run(hv, tty ? NULL : log, e) < 0)
 			return vu_err_prefix(e, "vhashify of %s", tmp);

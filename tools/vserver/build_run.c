@@ -2,8 +2,10 @@
 /*
  * Helper programs of vserver build.  A build may run for minutes; ^C or a
  * SIGTERM must end it with nothing left behind, so vserver catches those
- * signals (the helper gets them too: from the terminal, or passed on) and
- * build.c cleans up once the helper has exited.
+ * signals and passes them on to the helper's process group (debootstrap
+ * is a shell script: its dpkg and chroot children must end too, not write
+ * on into a tree being removed), and build.c cleans up once the helper has
+ * exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,7 +28,7 @@ static void on_signal(int sig)
 
 	vs_build_signal = sig;
 	if (child > 0)
-		kill(child, sig);
+		kill(-child, sig);
 	errno = saved;
 }
 
@@ -94,7 +96,9 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	pid = fork();
 	if (pid == 0) {
-		/* exec resets the caught signals to their defaults. */
+		/* A group of its own, which our handler signals as a whole;
+		 * exec resets the caught signals to their defaults. */
+		setpgid(0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (fd >= 0 && (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0))
 			_exit(127);
@@ -102,8 +106,10 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 		fprintf(stderr, "vserver: %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	if (pid > 0)
+	if (pid > 0) {
+		setpgid(pid, pid);      /* also here: whoever runs first */
 		child = pid;
+	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd >= 0)
 		close(fd);
@@ -116,8 +122,11 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 		}
 	}
 	child = 0;
-	if (vs_build_signal)
+	if (vs_build_signal) {
+		/* Whatever of the helper's outlived it. */
+		kill(-pid, SIGKILL);
 		return vu_err_set(e, 0, "interrupted (%s)", strsignal(vs_build_signal));
+	}
 	if (WIFSIGNALED(status))
 		return vu_err_set(e, 0, "%s killed by signal %d", name, WTERMSIG(status));
 	if (WEXITSTATUS(status))
