@@ -119,6 +119,24 @@ static int apt_clean(const char *root, struct vu_err *e)
 	return 0;
 }
 
+/* A guest boots its own init, but minbase (Debian's "required" packages)
+ * has none.  Unless --include names an init, "init" is added: Debian's
+ * default (systemd-sysv; debootstrap takes the first alternative). */
+static bool names_init(const char *include)
+{
+	static const char *const inits[] = { "init", "systemd-sysv", "sysvinit-core", "runit-init",
+					     "openrc", NULL };
+	size_t n;
+
+	for (const char *p = include; p && *p; p += n + (p[n] == ',')) {
+		n = strcspn(p, ",");
+		for (int i = 0; inits[i]; i++)
+			if (strlen(inits[i]) == n && !strncmp(p, inits[i], n))
+				return true;
+	}
+	return false;
+}
+
 /* The last "E: " line of debootstrap's log (its error), or its last line. */
 static void last_error(const char *log, char *out, size_t len)
 {
@@ -158,15 +176,18 @@ int vs_build_debootstrap(struct vs *vs, const struct vs_build_opts *o, struct vu
 	 * mode 0000); on a terminal the output is the progress. */
 	snprintf(log, sizeof(log), "%s/build.log", vs->l.guest);
 	snprintf(variant, sizeof(variant), "--variant=%s", o->variant);
-	snprintf(include, sizeof(include), "--include=%s", o->include ? o->include : "");
+	if (names_init(o->include))
+		snprintf(include, sizeof(include), "--include=%s", o->include);
+	else
+		snprintf(include, sizeof(include), "--include=%s%sinit", o->include ? o->include : "",
+			 o->include ? "," : "");
 	snprintf(cache, sizeof(cache), "--cache-dir=%s", o->cache);
 	argv = calloc((size_t)o->n_extra + 8, sizeof(*argv));
 	if (!argv)
 		return vu_err_set(e, errno, "debootstrap arguments");
 	argv[n++] = bin;
 	argv[n++] = variant;
-	if (o->include)
-		argv[n++] = include;
+	argv[n++] = include;
 	argv[n++] = cache;
 	for (int i = 0; i < o->n_extra; i++)
 		argv[n++] = o->extra[i];
