@@ -4,8 +4,8 @@
  * SIGTERM must end it with nothing left behind, so vserver catches those
  * signals and passes them on to the helper's process group (debootstrap
  * is a shell script: its dpkg and chroot children must end too, not write
- * on into a tree being removed), and build.c cleans up once the helper has
- * exited.
+ * on into a tree being removed; from a terminal they get ^C themselves),
+ * and build.c cleans up once the helper has exited.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,15 +20,15 @@
 #include "build_int.h"
 
 volatile sig_atomic_t vs_build_signal;
-static volatile pid_t child;
+static volatile pid_t child;     /* negative: its process group */
 
 static void on_signal(int sig)
 {
 	int saved = errno;
 
 	vs_build_signal = sig;
-	if (child > 0)
-		kill(-child, sig);
+	if (child != 0)
+		kill(child, sig);
 	errno = saved;
 }
 
@@ -76,6 +76,11 @@ int vs_build_find(const char *name, bool self_dir, char out[PATH_MAX])
 int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 {
 	const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	/* In the foreground of a terminal, the helper stays in our process
+	 * group: ^C reaches all of it, and programs that check whether they
+	 * run in the background (wget then writes ./wget-log) see they do
+	 * not.  Otherwise a group of its own, which our handler signals. */
+	bool own_group = tcgetpgrp(STDERR_FILENO) != getpgrp();
 	sigset_t block, old;
 	int status, fd = -1;
 	pid_t pid;
@@ -96,9 +101,9 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 	sigprocmask(SIG_BLOCK, &block, &old);
 	pid = fork();
 	if (pid == 0) {
-		/* A group of its own, which our handler signals as a whole;
-		 * exec resets the caught signals to their defaults. */
-		setpgid(0, 0);
+		/* exec resets the caught signals to their defaults. */
+		if (own_group)
+			setpgid(0, 0);
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		if (fd >= 0 && (dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0))
 			_exit(127);
@@ -107,8 +112,9 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 		_exit(127);
 	}
 	if (pid > 0) {
-		setpgid(pid, pid);      /* also here: whoever runs first */
-		child = pid;
+		if (own_group)
+			setpgid(pid, pid);      /* also here: whoever runs first */
+		child = own_group ? -pid : pid;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	if (fd >= 0)
@@ -124,7 +130,8 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e)
 	child = 0;
 	if (vs_build_signal) {
 		/* Whatever of the helper's outlived it. */
-		kill(-pid, SIGKILL);
+		if (own_group)
+			kill(-pid, SIGKILL);
 		return vu_err_set(e, 0, "interrupted (%s)", strsignal(vs_build_signal));
 	}
 	if (WIFSIGNALED(status))
