@@ -1,45 +1,24 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vserver NAME build [--template NAME|DIR]: create BASE/guests/NAME with a
- * guest.conf and a root: a vclone of the template (another guest's root, or
- * a directory), or empty.  Nothing is left behind if it fails.
+ * vserver NAME build [-m METHOD] [OPTIONS] [-- DEBOOTSTRAP-ARGS]: create
+ * BASE/guests/NAME with a guest.conf and a root made by METHOD:
+ *   template (alias clone)  a vclone of --template (a guest or a directory),
+ *                           its host name, hosts and machine-id made its own
+ *   debootstrap             Debian from scratch (build_debootstrap.c)
+ *   (none)                  an empty root, or template if --template is given
+ * Nothing is left behind if it fails or is interrupted: the guest's
+ * directory is made first (mode 0000) and removed whole.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "vserver.h"
-
-static int find_vclone(char out[PATH_MAX])
-{
-	char self[PATH_MAX], *path, *copy, *save = NULL;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n > 0) {
-		self[n] = 0;
-		snprintf(out, PATH_MAX, "%s/vclone", dirname(self));
-		if (access(out, X_OK) == 0)
-			return 0;
-	}
-	path = getenv("PATH");
-	copy = strdup(path ? path : "/usr/sbin:/usr/bin:/sbin:/bin");
-	for (char *d = copy ? strtok_r(copy, ":", &save) : NULL; d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(out, PATH_MAX, "%s/vclone", d);
-		if (d[0] == '/' && access(out, X_OK) == 0) {
-			free(copy);
-			return 0;
-		}
-	}
-	free(copy);
-	return -1;
-}
+#include "build_int.h"
 
 static int write_conf(struct vs *vs, const char *from, struct vu_err *e)
 {
@@ -94,61 +73,139 @@ static int write_conf(struct vs *vs, const char *from, struct vu_err *e)
 static int run_vclone(struct vs *vs, const char *src, struct vu_err *e)
 {
 	char bin[PATH_MAX];
-	int status;
-	pid_t pid;
+	char *argv[] = { bin, "--quiet", "--store", vs->l.store, (char *)src, vs->l.root, NULL };
 
-	if (find_vclone(bin) < 0)
+	if (vs_build_find("vclone", true, bin) < 0)
 		return vu_err_set(e, ENOENT, "vclone: not found next to vserver nor in $PATH");
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return vu_err_set(e, errno, "fork");
-	if (pid == 0) {
-		execl(bin, "vclone", "--quiet", "--store", vs->l.store, src, vs->l.root, (char *)NULL);
-		fprintf(stderr, "vserver: %s: %s\n", bin, strerror(errno));
-		_exit(127);
+	if (vs_build_run(argv, NULL, e) < 0)
+		return vu_err_prefix(e, "vclone %s %s", src, vs->l.root);
+	/* The clone shares the template's /etc files: replaced, not edited. */
+	return vs_build_setup(vs->l.root, vs->name, false, e);
+}
+
+/* "--opt VALUE" or "--opt=VALUE" (and the short form @s, if any). */
+static int opt_value(struct vs *vs, int *i, const char *l, const char *s, const char **out)
+{
+	const char *a = vs->argv[*i];
+	size_t n = strlen(l);
+
+	if (!strcmp(a, l) || (s && !strcmp(a, s))) {
+		if (*i + 1 >= vs->argc)
+			return vs_failf(vs, -1, "build: %s needs a value", a);
+		*out = vs->argv[++*i];
+	} else if (!strncmp(a, l, n) && a[n] == '=') {
+		*out = a + n + 1;
+	} else {
+		return 0;
 	}
-	if (waitpid(pid, &status, 0) < 0)
-		return vu_err_set(e, errno, "waitpid");
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return vu_err_set(e, 0, "vclone %s %s failed", src, vs->l.root);
-	return 0;
+	/* Handed to debootstrap as words: none may pass for an option. */
+	if (!**out || **out == '-')
+		return vs_failf(vs, -1, "build: %s: bad value '%s'", l, *out);
+	return 1;
+}
+
+static int parse(struct vs *vs, struct vs_build_opts *o)
+{
+	static const char *const valued[] = { "--method", "--template", "--suite", "--mirror",
+					      "--variant", "--include", "--cache" };
+	static const char *const shorts[] = { "-m", "-t", NULL, NULL, NULL, NULL, NULL };
+	const char *method = NULL, *val[7] = { 0 };
+	bool deb_opt = false;
+
+	for (int i = 1; i < vs->argc; i++) {
+		const char *a = vs->argv[i];
+		int r = 0;
+
+		if (!strcmp(a, "--")) {
+			o->extra = vs->argv + i + 1;
+			o->n_extra = vs->argc - i - 1;
+			deb_opt = true;
+			break;
+		}
+		if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+			o->quiet = true;
+			continue;
+		}
+		for (size_t k = 0; k < 7 && r == 0; k++) {
+			r = opt_value(vs, &i, valued[k], shorts[k], &val[k]);
+			if (r > 0 && k >= 2)
+				deb_opt = true;
+		}
+		if (r < 0)
+			return VS_USAGE;
+		if (r == 0)
+			return vs_failf(vs, VS_USAGE, "build: unknown argument '%s'", a);
+	}
+	method = val[0];
+	o->tmpl = val[1];
+	o->suite = val[2] ? val[2] : "bookworm";
+	o->mirror = val[3] ? val[3] : "http://deb.debian.org/debian";
+	o->variant = val[4] ? val[4] : "minbase";
+	o->include = val[5];
+	o->cache = val[6] ? val[6] : VS_DEBOOTSTRAP_CACHE;
+	if (!method)
+		o->method = o->tmpl ? VS_BUILD_TEMPLATE : VS_BUILD_EMPTY;
+	else if (!strcmp(method, "template") || !strcmp(method, "clone"))
+		o->method = VS_BUILD_TEMPLATE;
+	else if (!strcmp(method, "debootstrap"))
+		o->method = VS_BUILD_DEBOOTSTRAP;
+	else
+		return vs_failf(vs, VS_USAGE, "build: unknown method '%s' (template, clone, "
+				"debootstrap)", method);
+	if (o->method == VS_BUILD_TEMPLATE && !o->tmpl)
+		return vs_failf(vs, VS_USAGE, "build -m %s needs --template GUEST|DIR", method);
+	if (o->method != VS_BUILD_TEMPLATE && o->tmpl)
+		return vs_failf(vs, VS_USAGE, "build: --template goes with -m template, not -m %s",
+				method);
+	if (o->method != VS_BUILD_DEBOOTSTRAP && deb_opt)
+		return vs_failf(vs, VS_USAGE, "build: --suite, --mirror, --variant, --include, "
+				"--cache and -- go with -m debootstrap");
+	return VS_OK;
+}
+
+/* The template's root: another guest's, or a directory. */
+static int template_root(struct vs *vs, const char *tmpl, char src[PATH_MAX])
+{
+	struct vu_err e;
+	struct stat st;
+
+	if (strchr(tmpl, '/')) {
+		if (!realpath(tmpl, src))
+			return vs_failf(vs, VS_FAIL, "template %s: %s", tmpl, strerror(errno));
+	} else {
+		struct vu_layout t;
+
+		if (vu_layout_init(&t, vs->base, tmpl, &e) < 0)
+			return vs_fail(vs, VS_USAGE, &e);
+		if (!vu_layout_exists(&t))
+			return vs_failf(vs, VS_NOGUEST, "template: no such guest '%s'", tmpl);
+		snprintf(src, PATH_MAX, "%s", t.root);
+	}
+	if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
+		return vs_failf(vs, VS_FAIL, "template %s: not a directory", src);
+	return VS_OK;
 }
 
 int vs_build(struct vs *vs)
 {
-	const char *tmpl = NULL;
-	char src[PATH_MAX], guests[PATH_MAX + 16];
+	struct vs_build_opts o = { 0 };
+	char src[PATH_MAX], guests[PATH_MAX + 16], bin[PATH_MAX];
 	struct vu_err e;
 	struct stat st;
+	int r;
 
-	for (int i = 1; i < vs->argc; i++) {
-		if ((!strcmp(vs->argv[i], "--template") || !strcmp(vs->argv[i], "-t")) &&
-		    i + 1 < vs->argc)
-			tmpl = vs->argv[++i];
-		else if (!strncmp(vs->argv[i], "--template=", 11))
-			tmpl = vs->argv[i] + 11;
-		else
-			return vs_failf(vs, VS_USAGE, "build: unknown argument '%s'", vs->argv[i]);
-	}
+	r = parse(vs, &o);
+	if (r != VS_OK)
+		return r;
 	if (lstat(vs->l.guest, &st) == 0)
 		return vs_failf(vs, VS_FAIL, "%s already exists", vs->l.guest);
-	if (tmpl) {
-		if (strchr(tmpl, '/')) {
-			if (!realpath(tmpl, src))
-				return vs_failf(vs, VS_FAIL, "template %s: %s", tmpl, strerror(errno));
-		} else {
-			struct vu_layout t;
-
-			if (vu_layout_init(&t, vs->base, tmpl, &e) < 0)
-				return vs_fail(vs, VS_USAGE, &e);
-			if (!vu_layout_exists(&t))
-				return vs_failf(vs, VS_NOGUEST, "template: no such guest '%s'", tmpl);
-			snprintf(src, sizeof(src), "%s", t.root);
-		}
-		if (stat(src, &st) < 0 || !S_ISDIR(st.st_mode))
-			return vs_failf(vs, VS_FAIL, "template %s: not a directory", src);
+	if (o.method == VS_BUILD_TEMPLATE) {
+		r = template_root(vs, o.tmpl, src);
+		if (r != VS_OK)
+			return r;
 	}
+	if (o.method == VS_BUILD_DEBOOTSTRAP && vs_build_debootstrap_check(bin, &e) < 0)
+		return vs_fail(vs, VS_FAIL, &e);
 
 	snprintf(guests, sizeof(guests), "%s/guests", vs->base);
 	if ((mkdir(vs->base, 0755) < 0 && errno != EEXIST) ||
@@ -156,15 +213,32 @@ int vs_build(struct vs *vs)
 		return vs_failf(vs, VS_FAIL, "%s: %s", guests, strerror(errno));
 	if (mkdir(vs->l.store, 0700) < 0 && errno != EEXIST)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.store, strerror(errno));
+	/* From here on, ^C or SIGTERM ends the helper and we clean up. */
+	vs_build_catch_signals();
 	/* Mode 0000: the barrier between host users and the guest tree
 	 * (vserver(8), BARRIER).  Root passes it; guest.conf stays root's. */
 	if (mkdir(vs->l.guest, 0) < 0)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
-	if (tmpl ? run_vclone(vs, src, &e) < 0 :
-	    (mkdir(vs->l.root, 0755) < 0 ? vu_err_set(&e, errno, "%s", vs->l.root) : 0) < 0)
+	switch (o.method) {
+	case VS_BUILD_TEMPLATE:
+		r = run_vclone(vs, src, &e);
+		break;
+	case VS_BUILD_DEBOOTSTRAP:
+		r = vs_build_debootstrap(vs, &o, &e);
+		break;
+	default:
+		r = mkdir(vs->l.root, 0755) < 0 ? vu_err_set(&e, errno, "%s", vs->l.root) : 0;
+		break;
+	}
+	if (r < 0)
 		goto fail;
-	if (write_conf(vs, tmpl, &e) < 0)
+	if (write_conf(vs, o.method == VS_BUILD_TEMPLATE ? o.tmpl :
+		       o.method == VS_BUILD_DEBOOTSTRAP ? "debootstrap" : NULL, &e) < 0)
 		goto fail;
+	if (vs_build_signal) {
+		vu_err_set(&e, 0, "interrupted (%s)", strsignal(vs_build_signal));
+		goto fail;
+	}
 	return VS_OK;
 fail:
 	{
@@ -173,5 +247,5 @@ fail:
 		if (vs_rmtree(vs->l.guest, &e2) < 0)
 			vs_fail(vs, VS_FAIL, &e2);
 	}
-	return vs_fail(vs, VS_FAIL, &e);
+	return vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, &e);
 }

@@ -2,3 +2,5 @@
 TOOL_DEPS_vserver := $(LIBVSUP)
 TOOL_LIBS_vserver := $(LIBVSUP_LIBS)
 MANPAGES += tools/vserver/vserver.8
+# tests/unit/test_vsbuild.c: build's container configuration on small trees.
+UNIT_DEPS_test_vsbuild := $(OBJ)/tools/vserver/build_setup.o $(LIBVUNIFY)
