@@ -8,37 +8,21 @@
 # stop` must halt it through systemd's own shutdown, leaving no cgroup,
 # mount or process behind.  Then the same boot on the cgroup v2 backend.
 #
-# The Debian tree (minbase + systemd-sysv, dbus, cron, busybox, procps) is cached as
-# a tarball in /var/cache/vunify-tests/ (or $VUNIFY_TEST_CACHE): only the
-# first run on a machine downloads.
+# The guest is made by `vserver build -m debootstrap` with no init named,
+# so that it gets Debian's default (systemd); the packages are cached in
+# ${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap, so that only
+# the first run on a machine downloads them.  The second guest is a clone
+# of the first (`build --template`): its own host name and machine-id.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
 t_require_cmd debootstrap
+[ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
 
-cache=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}
+cache=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap
 mirror=${VUNIFY_TEST_MIRROR:-http://deb.debian.org/debian}
-tarball=$cache/debian-bookworm-minbase-systemd.tar
-mkdir -p "$cache"
-
-if [ ! -s "$tarball" ]; then
-	exec 9> "$cache/.lock"
-	flock 9
-	if [ ! -s "$tarball" ]; then
-		timeout 20 bash -c "exec 3<>/dev/tcp/$(echo "${mirror#http://}" | cut -d/ -f1)/80" \
-			2>/dev/null || t_skip "cannot reach $mirror to debootstrap the Debian guest"
-		t_log "debootstrapping bookworm with systemd into the cache (first run only)"
-		mkdir -p "$cache/debs"
-		t_timeout 1000 debootstrap --variant=minbase --cache-dir="$cache/debs" \
-			--include=systemd-sysv,dbus,cron,busybox,procps bookworm "$T/debootstrap" "$mirror" \
-			> "$T/debootstrap.log" 2>&1 ||
-			t_fail "debootstrap failed: $(tail -5 "$T/debootstrap.log")"
-		tar -C "$T/debootstrap" --numeric-owner --xattrs --xattrs-include='*' -cf "$tarball.tmp" . ||
-			t_fail "tar of the Debian tree failed"
-		mv "$tarball.tmp" "$tarball"
-		rm -rf --one-file-system "$T/debootstrap"
-	fi
-	exec 9>&-
-fi
+mkdir -p "$cache" && chmod 0755 "$cache"
+hostport=${mirror#*://}; hostport=${hostport%%/*}
+case "$hostport" in *:*) ;; *) hostport=$hostport:80 ;; esac
 
 # unified: the cgroup2 hierarchy that holds the guest's own subtree.
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
@@ -49,18 +33,10 @@ else
 	t_skip "no cgroup2 hierarchy for systemd (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified)"
 fi
 
-# make_guest SUFFIX [guest.conf lines]: a guest from the cached tree.
-make_guest() {
-	local g dir
-	g=$(vs_name "$1"); shift
-	dir=$VUNIFY_BASE/guests/$g
-	mkdir -p "$dir/root"
-	t_timeout 300 tar -C "$dir/root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$tarball" ||
-		t_fail "unpacking $tarball"
-	echo "$g" > "$dir/root/etc/hostname"
-	printf '%s\n' "[guest]" "hostname = $g" "stop_timeout = 30" "$@" > "$dir/guest.conf"
-	chmod 000 "$dir"
-	echo "$g"
+# conf NAME [guest.conf lines]: the guest's configuration for this test.
+conf() {
+	local g=$1; shift
+	printf '%s\n' "[guest]" "hostname = $g" "stop_timeout = 30" "$@" > "$VUNIFY_BASE/guests/$g/guest.conf"
 }
 
 init_of() { awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$1/state" 2>/dev/null; }
@@ -90,13 +66,26 @@ stopped() {
 	vs_assert_gone "$g"
 }
 
-g=$(make_guest s "[limits]" "pids = 2000" "memory = 1G")
+# Built from scratch with Debian's default init, unified into the store.
+timeout 20 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null ||
+	t_skip "cannot reach $mirror to debootstrap a guest"
+g=$(vs_name s)
+VS_GUESTS+=("$g")
+t0=$(date +%s)
+t_timeout 1000 "$VS" "$g" build -m debootstrap --include dbus,cron,busybox,procps \
+	--mirror "$mirror" --cache "$cache" -q > "$T/out" 2> "$T/err" ||
+	t_fail "build -m debootstrap failed: $(cat "$T/err")"
+t_log "$g: built in $(( $(date +%s) - t0 )) s"
+[ ! -s "$T/out" ] && [ ! -s "$T/err" ] || t_fail "-q printed: $(cat "$T/out" "$T/err")"
 root=$VUNIFY_BASE/guests/$g/root
 [ -x "$root/usr/lib/systemd/systemd" ] && [ "$(readlink "$root/sbin/init")" = /lib/systemd/systemd ] ||
-	t_fail "the tree's /sbin/init is not systemd"
-# Unified through a store, as guests are in production.
-t_timeout 300 "$VU_BIN/vhashify" --quiet --all --store "$VUNIFY_BASE/store" "$root" ||
-	t_fail "vhashify of the Debian tree failed"
+	t_fail "the guest's /sbin/init is not systemd"
+[[ $(cat "$root/etc/machine-id") =~ ^[0-9a-f]{32}$ ]] || t_fail "machine-id: $(cat "$root/etc/machine-id")"
+grep -qv '^#' "$root/etc/fstab" && t_fail "the guest's fstab is not comments only"
+t_eq "hostname" "$(cat "$root/etc/hostname")" "$g"
+n=$(find "$root/usr" -type f -links +1 | head -100 | wc -l)
+[ "$n" -ge 100 ] || t_fail "only $n files of /usr unified into the store"
+conf "$g" "[limits]" "pids = 2000" "memory = 1G"
 
 t0=$(date +%s%N)
 vs_start "$g"
@@ -142,13 +131,22 @@ booted "$g"
 
 stopped "$g"
 
-# The same boot on the cgroup v2 backend (on a v1 host: the unified
-# hierarchy, which offers no controllers, hence no limits).
+# A clone of it (build --template) on the cgroup v2 backend (on a v1
+# host: the unified hierarchy, which offers no controllers, hence no
+# limits): its own host name and machine-id, the same boot.
+g2=$(vs_name v)
+VS_GUESTS+=("$g2")
+t_timeout 300 "$VS" "$g2" build --template "$g" > "$T/out" 2>&1 || t_fail "build --template: $(cat "$T/out")"
+root2=$VUNIFY_BASE/guests/$g2/root
+t_eq "the clone's hostname" "$(cat "$root2/etc/hostname")" "$g2"
+[ "$(cat "$root2/etc/machine-id")" != "$(cat "$root/etc/machine-id")" ] ||
+	t_fail "the clone has the template's machine-id"
+conf "$g2"
 export VUNIFY_CGROUP=v2:$unified
-g2=$(make_guest v)
 vs_start "$g2"
 booted "$g2"
 [ -d "$unified/vunify/$g2/payload/init.scope" ] || t_fail "v2: no init.scope below payload"
 t_eq "v2: exec joins init's group" "$(vs_exec "$g2" grep '^0::' /proc/self/cgroup)" "0::/init.scope"
+t_eq "v2: the clone's machine-id" "$(vs_exec "$g2" cat /etc/machine-id)" "$(cat "$root2/etc/machine-id")"
 stopped "$g2"
 t_done
