@@ -35,12 +35,13 @@
 
 #define PROG "vhashify"
 
-enum { OPT_IGNORE_MTIME = VU_CLI_OPT_NEXT, OPT_IGNORE_ATIME };
+enum { OPT_IGNORE_MTIME = VU_CLI_OPT_NEXT, OPT_IGNORE_ATIME, OPT_STRICT_ATIME };
 
 static const struct option long_opts[] = {
 	VU_CLI_HASH_LONGOPTS,
 	{ "ignore-mtime", no_argument, NULL, OPT_IGNORE_MTIME },
 	{ "ignore-atime", no_argument, NULL, OPT_IGNORE_ATIME },
+	{ "strict-atime", no_argument, NULL, OPT_STRICT_ATIME },
 	{ "all", no_argument, NULL, 'a' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 },
@@ -60,7 +61,8 @@ static void usage(FILE *f)
 		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
-		"      --ignore-atime         also link files whose atime differs\n"
+		"      --strict-atime         link only files whose atime is equal too\n"
+		"      --ignore-atime         (the default: link files whose atime differs)\n"
 		"  -a, --all                  make every eligible file a link, twin or not\n"
 		"  -n, --dry-run              report what would be linked; change nothing\n"
 		VU_CLI_HASH_HELP_OUTPUT
@@ -81,6 +83,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 {
 	struct vu_cli_hash h;
 	struct vu_err e;
+	bool ignore_atime = false;
 	int c;
 
 	if (vu_cli_hash_init(&h, argc) < 0)
@@ -94,12 +97,19 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 			continue;
 		switch (c) {
 		case OPT_IGNORE_MTIME: a->o.ignore_mtime = true; break;
-		case OPT_IGNORE_ATIME: a->o.ignore_atime = true; break;
+		/* --ignore-atime was the way to today's default: kept, so that
+		 * scripts written for it work the same. */
+		case OPT_IGNORE_ATIME: ignore_atime = true; break;
+		case OPT_STRICT_ATIME: a->o.strict_atime = true; break;
 		case 'a': a->o.all = true; break;
 		case 'n': a->dry = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: fprintf(stderr, "%s: see --help\n", PROG); goto usage;
 		}
+	}
+	if (ignore_atime && a->o.strict_atime) {
+		fprintf(stderr, "%s: --ignore-atime and --strict-atime contradict each other\n", PROG);
+		goto usage;
 	}
 	a->store = h.store;
 	a->json = h.json;
