@@ -42,6 +42,8 @@ static void usage(FILE *f)
 		"                             .vunify-store next to SOURCE_GUEST)\n"
 		"  -x, --exclude RULE         an exclude rule: such files are copied, not linked\n"
 		VU_CLI_HASH_HELP_EXCLUDES
+		"      --default-excludes     Linux-VServer's rules: copy /etc/*, /var, ... privately\n"
+		"      --no-default-excludes  link /etc/passwd, /etc/shadow, /etc/group too\n"
 		"  -m, --min-size SIZE        copy files smaller than SIZE bytes (default 1)\n"
 		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
 		VU_CLI_HASH_HELP_OUTPUT
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 	int c, rc = 2;
 
 	vu_cli_init(&cli, PROG);
-	if (vu_cli_hash_init(&h, argc) < 0) {
+	if (vu_cli_hash_init(&h, argc, false) < 0) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
 	}

@@ -58,6 +58,7 @@ static void usage(FILE *f)
 		"  -s, --store DIR            the object store (same filesystem as the guests)\n"
 		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
 		VU_CLI_HASH_HELP_EXCLUDES
+		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
 		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
@@ -86,7 +87,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 	bool ignore_atime = false;
 	int c;
 
-	if (vu_cli_hash_init(&h, argc) < 0)
+	if (vu_cli_hash_init(&h, argc, true) < 0)
 		return 2;
 	while ((c = getopt_long(argc, argv, VU_CLI_HASH_SHORTOPTS "an", long_opts, NULL)) != -1) {
 		int r = vu_cli_hash_opt(cli, &h, c, optarg);
@@ -119,7 +120,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		fprintf(stderr, "%s: --store DIR is required\n", PROG);
 		goto usage;
 	}
-	if (!hashify && (h.nrules || !h.defaults)) {
+	if (!hashify && (h.nrules || !h.defaults || !h.protect)) {
 		fprintf(stderr, "%s: exclude options are for hashing only\n", PROG);
 		goto usage;
 	}
