@@ -71,12 +71,11 @@ static void apply(struct conductor *c, struct vu_hx_group *g)
 		case VU_HX_ERROR:
 			st->errors++;
 			break;
-		case VU_HX_SKIPPED:
-			st->foreign_files++;
-			break;
 		default:
 			break;
 		}
+		if (m->foreign)
+			st->foreign_files++;
 	}
 	for (size_t i = 0; i < g->nobjs; i++) {
 		if (g->objs[i].dropped)

@@ -160,6 +160,11 @@ static void print_summary(const struct vu_hashify_stats *st, bool json, bool dry
 		printf("scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
 		       " files, saved %" PRIu64 " bytes, %" PRIu64 " errors\n", st->scanned_files,
 		       st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors);
+		/* A tree copied from a guest of another store: say so, since
+		 * none of its marks meant anything here. */
+		if (st->foreign_files)
+			printf("foreign marks: %" PRIu64 " files carried %s naming no object of this "
+			       "store; unified like any other file\n", st->foreign_files, VU_MARK_XATTR);
 		return;
 	}
 	printf("{\"scanned_files\":%" PRIu64 ",\"scanned_bytes\":%" PRIu64 ",\"linked_files\":%" PRIu64
