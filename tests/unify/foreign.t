@@ -24,13 +24,19 @@ snapA() {
 	 getfattr -R -d -m - -e hex objects 2>/dev/null)
 	(cd "$V/guestA" && find . -printf '%p %i %n\n' | LC_ALL=C sort)
 }
-snapA > "$T/A.before"
 
 # The copy an operator makes to take the template to another host.
 cp -a "$F/src" "$F/copy" || t_fail "cp -a"
 marks() { getfattr -R -m trusted.vunify --absolute-names "$1" 2>/dev/null | grep -c '^# file:'; }
 t_eq "the copy carries A's marks" "$(marks "$V/copy")" 4
 t_eq "cp -a kept a and b one inode" "$(stat -c %h "$V/copy/usr/bin/a")" 2
+# stats counts them (shared by the format's rule, but no object of A's).
+out=$(t_timeout 60 "$VH" stats --json --store "$F/A" "$F/copy") || t_fail "stats: $out"
+t_eq "stats: foreign_marks" "$(uv_json "$out" foreign_marks)" 4
+out=$(t_timeout 60 "$VH" stats --store "$F/A" "$F/copy") || t_fail "stats: $out"
+grep -qx "  foreign marks: 4 files carry trusted.vunify naming no object of this store (vhashify --all unifies them)" <<<"$out" ||
+	t_fail "stats: no foreign-mark line: $out"
+snapA > "$T/A.before"
 
 out=$(t_timeout 120 "$VC" --store "$F/B" "$F/copy" "$F/newB") || t_fail "vclone: $out"
 t_log "$out"
@@ -49,6 +55,7 @@ done
 t_eq "private bytes of the clone" "$(t_timeout 60 "$VH" stats --json --store "$F/B" "$F/newB" |
 	sed -E 's/.*"private_bytes":([0-9]+).*/\1/')" \
 	"$(find "$V/newB" -type d -printf '%b\n' | awk '{ s += $1 * 512 } END { print s }')"
+t_eq "stats after: no foreign mark left" "$(uv_json "$(t_timeout 60 "$VH" stats --json --store "$F/B" "$F/copy")" foreign_marks)" 0
 t_check "verify B" "$VH" verify -q --store "$F/B"
 snapA | diff "$T/A.before" - >&2 || t_fail "store A or its guest changed"
 

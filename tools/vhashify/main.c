@@ -404,6 +404,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			       ",\"private_inodes\":%" PRIu64,
 			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
 			       gs.private_inodes);
+			printf(",\"foreign_marks\":%" PRIu64, gs.foreign_marks);
 			if (have_usage)
 				printf(",\"limit_usage\":{\"bytes\":%lld,\"inodes\":%lld,\"state\":\"%s\"}",
 				       ub, ui, uclean ? "clean" : "dirty");
@@ -415,6 +416,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			       " %14" PRIu64 "\n", vu_esc(s.guests[i].label, lbl, sizeof(lbl)), gs.files,
 			       gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
 			       gs.private_inodes);
+			if (gs.foreign_marks)
+				printf("  foreign marks: %" PRIu64 " files carry %s naming no object of "
+				       "this store (vhashify --all unifies them)\n", gs.foreign_marks,
+				       VU_MARK_XATTR);
 			/* What vunifyfs charges the guest against its disk limits
 			 * (allocated bytes and inodes; see vunifyfs(8)). */
 			if (have_usage)
