@@ -5,7 +5,9 @@
 # have equal contents, owners, modes and mtimes (from the packages), but
 # their atimes differ (every read during the install moves them).  vhashify
 # with no options must link at least 90 % of the regular files of /usr of
-# one tree to their twins in the other.
+# one tree to their twins in the other.  Then a vclone of one tree (no
+# options) must cost at most 5 % of the tree's bytes in private data, as
+# `vhashify stats` counts it (the rule vserver status and vunifyfs share).
 #
 # Downloaded packages are shared through $VUNIFY_TEST_CACHE/debs (default
 # /var/cache/vunify-tests), so that only the first run on a machine
@@ -62,5 +64,14 @@ linked=$(LC_ALL=C join -t "$(printf '\t')" "$T/a.list" "$T/b.list" | awk -F '\t'
 pct=$((linked * 1000 / total))
 t_log "linked $linked of $total regular files of /usr: $((pct / 10)).$((pct % 10)) %"
 [ "$pct" -ge 900 ] || t_fail "only $((pct / 10)).$((pct % 10)) % of /usr linked (want >= 90 %)"
+
+tbytes=$(du -s -B1 "$T/a" | cut -f1)
+out=$(t_timeout 600 "$VC" --store "$T/store" "$T/a" "$T/clone") || t_fail "vclone: $out"
+t_log "$out"
+j=$(t_timeout 120 "$VH" stats --json --store "$T/store" "$T/clone") || t_fail "stats: $j"
+priv=$(uv_json "$j" private_bytes)
+pct=$((priv * 1000 / tbytes))
+t_log "vclone: $priv private bytes of a $tbytes-byte template: $((pct / 10)).$((pct % 10)) %"
+[ "$pct" -le 50 ] || t_fail "the clone's private bytes are $((pct / 10)).$((pct % 10)) % of the template's (want <= 5 %)"
 t_check "verify" "$VH" verify -q --store "$T/store"
 t_done
