@@ -86,10 +86,11 @@ void vu_cli_init(struct vu_cli *c, const char *prog)
 	c->rep.arg = c;
 }
 
-int vu_cli_hash_init(struct vu_cli_hash *h, int argc)
+int vu_cli_hash_init(struct vu_cli_hash *h, int argc, bool defaults)
 {
 	memset(h, 0, sizeof(*h));
-	h->defaults = true;
+	h->defaults = defaults;
+	h->protect = true;
 	h->min_size = 1;
 	h->rules = calloc((size_t)argc + 1, sizeof(*h->rules));
 	h->kinds = calloc((size_t)argc + 1, 1);
@@ -110,7 +111,9 @@ int vu_cli_hash_opt(struct vu_cli *cli, struct vu_cli_hash *h, int c, const char
 		h->rules[h->nrules] = arg;
 		h->kinds[h->nrules++] = (char)c;
 		break;
-	case VU_CLI_OPT_NO_DEFAULT: h->defaults = false; break;
+	/* The last of the two wins, as with any pair of on/off options. */
+	case VU_CLI_OPT_NO_DEFAULT: h->defaults = h->protect = false; break;
+	case VU_CLI_OPT_DEFAULT: h->defaults = h->protect = true; break;
 	case 'm':
 		/* The size grammar of every command (size.h): "1T" and "4KiB"
 		 * as for vunifyfs space=, and no silent overflow. */
@@ -146,6 +149,12 @@ int vu_cli_hash_excludes(const struct vu_cli_hash *h, struct vu_exclude *ex, str
 {
 	if (vu_exclude_init(ex, h->defaults, e) < 0)
 		goto fail;
+	/* Without the other defaults (vclone's way), the protected files
+	 * still come first: they are what host tools edit in place. */
+	if (!h->defaults && h->protect)
+		for (size_t i = 0; vu_exclude_protected[i]; i++)
+			if (vu_exclude_add(ex, vu_exclude_protected[i], e) < 0)
+				goto fail;
 	for (int i = 0; i < h->nrules; i++)
 		if ((h->kinds[i] == 'x' ? vu_exclude_add(ex, h->rules[i], e) :
 		     vu_exclude_add_file(ex, h->rules[i], e)) < 0)

@@ -19,7 +19,7 @@
 /* Does regular file @name carry the mark?  Looked at through an O_PATH
  * descriptor, so that nothing in the tree is ever opened for reading: a name
  * swapped for a FIFO or a device node since the stat costs nothing. */
-static bool marked(int dirfd, const char *name)
+bool vu_du_marked(int dirfd, const char *name)
 {
 	int fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 	char path[64];
@@ -73,7 +73,7 @@ static int du_entry(int dirfd, const char *name, const struct stat *st, bool mou
 		if (vu_objset_add(&w->seen, st->st_ino) < 0)
 			return -ENOMEM;
 	}
-	du_count(w->du, st, S_ISREG(st->st_mode) && marked(dirfd, name));
+	du_count(w->du, st, S_ISREG(st->st_mode) && vu_du_marked(dirfd, name));
 	return S_ISDIR(st->st_mode) ? 1 : 0;
 }
 

@@ -18,7 +18,6 @@ enum vu_hx_outcome {
 	VU_HX_LINKED,
 	VU_HX_CHANGED,
 	VU_HX_ERROR,
-	VU_HX_SKIPPED,
 };
 
 struct vu_hx_member {
@@ -29,6 +28,7 @@ struct vu_hx_member {
 	struct statx seen;           /* when hashed */
 	struct vu_id id;
 	bool have_id, hashed;
+	bool foreign;                /* one name, marked: a foreign mark (counted) */
 	uint8_t outcome;
 };
 

@@ -71,12 +71,11 @@ static void apply(struct conductor *c, struct vu_hx_group *g)
 		case VU_HX_ERROR:
 			st->errors++;
 			break;
-		case VU_HX_SKIPPED:
-			st->foreign_files++;
-			break;
 		default:
 			break;
 		}
+		if (m->foreign)
+			st->foreign_files++;
 	}
 	for (size_t i = 0; i < g->nobjs; i++) {
 		if (g->objs[i].dropped)
@@ -330,7 +329,7 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	}
 	sh->kflags = o->ignore_mtime ? VU_KEY_IGNORE_MTIME : 0;
 	sh->ignore = (o->ignore_mtime ? VU_META_IGNORE_MTIME : 0) |
-		     (o->ignore_atime ? VU_META_IGNORE_ATIME : 0);
+		     (o->strict_atime ? 0 : VU_META_IGNORE_ATIME);
 	for (int i = 0; i < VU_REPLACE_LOCKS; i++)
 		pthread_mutex_init(&sh->dir_locks[i], NULL);
 	for (int i = 0; i < 256; i++)

@@ -19,15 +19,15 @@ static const char cand_sql[] =
 	"DROP TABLE IF EXISTS temp.cand; DROP TABLE IF EXISTS temp.work;"
 	"CREATE TEMP TABLE cand(gidx INTEGER, guest INTEGER, path TEXT, dev INTEGER,"
 	" ino INTEGER, size INTEGER, mode INTEGER, uid INTEGER, gid INTEGER,"
-	" mtime_ns INTEGER, atime_ns INTEGER, ctime_ns INTEGER, gkey INTEGER)";
+	" mtime_ns INTEGER, atime_ns INTEGER, ctime_ns INTEGER, gkey INTEGER, nlink INTEGER)";
 
 static const char ins_sql[] =
-	"INSERT INTO temp.cand VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+	"INSERT INTO temp.cand VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
 
 static const char work_sql[] =
 	"CREATE TEMP TABLE work AS"
 	" SELECT c.gidx, c.guest, c.path, c.dev, c.ino, c.size, c.mode, c.uid, c.gid,"
-	"  c.mtime_ns, c.atime_ns, c.ctime_ns, c.gkey, f.id AS known"
+	"  c.mtime_ns, c.atime_ns, c.ctime_ns, c.gkey, f.id AS known, c.nlink"
 	" FROM temp.cand c LEFT JOIN main.files f"
 	"  ON f.guest = c.guest AND f.path = c.path AND f.dev = c.dev AND f.ino = c.ino"
 	"  AND f.size = c.size AND f.mtime_ns = c.mtime_ns AND f.ctime_ns = c.ctime_ns"
@@ -39,7 +39,7 @@ static const char work_sql[] =
 
 static const char read_sql[] =
 	"SELECT rowid, gidx, guest, path, dev, ino, size, mode, uid, gid, mtime_ns, atime_ns,"
-	" ctime_ns, gkey, known FROM temp.work WHERE rowid > ?1 ORDER BY rowid LIMIT 512";
+	" ctime_ns, gkey, known, nlink FROM temp.work WHERE rowid > ?1 ORDER BY rowid LIMIT 512";
 
 int vu_index_cand_begin(struct vu_index *ix, struct vu_err *e)
 {
@@ -74,6 +74,8 @@ int vu_index_cand_add(struct vu_index *ix, uint32_t gidx, int64_t guest, const c
 	sqlite3_bind_int64(st, 11, vu_meta_ns(&x->stx_atime));
 	sqlite3_bind_int64(st, 12, vu_meta_ns(&x->stx_ctime));
 	sqlite3_bind_int64(st, 13, gkey);
+	/* Several only for names of a file with a foreign mark (scan.c). */
+	sqlite3_bind_int64(st, 14, x->stx_nlink);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)
@@ -187,7 +189,7 @@ static void read_row(sqlite3_stmt *st, struct vu_index_work_row *r)
 	r->stx.stx_mtime = vu_meta_from_ns(sqlite3_column_int64(st, 10));
 	r->stx.stx_atime = vu_meta_from_ns(sqlite3_column_int64(st, 11));
 	r->stx.stx_ctime = vu_meta_from_ns(sqlite3_column_int64(st, 12));
-	r->stx.stx_nlink = 1;
+	r->stx.stx_nlink = (uint32_t)sqlite3_column_int64(st, 15);
 	r->gkey = sqlite3_column_int64(st, 13);
 	known = (const char *)sqlite3_column_text(st, 14);
 	if (known && vu_id_parse(known, sqlite3_column_bytes(st, 14), &r->id) == 0)

@@ -62,8 +62,11 @@ static void progress(struct vu_scan *sc, bool last)
 	r->progress(r->arg, &p, last);
 }
 
-/* A file with more than one link that is not a known object. */
-static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
+static int add_candidate(struct vu_scan *sc, const struct vu_walk_entry *ent);
+
+/* A file with more than one link that is not a known object.  -1 only if
+ * the run cannot go on (sc->err set). */
+static int classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
 {
 	struct vu_err e;
 
@@ -77,11 +80,17 @@ static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
 			      sc->g->label, ent->path);
 		break;
 	case VU_LINKED_FOREIGN:
+		/* The mark of another store (a tree copied with cp -a from a
+		 * guest of it): each name was a unified file of its own there,
+		 * never a hardlink the guest made (vunifyfs breaks a shared
+		 * file before it links it), so each name is a candidate like
+		 * any unmarked file.  Its claimed id is never used: the file
+		 * is hashed, and linked after a byte-for-byte comparison. */
 		sc->st->foreign_files++;
-		vu_report_log(sc->s->rep, VU_LOG_WARN,
-			      "%s%s: carries %s but is not an object of %s; left alone",
+		vu_report_log(sc->s->rep, VU_LOG_INFO,
+			      "%s%s: carries %s but is not an object of %s: unified as any file",
 			      sc->g->label, ent->path, VU_MARK_XATTR, sc->s->store.path);
-		break;
+		return add_candidate(sc, ent);
 	case VU_LINKED_GONE:
 		break;
 	default:
@@ -90,6 +99,7 @@ static void classify_linked(struct vu_scan *sc, const struct vu_walk_entry *ent)
 		sc->st->errors++;
 		break;
 	}
+	return 0;
 }
 
 static int add_candidate(struct vu_scan *sc, const struct vu_walk_entry *ent)
@@ -178,8 +188,10 @@ static int scan_entry(void *arg, const struct vu_walk_entry *ent, void **data)
 	if (x->stx_nlink > 1) {
 		if (vu_objset_has(&sc->s->objects, x->stx_ino))
 			sc->st->unified_files++;
-		else
-			classify_linked(sc, ent);
+		else if (classify_linked(sc, ent) < 0) {
+			sc->fatal = true;
+			return VU_WALK_STOP;
+		}
 		return VU_WALK_NEXT;
 	}
 	if (add_candidate(sc, ent) < 0) {

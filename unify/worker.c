@@ -109,6 +109,7 @@ struct opened {
 	char what[PATH_MAX + 256];
 	struct statx stx;
 	struct vu_xattrs x;
+	bool relaxed;                /* see still_scanned() */
 };
 
 static void close_member(struct opened *o)
@@ -122,6 +123,28 @@ static void close_member(struct opened *o)
 }
 
 /*
+ * Is the open member @o still the file @m that was scanned?  An unmarked
+ * file must still have one link and the same inode, size, mtime and ctime.
+ * A file with a foreign mark may have several names, each a candidate
+ * (scan.c); once another of them is linked, its link count and ctime move
+ * and nothing else does.  It is then taken as "relaxed": its id may be
+ * stale, so it may only join an instance it is byte for byte equal to,
+ * never make one (link_member()).
+ */
+static bool still_scanned(const struct vu_hx_member *m, struct opened *o)
+{
+	const struct statx *a = &o->stx, *b = &m->scan;
+
+	if (vu_meta_unchanged(a, b))
+		return a->stx_nlink == 1 || o->x.marked;
+	if (!o->x.marked || !vu_meta_same_inode(a, b) || a->stx_size != b->stx_size ||
+	    !vu_meta_ts_eq(&a->stx_mtime, &b->stx_mtime) || a->stx_nlink >= b->stx_nlink)
+		return false;
+	o->relaxed = true;
+	return true;
+}
+
+/*
  * Open member @m and check that it is still the file that was scanned.
  * 0: open; 1: it changed or vanished (outcome set); -1: error (outcome set).
  */
@@ -132,6 +155,7 @@ static int open_member(struct vu_hx_worker *w, struct vu_hx_group *g, struct vu_
 	struct vu_err e;
 
 	o->fd = o->dirfd = -1;
+	o->relaxed = false;
 	memset(&o->x, 0, sizeof(o->x));
 	label(w, m, o->what, sizeof(o->what));
 	o->name = vu_resolve_split(m->path, o->dir, sizeof(o->dir));
@@ -161,18 +185,22 @@ static int open_member(struct vu_hx_worker *w, struct vu_hx_group *g, struct vu_
 		vu_err_set(&e, errno, "%s", o->what);
 		goto error;
 	}
-	if (!S_ISREG(o->stx.stx_mode) || o->stx.stx_nlink != 1 || !vu_meta_unchanged(&o->stx, &m->scan) ||
-	    o->stx.stx_mode != m->scan.stx_mode || o->stx.stx_uid != m->scan.stx_uid ||
-	    o->stx.stx_gid != m->scan.stx_gid || vu_meta_mostly_sparse(&o->stx))
+	if (!S_ISREG(o->stx.stx_mode) || o->stx.stx_mode != m->scan.stx_mode ||
+	    o->stx.stx_uid != m->scan.stx_uid || o->stx.stx_gid != m->scan.stx_gid ||
+	    vu_meta_mostly_sparse(&o->stx))
 		goto changed;
 	if (vu_xattrs_read_fd(o->fd, &o->x, &e, o->what) < 0)
 		goto error;
-	if (o->x.marked) {
-		msg(g, VU_LOG_WARN, "%s: carries %s but is not an object of %s; left alone",
+	if (!still_scanned(m, o))
+		goto changed;
+	/* A mark on a file that is not an object of this store (those are
+	 * never candidates) is foreign: the file is unified like any other,
+	 * its object gets this store's mark.  A name of several was counted
+	 * by the scan already. */
+	if (o->x.marked && m->scan.stx_nlink == 1 && !m->foreign) {
+		m->foreign = true;
+		msg(g, VU_LOG_INFO, "%s: carries %s but is not an object of %s: unified as any file",
 		    o->what, VU_MARK_XATTR, w->sh->s->store.path);
-		m->outcome = VU_HX_SKIPPED;
-		close_member(o);
-		return 1;
 	}
 	return 0;
 changed:
@@ -523,7 +551,13 @@ static void link_member(struct part *p, size_t mi)
 		}
 		/* Full: look again, that instance is out now. */
 	}
-	/* Nothing fits: this member seeds a new instance. */
+	/* Nothing fits: this member seeds a new instance -- unless its id
+	 * may be stale (still_scanned()): then it changed as far as we know. */
+	if (o.relaxed) {
+		msg(p->g, VU_LOG_INFO, "%s: changed during the run; skipped", o.what);
+		m->outcome = VU_HX_CHANGED;
+		goto out;
+	}
 	in = make_inst(p, mi, &o);
 	if (!in) {
 		m->outcome = VU_HX_ERROR;

@@ -35,8 +35,8 @@ void vu_cli_init(struct vu_cli *c, const char *prog);
  * options from VU_CLI_OPT_NEXT, and hands every option to vu_cli_hash_opt()
  * before its own switch.  -h stays with the tool (its own usage text).
  */
-enum { VU_CLI_OPT_NO_DEFAULT = 256, VU_CLI_OPT_PROGRESS, VU_CLI_OPT_NO_PROGRESS,
-       VU_CLI_OPT_JSON, VU_CLI_OPT_NEXT };
+enum { VU_CLI_OPT_NO_DEFAULT = 256, VU_CLI_OPT_DEFAULT, VU_CLI_OPT_PROGRESS,
+       VU_CLI_OPT_NO_PROGRESS, VU_CLI_OPT_JSON, VU_CLI_OPT_NEXT };
 
 #define VU_CLI_HASH_SHORTOPTS "s:x:X:m:j:qvhV"
 #define VU_CLI_HASH_LONGOPTS \
@@ -44,6 +44,7 @@ enum { VU_CLI_OPT_NO_DEFAULT = 256, VU_CLI_OPT_PROGRESS, VU_CLI_OPT_NO_PROGRESS,
 	{ "exclude", required_argument, NULL, 'x' }, \
 	{ "exclude-from", required_argument, NULL, 'X' }, \
 	{ "no-default-excludes", no_argument, NULL, VU_CLI_OPT_NO_DEFAULT }, \
+	{ "default-excludes", no_argument, NULL, VU_CLI_OPT_DEFAULT }, \
 	{ "min-size", required_argument, NULL, 'm' }, \
 	{ "jobs", required_argument, NULL, 'j' }, \
 	{ "quiet", no_argument, NULL, 'q' }, \
@@ -56,8 +57,7 @@ enum { VU_CLI_OPT_NO_DEFAULT = 256, VU_CLI_OPT_PROGRESS, VU_CLI_OPT_NO_PROGRESS,
 
 /* --help lines of the shared options whose text is the same in both. */
 #define VU_CLI_HASH_HELP_EXCLUDES \
-	"  -X, --exclude-from FILE    exclude rules from FILE\n" \
-	"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
+	"  -X, --exclude-from FILE    exclude rules from FILE\n"
 #define VU_CLI_HASH_HELP_OUTPUT \
 	"  -q, --quiet                errors only\n" \
 	"  -v, --verbose              say what is done (twice: why)\n" \
@@ -72,14 +72,20 @@ struct vu_cli_hash {
 	const char **rules;          /* -x RULE and -X FILE, in command-line order */
 	char *kinds;                 /* 'x' or 'X' for each of rules[] */
 	int nrules;
-	bool defaults;               /* the built-in exclude rules (default true) */
+	bool defaults;               /* Linux-VServer's default rules (/etc, /var, ...;
+	                              * vhashify: on unless --no-default-excludes;
+	                              * vclone: off unless --default-excludes) */
+	bool protect;                /* the protected files (/etc/passwd, ...: on
+	                              * unless --no-default-excludes) */
 	bool json;
 	uint64_t min_size;           /* --min-size (default 1) */
 	unsigned jobs;               /* --jobs (0: the library's default) */
 };
 
-/* Defaults, and room for the rules of @argc arguments; -1 without memory. */
-int vu_cli_hash_init(struct vu_cli_hash *h, int argc);
+/* Defaults (@defaults: Linux-VServer's default exclude rules on, as
+ * vhashify has them, or off, as vclone), and room for the rules of @argc
+ * arguments; -1 without memory. */
+int vu_cli_hash_init(struct vu_cli_hash *h, int argc, bool defaults);
 /* Take option @c (getopt_long's return) with @arg: 1 if it is one of the
  * shared options, 0 if not (the tool's own), -1 after printing why its
  * value is bad (a usage error).  -V prints the version and exits. */

@@ -28,6 +28,10 @@ struct vu_du {
  * another file system or mount), in walk order, with its lstat. */
 typedef void (*vu_du_name_fn)(void *arg, int dirfd, const char *name, const struct stat *st);
 
+/* Does the regular file @name in @dirfd carry the mark (any value)?  Looked
+ * at through an O_PATH descriptor: nothing is opened for reading. */
+bool vu_du_marked(int dirfd, const char *name);
+
 /* Count the tree below the directory @root. */
 int vu_du_scan(const char *root, struct vu_du *du, struct vu_err *e);
 

@@ -14,7 +14,11 @@
  *   lowercase hex digits, no terminating NUL.  Any inode that carries the
  *   attribute, whatever its value, is shared: nothing may write it in place.
  *   A value that is not a well-formed id is "malformed"; such an inode is
- *   still treated as shared, and the tools report it.
+ *   still treated as shared, and the tools report it.  A mark on an inode
+ *   that is not an object of the store a tool works with (a tree copied
+ *   with cp -a from a guest of another store) is "foreign": vhashify and
+ *   vclone unify such a file into their store like an unmarked one (each
+ *   name on its own) and count it; a mark's value is never trusted.
  *
  * Object ids
  *   XXH3-128 (xxHash 0.8) over the file content and the metadata that a

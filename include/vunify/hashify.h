@@ -9,8 +9,8 @@
  *    object are recognised by their inode number and never opened; files
  *    the guest hardlinked itself are left alone.  Stray temporaries of an
  *    interrupted run are removed.
- * 2. Group: candidates (and existing objects) with equal size, mode, owner,
- *    mtime and atime are put together by sqlite (sorting on disk, so memory
+ * 2. Group: candidates (and existing objects) with equal size, mode, owner
+ *    and mtime (and atime with @strict_atime) are put together by sqlite (sorting on disk, so memory
  *    stays bounded); a candidate alone in its group can have no twin and is
  *    never read (unless @all).  A file whose stat is unchanged since it was
  *    last hashed takes its id from the index without being read.
@@ -46,7 +46,8 @@ struct vu_hashify_opts {
 	uint64_t min_size;           /* smaller files are never unified */
 	unsigned jobs;               /* threads; 0: 4 per CPU (4 to 32) */
 	bool ignore_mtime;           /* link files whose mtime differs (ids ignore it) */
-	bool ignore_atime;           /* link files whose atime differs */
+	bool strict_atime;           /* link only files whose atime is equal (atime
+	                              * is not identity: by default it is ignored) */
 	bool all;                    /* make every candidate a link, twin or not */
 };
 

@@ -18,8 +18,8 @@
  *
  * i.e. the content and every piece of metadata a hardlink shares except the
  * timestamps a link cannot keep apart anyway (ctime) and atime, which is not
- * identity (vhashify still links only files whose atime is equal, unless
- * told otherwise).  The mark itself is never part of the key.
+ * identity (vhashify links files whose atimes differ, unless told
+ * --strict-atime).  The mark itself is never part of the key.
  *
  * The id is printed as 32 lowercase hex digits, high 64 bits first.
  *

@@ -45,6 +45,7 @@ struct vu_guest_stats {
 	uint64_t files, unified_files;          /* regular files' names; unified: by the index */
 	uint64_t shared_bytes, saved_bytes;     /* apparent sizes of the unified names */
 	uint64_t private_bytes, private_inodes; /* format.h's "Private usage" */
+	uint64_t foreign_marks;                 /* marked names that are no object of this store */
 	uint64_t errors;
 };
 

@@ -15,7 +15,8 @@
 /* What vunify asks statx for. */
 #define VU_STATX_MASK (STATX_BASIC_STATS | STATX_MNT_ID)
 
-/* Which timestamps a link may ignore (vhashify --ignore-mtime/--ignore-atime). */
+/* Which timestamps a link may ignore (vhashify --ignore-mtime; atime
+ * unless --strict-atime). */
 #define VU_META_IGNORE_MTIME 0x1u
 #define VU_META_IGNORE_ATIME 0x2u
 

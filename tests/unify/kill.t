@@ -70,7 +70,10 @@ for round in 1 2 3 4; do
 	t_eq "errors" "$(uv_summary "$out" errors)" 0
 	for n in 1 2 3; do
 		uv_fastsnap "$V/g$n" > "$T/got$n"
-		diff "$T/want$n" "$T/got$n" >&2 || t_fail "round $round: g$n differs after the rerun"
+		# near-atime's twins differ in atime only: linked, they share one.
+		diff <(grep -v '^\./usr/share/near-atime ' "$T/want$n") \
+			<(grep -v '^\./usr/share/near-atime ' "$T/got$n") >&2 ||
+			t_fail "round $round: g$n differs after the rerun"
 	done
 	uv_no_temporaries "$V/g1" "$V/g2" "$V/g3"
 	[ -z "$(ls -A "$V/store/journal")" ] || t_fail "journal not empty"

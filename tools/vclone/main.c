@@ -42,6 +42,8 @@ static void usage(FILE *f)
 		"                             .vunify-store next to SOURCE_GUEST)\n"
 		"  -x, --exclude RULE         an exclude rule: such files are copied, not linked\n"
 		VU_CLI_HASH_HELP_EXCLUDES
+		"      --default-excludes     Linux-VServer's rules: copy /etc/*, /var, ... privately\n"
+		"      --no-default-excludes  link /etc/passwd, /etc/shadow, /etc/group too\n"
 		"  -m, --min-size SIZE        copy files smaller than SIZE bytes (default 1)\n"
 		"  -j, --jobs N               threads for hashing SOURCE_GUEST (default: 4 per CPU)\n"
 		VU_CLI_HASH_HELP_OUTPUT
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 	int c, rc = 2;
 
 	vu_cli_init(&cli, PROG);
-	if (vu_cli_hash_init(&h, argc) < 0) {
+	if (vu_cli_hash_init(&h, argc, false) < 0) {
 		fprintf(stderr, "%s: out of memory\n", PROG);
 		return 1;
 	}
@@ -182,8 +184,9 @@ int main(int argc, char **argv)
 	}
 	if (cli.verbose > 0)
 		vu_cli_error(PROG, "%s: scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
-			     " files, saved %" PRIu64 " bytes, %" PRIu64 " errors", argv[optind],
-			     hs.scanned_files, hs.scanned_bytes, hs.linked_files, hs.saved_bytes, hs.errors);
+			     " files, saved %" PRIu64 " bytes, %" PRIu64 " errors, %" PRIu64 " foreign marks",
+			     argv[optind], hs.scanned_files, hs.scanned_bytes, hs.linked_files,
+			     hs.saved_bytes, hs.errors, hs.foreign_files);
 	co.ex = &ex;
 	co.min_size = ho.min_size;
 	if (vu_clone(&s, &s.guests[0], argv[optind + 1], &co, &cs, &e) < 0) {
@@ -197,14 +200,22 @@ int main(int argc, char **argv)
 		printf("{\"files\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"linked_files\":%" PRIu64
 		       ",\"linked_bytes\":%" PRIu64 ",\"copied_files\":%" PRIu64 ",\"copied_bytes\":%" PRIu64
 		       ",\"dirs\":%" PRIu64 ",\"symlinks\":%" PRIu64 ",\"specials\":%" PRIu64
-		       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"created\":%s}\n", cs.files, cs.bytes,
-		       cs.linked_files, cs.linked_bytes, cs.copied_files, cs.copied_bytes, cs.dirs,
-		       cs.symlinks, cs.specials, cs.errors, cs.seconds, rc ? "false" : "true");
-	else if (cli.verbose >= 0 && !rc)
+		       ",\"errors\":%" PRIu64 ",\"seconds\":%.3f,\"created\":%s,\"foreign_marks\":%"
+		       PRIu64 "}\n", cs.files, cs.bytes, cs.linked_files, cs.linked_bytes,
+		       cs.copied_files, cs.copied_bytes, cs.dirs, cs.symlinks, cs.specials, cs.errors,
+		       cs.seconds, rc ? "false" : "true", hs.foreign_files);
+	else if (cli.verbose >= 0 && !rc) {
 		printf("cloned %" PRIu64 " files (%" PRIu64 " bytes): linked %" PRIu64 " files (%" PRIu64
 		       " bytes), copied %" PRIu64 " files (%" PRIu64 " bytes), %" PRIu64 " errors\n",
 		       cs.files, cs.bytes, cs.linked_files, cs.linked_bytes, cs.copied_files,
 		       cs.copied_bytes, cs.errors);
+		/* A template copied from a guest of another store (cp -a):
+		 * its marks meant nothing here; its files were unified anew. */
+		if (hs.foreign_files)
+			printf("foreign marks: %" PRIu64 " files of the template carried %s naming no "
+			       "object of this store; unified like any other file\n", hs.foreign_files,
+			       VU_MARK_XATTR);
+	}
 out:
 	if (session)
 		vu_session_close(&s);

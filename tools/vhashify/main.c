@@ -35,12 +35,13 @@
 
 #define PROG "vhashify"
 
-enum { OPT_IGNORE_MTIME = VU_CLI_OPT_NEXT, OPT_IGNORE_ATIME };
+enum { OPT_IGNORE_MTIME = VU_CLI_OPT_NEXT, OPT_IGNORE_ATIME, OPT_STRICT_ATIME };
 
 static const struct option long_opts[] = {
 	VU_CLI_HASH_LONGOPTS,
 	{ "ignore-mtime", no_argument, NULL, OPT_IGNORE_MTIME },
 	{ "ignore-atime", no_argument, NULL, OPT_IGNORE_ATIME },
+	{ "strict-atime", no_argument, NULL, OPT_STRICT_ATIME },
 	{ "all", no_argument, NULL, 'a' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ NULL, 0, NULL, 0 },
@@ -57,10 +58,12 @@ static void usage(FILE *f)
 		"  -s, --store DIR            the object store (same filesystem as the guests)\n"
 		"  -x, --exclude RULE         an exclude rule (+/path, -/path, ~/path; repeatable)\n"
 		VU_CLI_HASH_HELP_EXCLUDES
+		"      --no-default-excludes  drop the built-in rules (/etc/*, /var, ...)\n"
 		"  -m, --min-size SIZE        leave files smaller than SIZE bytes alone (default 1)\n"
 		"  -j, --jobs N               threads (default: 4 per CPU, 4 to 32)\n"
 		"      --ignore-mtime         also link files whose mtime differs\n"
-		"      --ignore-atime         also link files whose atime differs\n"
+		"      --strict-atime         link only files whose atime is equal too\n"
+		"      --ignore-atime         (the default: link files whose atime differs)\n"
 		"  -a, --all                  make every eligible file a link, twin or not\n"
 		"  -n, --dry-run              report what would be linked; change nothing\n"
 		VU_CLI_HASH_HELP_OUTPUT
@@ -81,9 +84,10 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 {
 	struct vu_cli_hash h;
 	struct vu_err e;
+	bool ignore_atime = false;
 	int c;
 
-	if (vu_cli_hash_init(&h, argc) < 0)
+	if (vu_cli_hash_init(&h, argc, true) < 0)
 		return 2;
 	while ((c = getopt_long(argc, argv, VU_CLI_HASH_SHORTOPTS "an", long_opts, NULL)) != -1) {
 		int r = vu_cli_hash_opt(cli, &h, c, optarg);
@@ -94,12 +98,19 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 			continue;
 		switch (c) {
 		case OPT_IGNORE_MTIME: a->o.ignore_mtime = true; break;
-		case OPT_IGNORE_ATIME: a->o.ignore_atime = true; break;
+		/* --ignore-atime was the way to today's default: kept, so that
+		 * scripts written for it work the same. */
+		case OPT_IGNORE_ATIME: ignore_atime = true; break;
+		case OPT_STRICT_ATIME: a->o.strict_atime = true; break;
 		case 'a': a->o.all = true; break;
 		case 'n': a->dry = true; break;
 		case 'h': usage(stdout); exit(0);
 		default: fprintf(stderr, "%s: see --help\n", PROG); goto usage;
 		}
+	}
+	if (ignore_atime && a->o.strict_atime) {
+		fprintf(stderr, "%s: --ignore-atime and --strict-atime contradict each other\n", PROG);
+		goto usage;
 	}
 	a->store = h.store;
 	a->json = h.json;
@@ -109,7 +120,7 @@ static int parse(int argc, char **argv, struct args *a, struct vu_cli *cli, bool
 		fprintf(stderr, "%s: --store DIR is required\n", PROG);
 		goto usage;
 	}
-	if (!hashify && (h.nrules || !h.defaults)) {
+	if (!hashify && (h.nrules || !h.defaults || !h.protect)) {
 		fprintf(stderr, "%s: exclude options are for hashing only\n", PROG);
 		goto usage;
 	}
@@ -149,6 +160,11 @@ static void print_summary(const struct vu_hashify_stats *st, bool json, bool dry
 		printf("scanned %" PRIu64 " files (%" PRIu64 " bytes), linked %" PRIu64
 		       " files, saved %" PRIu64 " bytes, %" PRIu64 " errors\n", st->scanned_files,
 		       st->scanned_bytes, st->linked_files, st->saved_bytes, st->errors);
+		/* A tree copied from a guest of another store: say so, since
+		 * none of its marks meant anything here. */
+		if (st->foreign_files)
+			printf("foreign marks: %" PRIu64 " files carried %s naming no object of this "
+			       "store; unified like any other file\n", st->foreign_files, VU_MARK_XATTR);
 		return;
 	}
 	printf("{\"scanned_files\":%" PRIu64 ",\"scanned_bytes\":%" PRIu64 ",\"linked_files\":%" PRIu64
@@ -388,6 +404,7 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			       ",\"private_inodes\":%" PRIu64,
 			       gs.files, gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
 			       gs.private_inodes);
+			printf(",\"foreign_marks\":%" PRIu64, gs.foreign_marks);
 			if (have_usage)
 				printf(",\"limit_usage\":{\"bytes\":%lld,\"inodes\":%lld,\"state\":\"%s\"}",
 				       ub, ui, uclean ? "clean" : "dirty");
@@ -399,6 +416,10 @@ static int cmd_stats(int argc, char **argv, struct vu_cli *cli)
 			       " %14" PRIu64 "\n", vu_esc(s.guests[i].label, lbl, sizeof(lbl)), gs.files,
 			       gs.unified_files, gs.private_bytes, gs.shared_bytes, gs.saved_bytes,
 			       gs.private_inodes);
+			if (gs.foreign_marks)
+				printf("  foreign marks: %" PRIu64 " files carry %s naming no object of "
+				       "this store (vhashify --all unifies them)\n", gs.foreign_marks,
+				       VU_MARK_XATTR);
 			/* What vunifyfs charges the guest against its disk limits
 			 * (allocated bytes and inodes; see vunifyfs(8)). */
 			if (have_usage)
