@@ -70,10 +70,22 @@ static int write_conf(struct vs *vs, const char *from, struct vu_err *e)
 	return 0;
 }
 
-static int run_vclone(struct vs *vs, const char *src, struct vu_err *e)
+static int run_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e)
 {
 	char bin[PATH_MAX];
-	char *argv[] = { bin, "--quiet", "--store", vs->l.store, (char *)src, vs->l.root, NULL };
+	/* Not quiet: vclone's summary says what it shared, and how many
+	 * foreign marks (a template copied from another store) it met. */
+	char *argv[7];
+	int n = 0;
+
+	argv[n++] = bin;
+	if (quiet)
+		argv[n++] = "--quiet";
+	argv[n++] = "--store";
+	argv[n++] = vs->l.store;
+	argv[n++] = (char *)src;
+	argv[n++] = vs->l.root;
+	argv[n] = NULL;
 
 	if (vs_build_find("vclone", true, bin) < 0)
 		return vu_err_set(e, ENOENT, "vclone: not found next to vserver nor in $PATH");
@@ -221,7 +233,7 @@ int vs_build(struct vs *vs)
 		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.guest, strerror(errno));
 	switch (o.method) {
 	case VS_BUILD_TEMPLATE:
-		r = run_vclone(vs, src, &e);
+		r = run_vclone(vs, src, o.quiet, &e);
 		break;
 	case VS_BUILD_DEBOOTSTRAP:
 		r = vs_build_debootstrap(vs, &o, &e);
