@@ -85,6 +85,16 @@ int vu_cg_read(const char *dir, const char *file, char *buf, size_t len, struct 
 	return 0;
 }
 
+bool vu_cg_word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)); p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
+			return true;
+	return false;
+}
+
 uint64_t vu_cg_weight_to_shares(unsigned weight)
 {
 	/* v2 weight 100 is v1 shares 1024; both scales are linear. */

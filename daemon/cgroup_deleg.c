@@ -38,16 +38,6 @@ static void payload_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s/%s/%s", cg->deleg, VU_CG_PARENT, cg->name, VU_CG_PAYLOAD);
 }
 
-static bool word_in(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
-
 /* Hand every controller NAME has on to payload, so that the guest's own
  * manager (systemd) can use them in its subtree. */
 static int offer_all(const char *dir, struct vu_err *e)
@@ -59,7 +49,7 @@ static int offer_all(const char *dir, struct vu_err *e)
 	    vu_cg_read(dir, "cgroup.subtree_control", cur, sizeof(cur), e) < 0)
 		return -1;
 	for (char *c = strtok_r(avail, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
-		if (word_in(cur, c))
+		if (vu_cg_word_in(cur, c))
 			continue;
 		snprintf(val, sizeof(val), "+%s", c);
 		if (vu_cg_write(dir, "cgroup.subtree_control", val, e) < 0)

@@ -26,16 +26,6 @@ static void group_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 	snprintf(buf, len, "%s/%s/%s", cg->hier[0], VU_CG_PARENT, cg->name);
 }
 
-static bool word_in(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-
-	for (const char *p = list; (p = strstr(p, word)); p += n)
-		if ((p == list || p[-1] == ' ') && (p[n] == 0 || p[n] == ' ' || p[n] == '\n'))
-			return true;
-	return false;
-}
-
 /* Enable @ctl for the children of @dir, if @dir offers it. */
 static int enable(const char *dir, const char *ctl, bool *ok, struct vu_err *e)
 {
@@ -44,12 +34,12 @@ static int enable(const char *dir, const char *ctl, bool *ok, struct vu_err *e)
 	*ok = false;
 	if (vu_cg_read(dir, "cgroup.controllers", avail, sizeof(avail), e) < 0)
 		return -1;
-	if (!word_in(avail, ctl))
+	if (!vu_cg_word_in(avail, ctl))
 		return 0;
 	if (vu_cg_read(dir, "cgroup.subtree_control", cur, sizeof(cur), e) < 0)
 		return -1;
 	*ok = true;
-	if (word_in(cur, ctl))
+	if (vu_cg_word_in(cur, ctl))
 		return 0;
 	snprintf(val, sizeof(val), "+%s", ctl);
 	return vu_cg_write(dir, "cgroup.subtree_control", val, e);
@@ -99,7 +89,7 @@ static int need(const char *dir, const char *ctl, const char *what, struct vu_er
 
 	if (vu_cg_read(dir, "cgroup.controllers", avail, sizeof(avail), e) < 0)
 		return -1;
-	if (!word_in(avail, ctl))
+	if (!vu_cg_word_in(avail, ctl))
 		return vu_err_set(e, ENOTSUP, "%s: %s needs the cgroup v2 %s controller, "
 				  "which this hierarchy does not offer", dir, what, ctl);
 	return 0;

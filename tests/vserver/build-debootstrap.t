@@ -13,16 +13,8 @@
 # downloads them; VUNIFY_TEST_MIRROR names another mirror.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
-t_require_cmd debootstrap
-[ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
-
-cache=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap
-mirror=${VUNIFY_TEST_MIRROR:-http://deb.debian.org/debian}
-mkdir -p "$cache" && chmod 0755 "$cache"
-hostport=${mirror#*://}; hostport=${hostport%%/*}
-case "$hostport" in *:*) ;; *) hostport=$hostport:80 ;; esac
-timeout 20 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null ||
-	t_skip "cannot reach $mirror to debootstrap a guest"
+vs_debootstrap_setup
+cache=$VS_DEB_CACHE mirror=$VS_DEB_MIRROR
 
 no_leftovers() {
 	local g=$1

@@ -8,13 +8,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
 
-if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-	mnt=/sys/fs/cgroup
-elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-	mnt=/sys/fs/cgroup/unified
-else
-	t_skip "no cgroup2 hierarchy"
-fi
+vs_cgroup2_mount
+mnt=$VS_CG2
 export VUNIFY_CGROUP=v2:$mnt
 
 g=$(vs_guest v "[security]" "cap_keep = mknod")

@@ -15,23 +15,12 @@
 # of the first (`build --template`): its own host name and machine-id.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
-t_require_cmd debootstrap
-[ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
-
-cache=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap
-mirror=${VUNIFY_TEST_MIRROR:-http://deb.debian.org/debian}
-mkdir -p "$cache" && chmod 0755 "$cache"
-hostport=${mirror#*://}; hostport=${hostport%%/*}
-case "$hostport" in *:*) ;; *) hostport=$hostport:80 ;; esac
+vs_debootstrap_setup
+cache=$VS_DEB_CACHE mirror=$VS_DEB_MIRROR
 
 # unified: the cgroup2 hierarchy that holds the guest's own subtree.
-if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-	unified=/sys/fs/cgroup
-elif [ "$(stat -f -c %T /sys/fs/cgroup/unified 2>/dev/null)" = cgroup2fs ]; then
-	unified=/sys/fs/cgroup/unified
-else
-	t_skip "no cgroup2 hierarchy for systemd (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified)"
-fi
+vs_cgroup2_mount
+unified=$VS_CG2
 
 # conf NAME [guest.conf lines]: the guest's configuration for this test.
 conf() {
@@ -67,8 +56,6 @@ stopped() {
 }
 
 # Built from scratch with Debian's default init, unified into the store.
-timeout 20 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null ||
-	t_skip "cannot reach $mirror to debootstrap a guest"
 g=$(vs_name s)
 VS_GUESTS+=("$g")
 t0=$(date +%s)

@@ -169,3 +169,32 @@ vs_wait() {
 	for i in $(seq 300); do "$@" && return 0; sleep 0.1; done
 	return 1
 }
+
+# vs_cgroup2_mount: set VS_CG2 to the cgroup2 hierarchy guests get their
+# own subtree in (/sys/fs/cgroup on v2, the hybrid layout's unified mount on
+# v1), or skip the test if there is none.
+vs_cgroup2_mount() {
+	local m
+	for m in /sys/fs/cgroup /sys/fs/cgroup/unified; do
+		[ "$(stat -f -c %T "$m" 2>/dev/null)" = cgroup2fs ] && { VS_CG2=$m; return 0; }
+	done
+	t_skip "no cgroup2 hierarchy (neither /sys/fs/cgroup nor /sys/fs/cgroup/unified)"
+}
+
+# vs_debootstrap_setup: for tests that build with -m debootstrap: set
+# VS_DEB_CACHE (the package cache, ${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/
+# debootstrap, so that only a machine's first run downloads) and
+# VS_DEB_MIRROR ($VUNIFY_TEST_MIRROR or Debian's); skip the test if
+# debootstrap is missing or the mirror cannot be reached.
+vs_debootstrap_setup() {
+	local hostport
+	t_require_cmd debootstrap
+	[ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
+	VS_DEB_CACHE=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap
+	VS_DEB_MIRROR=${VUNIFY_TEST_MIRROR:-http://deb.debian.org/debian}
+	mkdir -p "$VS_DEB_CACHE" && chmod 0755 "$VS_DEB_CACHE"
+	hostport=${VS_DEB_MIRROR#*://}; hostport=${hostport%%/*}
+	case "$hostport" in *:*) ;; *) hostport=$hostport:80 ;; esac
+	timeout 20 bash -c "exec 3<>/dev/tcp/${hostport%:*}/${hostport##*:}" 2>/dev/null ||
+		t_skip "cannot reach $VS_DEB_MIRROR to debootstrap a guest"
+}
