@@ -19,6 +19,8 @@
 
 #include <cmocka.h>
 
+#include "ut_file.h"
+
 #include "vsupervisor/cgroup.h"
 
 static char tmp[256];
@@ -35,22 +37,7 @@ static void put(const char *dir, const char *file, const char *text)
 	fclose(f);
 }
 
-static char *get(const char *dir, const char *file)
-{
-	static char buf[4096];
-	char path[1024];
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	f = fopen(path, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
-}
+#define get ut_read
 
 static int setup(void **state)
 {
@@ -304,32 +291,26 @@ static void test_v2_backend(void **state)
 /* destroy removes the guest's groups children first, and only those. */
 static void test_destroy_tree(void **state)
 {
+	static const char *const tree[] = {
+		"vunify", "vunify/keep", "vunify/g", "vunify/g/payload",
+		"vunify/g/payload/system.slice", "vunify/g/payload/system.slice/a.service",
+		"vunify/g/payload/init.scope",
+	};
 	char dir[2048];
 	struct vu_err e;
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/vunify", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/keep", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/g/payload", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/system.slice", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/system.slice/a.service", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
-	snprintf(dir, sizeof(dir), "%s/vunify/g/payload/init.scope", tmp);
-	assert_int_equal(mkdir(dir, 0755), 0);
+	for (size_t i = 0; i < sizeof(tree) / sizeof(tree[0]); i++) {
+		snprintf(dir, sizeof(dir), "%s/%s", tmp, tree[i]);
+		assert_int_equal(mkdir(dir, 0755), 0);
+	}
 	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
 	assert_int_equal(vu_cg_destroy_tree(dir, &e), 0);
 	assert_int_equal(access(dir, F_OK), -1);
+	/* gone already: fine */
+	assert_int_equal(vu_cg_destroy_tree(dir, &e), 0);
 	snprintf(dir, sizeof(dir), "%s/vunify/keep", tmp);
 	assert_int_equal(access(dir, F_OK), 0);
-	/* gone already: fine */
-	snprintf(dir, sizeof(dir), "%s/vunify/g", tmp);
-	assert_int_equal(vu_cg_destroy_tree(dir, &e), 0);
 }
 
 static void test_weights(void **state)

@@ -15,23 +15,11 @@
 
 #include <cmocka.h>
 
+#include "ut_exclude.h"
+
 #include "vunify/cli.h"
 
-static enum vu_ex_decision walk(const struct vu_exclude *ex, const char *path)
-{
-	enum vu_ex_decision d = VU_EX_NONE;
-	char buf[1024];
-
-	for (const char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
-		size_t n = p ? (size_t)(p - path) : strlen(path);
-
-		memcpy(buf, path, n);
-		buf[n] = 0;
-		d = vu_exclude_match(ex, buf, d);
-		if (!p)
-			return d;
-	}
-}
+#define walk ut_exclude_walk
 
 /* Parse @opts (option codes, 0-terminated) over defaults @defaults. */
 static void build(struct vu_exclude *ex, bool defaults, const int *opts, const char *rule)

@@ -15,24 +15,11 @@
 
 #include <cmocka.h>
 
+#include "ut_exclude.h"
+
 #include "vunify/exclude.h"
 
-/* The decision for PATH as a walk reaches it: every ancestor first. */
-static enum vu_ex_decision walk(const struct vu_exclude *ex, const char *path)
-{
-	enum vu_ex_decision d = VU_EX_NONE;
-	char buf[1024];
-
-	for (const char *p = strchr(path + 1, '/');; p = strchr(p + 1, '/')) {
-		size_t n = p ? (size_t)(p - path) : strlen(path);
-
-		memcpy(buf, path, n);
-		buf[n] = 0;
-		d = vu_exclude_match(ex, buf, d);
-		if (!p)
-			return d;
-	}
-}
+#define walk ut_exclude_walk
 
 static void rules(struct vu_exclude *ex, bool defaults, const char *const *r)
 {

@@ -21,6 +21,8 @@
 
 #include <cmocka.h>
 
+#include "ut_file.h"
+
 #include "../../tools/vserver/build_int.h"
 
 static char dir[PATH_MAX], root[PATH_MAX + 8];
@@ -39,19 +41,7 @@ static void put(const char *rel, const char *content)
 
 static char *get(const char *rel)
 {
-	static char buf[8192];
-	char p[PATH_MAX * 2];
-	FILE *f;
-	size_t n;
-
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	f = fopen(p, "r");
-	if (!f)
-		return NULL;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	buf[n] = 0;
-	fclose(f);
-	return buf;
+	return ut_read(root, rel);
 }
 
 static bool exists(const char *rel)
@@ -171,7 +161,7 @@ static void test_sysvinit(void **state)
 static void test_idempotent(void **state)
 {
 	struct vu_err e;
-	char inittab1[8192], tmpfs1[1024];
+	char inittab1[8192], tmpfs1[8192];
 
 	sysv_tree();
 	assert_int_equal(vs_build_setup(root, "g1", true, &e), 0);
