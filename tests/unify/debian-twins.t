@@ -9,7 +9,7 @@
 # options) must cost at most 5 % of the tree's bytes in private data, as
 # `vhashify stats` counts it (the rule vserver status and vunifyfs share).
 #
-# Downloaded packages are shared through $VUNIFY_TEST_CACHE/debs (default
+# Downloaded packages are shared through $VUNIFY_TEST_CACHE/debootstrap (default
 # /var/cache/vunify-tests), so that only the first run on a machine
 # downloads; the mirror is $VUNIFY_TEST_MIRROR (default deb.debian.org).
 . "$(dirname "$0")/../lib.sh"
@@ -19,7 +19,7 @@ t_require_cmd debootstrap
 
 cache=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}
 mirror=${VUNIFY_TEST_MIRROR:-http://deb.debian.org/debian}
-mkdir -p "$cache/debs" || t_fail "mkdir $cache/debs"
+mkdir -p "$cache/debootstrap" && chmod 0755 "$cache/debootstrap" || t_fail "mkdir $cache/debootstrap"
 
 # debootstrap NAME: a minbase bookworm in $T/NAME.  The cache is written
 # under the lock, so that two runs at once (this test twice, or vserver
@@ -28,7 +28,7 @@ bootstrap() {
 	local rc
 	(
 		flock 9 || exit 1
-		t_timeout 900 debootstrap --variant=minbase --cache-dir="$cache/debs" bookworm \
+		t_timeout 900 debootstrap --variant=minbase --cache-dir="$cache/debootstrap" bookworm \
 			"$T/$1" "$mirror" > "$T/$1.log" 2>&1
 	) 9> "$cache/.lock"
 	rc=$?
@@ -47,7 +47,7 @@ timeout 20 getent hosts "$host" >/dev/null || t_skip "cannot resolve $host (mirr
 timeout 20 bash -c "exec 3<>/dev/tcp/$host/$port" 2>/dev/null ||
 	t_skip "cannot reach $host:$port (mirror $mirror)"
 
-t_log "debootstrap bookworm minbase, twice (packages cached in $cache/debs)"
+t_log "debootstrap bookworm minbase, twice (packages cached in $cache/debootstrap)"
 bootstrap a
 bootstrap b
 [ -x "$T/a/usr/bin/dpkg" ] && [ -x "$T/b/usr/bin/dpkg" ] || t_fail "no dpkg in the trees"
