@@ -66,6 +66,7 @@ struct vu_hx_shared {
 	unsigned ignore;             /* VU_META_IGNORE_* */
 	bool dry;
 	unsigned test_delay_ms;      /* VUNIFY_TEST_GROUP_DELAY_MS (hashify.h) */
+	unsigned test_link_delay_ms; /* VUNIFY_TEST_LINK_DELAY_MS (hashify.h) */
 	pthread_mutex_t dir_locks[VU_REPLACE_LOCKS];
 	pthread_mutex_t id_locks[256];
 	atomic_uint_fast64_t bytes_done, files_done;

@@ -294,15 +294,15 @@ static int forget_stale(struct vu_session *s, struct vu_err *e)
 	return 0;
 }
 
-/* The testing switch VUNIFY_TEST_GROUP_DELAY_MS (hashify.h), strictly. */
-static int test_delay(unsigned *ms, struct vu_err *e)
+/* A testing switch VUNIFY_TEST_*_DELAY_MS (hashify.h), strictly. */
+static int test_delay(const char *name, unsigned *ms, struct vu_err *e)
 {
-	const char *v = getenv("VUNIFY_TEST_GROUP_DELAY_MS");
+	const char *v = getenv(name);
 	uint64_t n = 0;
 
 	if (v && vu_parse_uint(v, 0, 60000, &n) < 0)
-		return vu_err_set(e, EINVAL, "VUNIFY_TEST_GROUP_DELAY_MS=%s: not a number of "
-				  "milliseconds up to 60000", v);
+		return vu_err_set(e, EINVAL, "%s=%s: not a number of milliseconds up to 60000",
+				  name, v);
 	*ms = (unsigned)n;
 	return 0;
 }
@@ -323,7 +323,8 @@ int vu_hashify(struct vu_session *s, const struct vu_hashify_opts *o,
 	sh->s = s;
 	sh->o = o;
 	sh->dry = s->mode != VU_SESSION_WRITE;
-	if (test_delay(&sh->test_delay_ms, e) < 0) {
+	if (test_delay("VUNIFY_TEST_GROUP_DELAY_MS", &sh->test_delay_ms, e) < 0 ||
+	    test_delay("VUNIFY_TEST_LINK_DELAY_MS", &sh->test_link_delay_ms, e) < 0) {
 		free(sh);
 		return -1;
 	}

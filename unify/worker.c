@@ -436,6 +436,8 @@ static int link_to(struct part *p, struct vu_hx_member *m, struct opened *o, str
 		m->outcome = VU_HX_CHANGED;
 		return 0;
 	}
+	if (w->sh->test_link_delay_ms)
+		usleep(w->sh->test_link_delay_ms * 1000);
 	r = vu_replace_link(&w->rep, s->guests[m->gidx].path, o->dirfd, o->dir, o->name, o->fd,
 			    &o->stx, objdir, objname, &e, o->what);
 	vu_session_guest_release(s, &s->guests[m->gidx]);

@@ -23,9 +23,12 @@
  * for short bursts, the store lock is shared, and each guest is locked only
  * for each single change.
  *
- * Testing switch: VUNIFY_TEST_GROUP_DELAY_MS=N makes every linking thread
+ * Testing switches: VUNIFY_TEST_GROUP_DELAY_MS=N makes every linking thread
  * sleep N ms before each group, so that a test can act while a run is under
- * way.
+ * way; VUNIFY_TEST_LINK_DELAY_MS=N makes it sleep N ms before each link,
+ * with the guest locked and the file compared (after the object exists), so
+ * that a test can change the file in the window the link's own checks
+ * guard (replace.h).  Both take 0 to 60000; anything else is an error.
  *
  * Memory: the inode set of the objects (objset.h, <= 32 MB per million
  * objects), sqlite's cache (32 MB), one 1 MiB buffer pair per thread, and

@@ -47,6 +47,19 @@ t_eq "15M into O_TMPFILE" "$line" "$((15 * M)) ok"
 [ "$(iused)" = $((ibase + 1)) ] || t_fail "O_TMPFILE inode not counted: iused $(iused), was $ibase"
 out=$(head -c $((10 * M)) /dev/zero 2>&1 > "$m/big") && t_fail "10M beside a held 15M O_TMPFILE fit in 20M"
 rm -f "$m/big"
+# The snapshot of the usage record (every 5 s while mounted) is what the
+# tree holds: 1 MiB written after the 15 MiB shows up in it, the 15 MiB
+# that no name holds do not.
+head -c $M /dev/zero > "$m/vis" || t_fail "1M beside a held 15M O_TMPFILE"
+for i in $(seq 150); do
+	rb=$(getfattr --absolute-names --only-values -n trusted.vunify.usage "$g" | sed -n 's/^v1 bytes=\([0-9]*\) .*/\1/p')
+	[ "${rb:-0}" -ge $M ] && break
+	sleep 0.1
+done
+t_log "record while an O_TMPFILE holds 15M: $rb bytes"
+[ "${rb:-0}" -ge $M ] || t_fail "the usage record never showed the visible 1M: $rb"
+[ "$rb" -le $((2 * M)) ] || t_fail "the usage record counts the unnamed file: $rb bytes"
+rm -f "$m/vis"
 echo >&"${HOLD[1]}"
 wait "$HOLD_PID" 2>/dev/null
 

@@ -2,7 +2,8 @@
 # "start mounts the guest's root with vunifyfs unless it is mounted": a
 # vunifyfs mount the administrator made on RUN/NAME/root is used as it is,
 # left mounted by the stop, and watched: if its vunifyfs dies, the guest is
-# killed all the same.
+# killed all the same.  The administrator's mount may allow device nodes
+# (-o devices): the guest's / is nodev all the same.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
 
@@ -10,13 +11,22 @@ g=$(vs_guest p)
 mnt=$VUNIFY_RUNDIR/$g/root
 premount() {
 	mkdir -p "$mnt"
-	vu_mount "$VUNIFY_BASE/guests/$g/root" "$mnt" -o "fsname=vunify:$g"
+	vu_mount "$VUNIFY_BASE/guests/$g/root" "$mnt" -o "fsname=vunify:$g,devices"
+}
+# mount_opts DIR [MOUNTINFO-CMD...]: the per-mount options (field 6) of the
+# mount on DIR, one a line.
+mount_opts() {
+	local dir=$1; shift
+	"${@:-cat}" /proc/self/mountinfo | awk -v m="$dir" '$5 == m { o = $6 } END { print o }' |
+		tr , '\n'
 }
 mounted() { awk -v m="$mnt" '$5 == m { f = 1 } END { exit !f }' /proc/self/mountinfo; }
 
 premount
 vs_start "$g"
 t_eq "exec on the premounted root" "$(vs_exec "$g" hostname)" "$g"
+mount_opts "$mnt" | grep -qx nodev && t_fail "the premount with -o devices is nodev"
+t_eq "the guest's / is nodev" "$(mount_opts / vs_exec "$g" cat | grep -cx nodev)" 1
 [ "$(grep -c " $mnt " /proc/self/mountinfo)" = 1 ] || t_fail "a second mount was stacked on $mnt"
 grep -q "using the vunifyfs mount already on" "$VUNIFY_RUNDIR/$g/supervisor.log" ||
 	t_fail "the supervisor did not say it reuses the mount"
