@@ -159,8 +159,12 @@ int vu_index_work_prepare(struct vu_index *ix, unsigned kflags, bool all, unsign
 		return vu_index_err(ix, rc, e, NULL);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
+		/* total() is a double (sum() would fail on overflow); rows of a
+		 * damaged index may add up to anything, NaN included. */
+		double t = sqlite3_column_double(st, 1);
+
 		*files = (uint64_t)sqlite3_column_int64(st, 0);
-		*bytes_to_hash = (uint64_t)sqlite3_column_double(st, 1);
+		*bytes_to_hash = !(t > 0) ? 0 : t >= 0x1p64 ? UINT64_MAX : (uint64_t)t;
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
