@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/magic.h>
 
@@ -83,6 +84,21 @@ int vu_cg_read(const char *dir, const char *file, char *buf, size_t len, struct 
 		return vu_err_set(e, errno, "%s", path);
 	buf[off] = 0;
 	return 0;
+}
+
+int vu_cg_rmdir(int dirfd, const char *path, struct vu_err *e)
+{
+	/* The kernel may need a moment to let go of the last exited task. */
+	for (int i = 0; i < 200; i++) {
+		struct timespec ts = { 0, 10000000L };
+
+		if (unlinkat(dirfd, path, AT_REMOVEDIR) == 0 || errno == ENOENT)
+			return 0;
+		if (errno != EBUSY)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	return vu_err_set(e, errno, "%s", path);
 }
 
 bool vu_cg_word_in(const char *list, const char *word)

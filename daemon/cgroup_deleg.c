@@ -210,17 +210,7 @@ static int remove_tree(int parent, const char *name, unsigned depth, struct vu_e
 	closedir(d);
 	if (r < 0)
 		return -1;
-	/* The kernel may need a moment to let go of the last exited task. */
-	for (int i = 0; i < 200; i++) {
-		struct timespec ts = { 0, 10000000L };
-
-		if (unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-			return 0;
-		if (errno != EBUSY)
-			break;
-		nanosleep(&ts, NULL);
-	}
-	return vu_err_set(e, errno, "removing cgroup %s", name);
+	return vu_cg_rmdir(parent, name, e);
 }
 
 int vu_cg_destroy_tree(const char *dir, struct vu_err *e)

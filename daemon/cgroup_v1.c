@@ -7,6 +7,7 @@
  * outrun the kill loop.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -401,23 +402,15 @@ static int v1_stats(struct vu_cgroup *cg, struct vu_cg_stats *s, struct vu_err *
 
 static int v1_destroy(struct vu_cgroup *cg, struct vu_err *e)
 {
+	struct vu_err later;
 	char dir[PATH_MAX];
 	int ret = 0;
 
 	for (size_t h = 0; h < cg->n_hier; h++) {
 		group_dir(cg, h, dir, sizeof(dir));
-		/* The kernel may need a moment to let go of the last exited task. */
-		for (int i = 0; i < 200; i++) {
-			if (rmdir(dir) == 0 || errno == ENOENT)
-				break;
-			if (errno != EBUSY) {
-				ret = vu_err_set(e, errno, "%s", dir);
-				break;
-			}
-			nap_ms(10);
-		}
-		if (access(dir, F_OK) == 0 && ret == 0)
-			ret = vu_err_set(e, EBUSY, "%s", dir);
+		/* Every hierarchy is tried; the first failure is the one told. */
+		if (vu_cg_rmdir(AT_FDCWD, dir, ret == 0 ? e : &later) < 0)
+			ret = -1;
 	}
 	if (ret == 0)
 		ret = vu_cg_deleg_destroy(cg, e);

@@ -124,6 +124,10 @@ int vu_cg_deleg_destroy(const struct vu_cgroup *cg, struct vu_err *e);
 bool vu_cg_deleg_exists(const struct vu_cgroup *cg);
 /* Remove the cgroup2 group @dir and every group below it, children first. */
 int vu_cg_destroy_tree(const char *dir, struct vu_err *e);
+/* Remove the (empty) group @path (below @dirfd, or AT_FDCWD), waiting up to
+ * 2 s while the kernel still counts an exited task in it (EBUSY); a group
+ * that is gone already is fine. */
+int vu_cg_rmdir(int dirfd, const char *path, struct vu_err *e);
 /* Is @word one of the space-separated words of @list (cgroup.controllers,
  * cgroup.subtree_control)? */
 bool vu_cg_word_in(const char *list, const char *word);
