@@ -55,7 +55,7 @@ refused() {
 	t_eq "start, $why: exit status" "$rc" 1
 	t_eq "start, $why: message" "$(cat "$T/err")" "$want"
 	[ ! -s "$T/out" ] || t_fail "start, $why: printed $(cat "$T/out")"
-	[ ! -e "$VUNIFY_RUNDIR/$h" ] || t_fail "start, $why: made $VUNIFY_RUNDIR/$h"
+	[ ! -e "$(vs_run "$h")" ] || t_fail "start, $why: made $(vs_run "$h")"
 	[ -z "$(vs_cgroup_dirs "$h")" ] || t_fail "start, $why: made a cgroup"
 	"$VS" "$h" running; t_eq "start, $why: running" $? 3
 }
@@ -68,10 +68,10 @@ chown root "$hdir"
 chmod 000 "$hdir"
 # The mounted root behind RUN/NAME has a barrier too, even where the
 # directory was made by someone else (mkdir -p, for a premounted root).
-mkdir -m 0755 "$VUNIFY_RUNDIR/$h"
+mkdir -m 0755 "$(vs_run "$h")"
 vs_start "$h"
-t_eq "the run directory's owner and mode" "$(stat -c '%u %a' "$VUNIFY_RUNDIR/$h")" "0 700"
-t_errno "nobody reaches the mounted root" EACCES as_nobody "$T/bin/vutest" dirino "$VUNIFY_RUNDIR/$h/root"
+t_eq "the run directory's owner and mode" "$(stat -c '%u %a' "$(vs_run "$h")")" "0 700"
+t_errno "nobody reaches the mounted root" EACCES as_nobody "$T/bin/vutest" dirino "$(vs_run "$h")/root"
 vs_stop "$h"
 vs_assert_gone "$h"
 # A mode-0700 root directory higher up is a barrier too.

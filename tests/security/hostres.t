@@ -46,16 +46,16 @@ for i in "${ifs[@]}"; do
 	t_eq "$i after the refused start" "$(snap "$i")" "$before"
 	"$VS" "$g" running; t_eq "running after the refused start ($i)" $? 3
 	[ -z "$(vs_cgroup_dirs "$g")" ] || t_fail "host_ifname = $i: a cgroup was made"
-	[ ! -e "$VUNIFY_RUNDIR/$g/state" ] || t_fail "host_ifname = $i: a supervisor ran"
+	[ ! -e "$(vs_run "$g")/state" ] || t_fail "host_ifname = $i: a supervisor ran"
 done
 
 # A dead supervisor's state naming the bridge: the cleanup leaves it.
 before=$(snap "$br")
-mkdir -p "$VUNIFY_RUNDIR/$g"
+mkdir -p "$(vs_run "$g")"
 printf '%s\n' supervisor=999999 init=0 fs=0 started=0 cgroup=v1 "host_ifname=$br" own_mount=0 \
-	> "$VUNIFY_RUNDIR/$g/state"
+	> "$(vs_run "$g")/state"
 "$VS" "$g" stop >/dev/null 2>&1
-[ ! -e "$VUNIFY_RUNDIR/$g/state" ] || t_fail "the stale state was not cleaned up"
+[ ! -e "$(vs_run "$g")/state" ] || t_fail "the stale state was not cleaned up"
 t_eq "$br after the stale cleanup" "$(snap "$br")" "$before"
 
 # [mounts] sources inside the base (another guest's tree, where that guest
@@ -75,7 +75,7 @@ for src in "$VUNIFY_BASE/guests/$o/root/srv/data" "$T/via-link/data" "$T/sneaky"
 	grep -q "^vserver: $g: \[mounts\] /mnt/x: $src is inside .* or .*, where guests can plant symlinks; bind a directory outside them\$" "$T/err" ||
 		t_fail "[mounts] source $src: $(cat "$T/err")"
 	"$VS" "$g" running; t_eq "running after the refused start ($src)" $? 3
-	[ ! -e "$VUNIFY_RUNDIR/$g/state" ] || t_fail "[mounts] source $src: a supervisor ran"
+	[ ! -e "$(vs_run "$g")/state" ] || t_fail "[mounts] source $src: a supervisor ran"
 done
 # A source outside them still works, through a symlink of the host's too.
 ln -s "$T/host-dir" "$T/host-link"

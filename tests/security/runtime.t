@@ -15,7 +15,7 @@ chmod 0755 "$VUNIFY_RUNDIR"
 g=$(vs_guest r)
 vs_start "$g"
 vs_exec "$g" sh -c 'cp /bin/busybox /rootsh && chmod 4755 /rootsh' || t_fail "guest root planting a setuid shell"
-mnt=$VUNIFY_RUNDIR/$g/root
+mnt=$(vs_run "$g")/root
 [ -u "$mnt/rootsh" ] || t_fail "no setuid shell at $mnt/rootsh (the test would prove nothing)"
 out=$(as_nobody "$mnt/rootsh" id -u 2>&1) && t_fail "a host user ran the guest's setuid shell: $out"
 as_nobody ls "$mnt" >/dev/null 2>&1 && t_fail "a host user lists a running guest's tree"

@@ -13,9 +13,9 @@ mnt=$VS_CG2
 export VUNIFY_CGROUP=v2:$mnt
 
 g=$(vs_guest v "[security]" "cap_keep = mknod")
-dir=$mnt/vunify/$g
+dir=$mnt/$(vs_cgname "$g")
 vs_start "$g"
-init=$(awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$g/state")
+init=$(awk -F= '$1 == "init" { print $2 }' "$(vs_run "$g")/state")
 # The guest's processes live in payload, the root of its cgroup namespace;
 # NAME above it holds the limits and takes no process.
 grep -qx "$init" "$dir/payload/cgroup.procs" || t_fail "init $init is not in $dir/payload"

@@ -9,7 +9,7 @@
 
 x=$(( $$ % 200 + 20 ))
 g=$(vs_guest k "[network]" "mode = veth" "address = 10.234.$x.2/24" "host_address = 10.234.$x.1/24")
-state() { awk -F= -v k="$1" '$1 == k { print $2 }' "$VUNIFY_RUNDIR/$g/state"; }
+state() { awk -F= -v k="$1" '$1 == k { print $2 }' "$(vs_run "$g")/state"; }
 # Host PIDs of the guest's processes (init and its respawned sleeper).
 guest_pids() { cat "$(vs_cg "$g" pids)/cgroup.procs" 2>/dev/null; }
 alive() {  # any of the PIDs given still running (zombies do not count)?
@@ -31,7 +31,7 @@ kill -9 "$sup"
 vs_wait not_running || t_fail "still running 30 s after the supervisor was killed"
 alive $pids && t_fail "guest processes outlived the supervisor: $pids"
 vs_assert_gone "$g"
-grep -q "the supervisor died" "$VUNIFY_RUNDIR/$g/supervisor.log" || t_fail "the watchdog did not act"
+grep -q "the supervisor died" "$(vs_run "$g")/supervisor.log" || t_fail "the watchdog did not act"
 
 # 2. vunifyfs dies.
 vs_start "$g"
@@ -41,7 +41,7 @@ kill -9 "$fs"
 vs_wait not_running || t_fail "still running 30 s after vunifyfs was killed"
 alive $pids && t_fail "guest processes outlived their root file system: $pids"
 vs_assert_gone "$g"
-grep -q "vunifyfs on .* died" "$VUNIFY_RUNDIR/$g/supervisor.log" || t_fail "the supervisor did not notice"
+grep -q "vunifyfs on .* died" "$(vs_run "$g")/supervisor.log" || t_fail "the supervisor did not notice"
 
 # 3. The watchdog dies: the guest goes on, and stops normally.
 vs_start "$g"

@@ -13,7 +13,7 @@ g=$(vs_guest l "[limits]" "pids = 100" "[network]" "mode = veth" \
 # The namespaces of a running guest (inode numbers), to look for later.
 guest_ns() {
 	local init
-	init=$(awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$g/state")
+	init=$(awk -F= '$1 == "init" { print $2 }' "$(vs_run "$g")/state")
 	for ns in mnt pid uts ipc net cgroup; do readlink "/proc/$init/ns/$ns"; done
 }
 # Is any process still in one of these namespaces?  (A zombie has none.)

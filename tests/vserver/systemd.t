@@ -28,18 +28,18 @@ conf() {
 	printf '%s\n' "[guest]" "hostname = $g" "stop_timeout = 30" "$@" > "$VUNIFY_BASE/guests/$g/guest.conf"
 }
 
-init_of() { awk -F= '$1 == "init" { print $2 }' "$VUNIFY_RUNDIR/$1/state" 2>/dev/null; }
+init_of() { awk -F= '$1 == "init" { print $2 }' "$(vs_run "$1")/state" 2>/dev/null; }
 
 # booted NAME: wait for the end of the boot; fail unless "running".
 booted() {
 	local g=$1 st
 	# systemctl answers once systemd listens on its socket.
 	listening() { timeout 20 "$VS" "$g" exec test -S /run/systemd/private; }
-	vs_wait listening || t_fail "$g: systemd does not listen: $(tail -20 "$VUNIFY_RUNDIR/$g/console.log")"
+	vs_wait listening || t_fail "$g: systemd does not listen: $(tail -20 "$(vs_run "$g")/console.log")"
 	st=$(timeout -k 5 120 "$VS" "$g" exec systemctl is-system-running --wait 2>&1)
 	[ "$st" = running ] ||
 		t_fail "$g: systemd says '$st': $(vs_exec "$g" systemctl --failed --no-pager 2>&1 | head -20)
-$(tail -30 "$VUNIFY_RUNDIR/$g/console.log")"
+$(tail -30 "$(vs_run "$g")/console.log")"
 }
 
 # stopped NAME: `vserver stop` halts it through systemd's shutdown.
@@ -48,10 +48,10 @@ stopped() {
 	t0=$(date +%s%N)
 	vs_stop "$g" --timeout 30
 	t_log "$g: stop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-	grep -q "the guest halts" "$VUNIFY_RUNDIR/$g/supervisor.log" ||
-		t_fail "$g: systemd did not halt by itself: $(tail -5 "$VUNIFY_RUNDIR/$g/supervisor.log")"
-	grep -q "Halting system" "$VUNIFY_RUNDIR/$g/console.log" ||
-		t_fail "$g: systemd's shutdown did not run: $(tail -20 "$VUNIFY_RUNDIR/$g/console.log")"
+	grep -q "the guest halts" "$(vs_run "$g")/supervisor.log" ||
+		t_fail "$g: systemd did not halt by itself: $(tail -5 "$(vs_run "$g")/supervisor.log")"
+	grep -q "Halting system" "$(vs_run "$g")/console.log" ||
+		t_fail "$g: systemd's shutdown did not run: $(tail -20 "$(vs_run "$g")/console.log")"
 	vs_assert_gone "$g"
 }
 
@@ -90,7 +90,7 @@ t_eq "container= for systemd" "$(vs_exec "$g" systemd-detect-virt --container)" 
 
 # Its cgroup tree is its own: the guest's / is our payload group.
 t_eq "/sys/fs/cgroup" "$(vs_exec "$g" stat -f -c %T /sys/fs/cgroup)" cgroup2fs
-grep -qx "$init" "$unified/vunify/$g/payload/init.scope/cgroup.procs" ||
+grep -qx "$init" "$unified/$(vs_cgname "$g")/payload/init.scope/cgroup.procs" ||
 	t_fail "init is not in the guest's init.scope"
 vs_exec "$g" test -e /sys/fs/cgroup/vunify && t_fail "the guest sees the host's cgroup tree"
 
@@ -107,13 +107,13 @@ vs_exec "$g" systemd-run --unit=vt-httpd busybox httpd -f -p 127.0.0.1:8080 -h /
 	t_fail "systemd-run failed"
 served() { [ "$(vs_exec "$g" busybox wget -qO- http://127.0.0.1:8080/index.html 2>/dev/null)" = "served by $g" ]; }
 vs_wait served || t_fail "the httpd service does not answer: $(vs_exec "$g" systemctl status vt-httpd --no-pager 2>&1)"
-grep -q . "$unified/vunify/$g/payload/system.slice/vt-httpd.service/cgroup.procs" ||
+grep -q . "$unified/$(vs_cgname "$g")/payload/system.slice/vt-httpd.service/cgroup.procs" ||
 	t_fail "the service is not in its own cgroup"
 
 # `systemctl reboot` restarts the guest: a new init, running again.
 vs_exec "$g" systemctl reboot
 rebooted() { local p; p=$(init_of "$g"); [ -n "$p" ] && [ "$p" != "$init" ]; }
-vs_wait rebooted || t_fail "no new init after systemctl reboot: $(tail -5 "$VUNIFY_RUNDIR/$g/supervisor.log")"
+vs_wait rebooted || t_fail "no new init after systemctl reboot: $(tail -5 "$(vs_run "$g")/supervisor.log")"
 booted "$g"
 
 stopped "$g"
@@ -132,7 +132,7 @@ conf "$g2"
 export VUNIFY_CGROUP=v2:$unified
 vs_start "$g2"
 booted "$g2"
-[ -d "$unified/vunify/$g2/payload/init.scope" ] || t_fail "v2: no init.scope below payload"
+[ -d "$unified/$(vs_cgname "$g2")/payload/init.scope" ] || t_fail "v2: no init.scope below payload"
 t_eq "v2: exec joins init's group" "$(vs_exec "$g2" grep '^0::' /proc/self/cgroup)" "0::/init.scope"
 t_eq "v2: the clone's machine-id" "$(vs_exec "$g2" cat /etc/machine-id)" "$(cat "$root2/etc/machine-id")"
 stopped "$g2"

@@ -32,8 +32,13 @@ echo host > "$VS_MARKER"
 # so that the host's veth end is "vu-NAME").
 vs_name() { printf 't%s%s' "$(( $$ % 100000 ))" "$1"; }
 
+# vs_run NAME: the guest's runtime directory (state, logs, its mount).
+vs_run() { echo "$VUNIFY_RUNDIR/$1"; }
+# vs_cgname NAME: the guest's group, relative to a hierarchy's root.
+vs_cgname() { echo "vunify/$1"; }
+
 # Host side of a guest, for checks and for the cleanup.
-vs_cgroup_dirs() { ls -d /sys/fs/cgroup/*/vunify/"$1" /sys/fs/cgroup/unified/vunify/"$1" 2>/dev/null; }
+vs_cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$(vs_cgname "$1")" /sys/fs/cgroup/unified/"$(vs_cgname "$1")" 2>/dev/null; }
 vs_cgroup_procs() {
 	local d
 	for d in $(vs_cgroup_dirs "$1"); do cat "$d/cgroup.procs" 2>/dev/null; done | sort -u
@@ -42,10 +47,10 @@ vs_cgroup_procs() {
 # vs_cg NAME CONTROLLER: the guest's cgroup directory for CONTROLLER, on
 # cgroup v1 (this build machine) or v2 (production).
 if [ "$(stat -f -c %T /sys/fs/cgroup)" = cgroup2fs ]; then
-	vs_cg() { echo "/sys/fs/cgroup/vunify/$1"; }
+	vs_cg() { echo "/sys/fs/cgroup/$(vs_cgname "$1")"; }
 	VS_CGV=2
 else
-	vs_cg() { echo "/sys/fs/cgroup/$2/vunify/$1"; }
+	vs_cg() { echo "/sys/fs/cgroup/$2/$(vs_cgname "$1")"; }
 	VS_CGV=1
 fi
 
@@ -144,7 +149,8 @@ vs_stop() { local n=$1; shift; t_timeout 120 "$VS" "$n" stop "$@" || t_fail "vse
 # no cgroup, no supervisor, watchdog or vunifyfs, no guest process, no veth,
 # no socket or state file; `vserver NAME running` says stopped.
 vs_assert_gone() {
-	local name=$1 run=$VUNIFY_RUNDIR/$1 rc
+	local name=$1 run rc
+	run=$(vs_run "$1")
 	"$VS" "$name" running; rc=$?
 	[ $rc = 3 ] || t_fail "$name: running says $rc after the stop, want 3"
 	awk -v p="$run/" 'substr($5, 1, length(p)) == p { f = 1 } END { exit f }' /proc/self/mountinfo ||
