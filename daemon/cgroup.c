@@ -154,11 +154,36 @@ static int open_v2(struct vu_cgroup *cg, const char *mnt, struct vu_err *e)
 	return 0;
 }
 
-int vu_cg_open(struct vu_cgroup *cg, const char *name, struct vu_err *e)
+int vu_cg_mkparent(const struct vu_cgroup *cg, const char *root,
+		   int (*level)(const char *upper, const char *dir, struct vu_err *e),
+		   struct vu_err *e)
+{
+	char upper[PATH_MAX], dir[PATH_MAX];
+	const char *p = cg->parent, *slash;
+
+	snprintf(upper, sizeof(upper), "%s", root);
+	/* One level per component: "vunify", then "vunify/KEY". */
+	for (;;) {
+		slash = strchr(p, '/');
+		snprintf(dir, sizeof(dir), "%s/%.*s", root,
+			 (int)(slash ? (size_t)(slash - cg->parent) : strlen(cg->parent)), cg->parent);
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return vu_err_set(e, errno, "%s", dir);
+		if (level && level(upper, dir, e) < 0)
+			return -1;
+		if (!slash)
+			return 0;
+		snprintf(upper, sizeof(upper), "%s", dir);
+		p = slash + 1;
+	}
+}
+
+int vu_cg_open(struct vu_cgroup *cg, const char *key, const char *name, struct vu_err *e)
 {
 	const char *force = getenv("VUNIFY_CGROUP");
 
 	memset(cg, 0, sizeof(*cg));
+	snprintf(cg->parent, sizeof(cg->parent), "%s/%s", VU_CG_PARENT, key);
 	snprintf(cg->name, sizeof(cg->name), "%s", name);
 	if (force && *force) {
 		if (!strcmp(force, "v2"))

@@ -30,12 +30,12 @@
 
 static void group_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%s", cg->deleg, VU_CG_PARENT, cg->name);
+	snprintf(buf, len, "%s/%s/%s", cg->deleg, cg->parent, cg->name);
 }
 
 static void payload_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%s/%s", cg->deleg, VU_CG_PARENT, cg->name, VU_CG_PAYLOAD);
+	snprintf(buf, len, "%s/%s/%s/%s", cg->deleg, cg->parent, cg->name, VU_CG_PAYLOAD);
 }
 
 /* Hand every controller NAME has on to payload, so that the guest's own
@@ -64,9 +64,8 @@ int vu_cg_deleg_create(const struct vu_cgroup *cg, struct vu_err *e)
 
 	if (!cg->deleg[0])
 		return 0;
-	snprintf(dir, sizeof(dir), "%s/%s", cg->deleg, VU_CG_PARENT);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", dir);
+	if (vu_cg_mkparent(cg, cg->deleg, NULL, e) < 0)
+		return -1;
 	group_dir(cg, dir, sizeof(dir));
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return vu_err_set(e, errno, "%s", dir);
@@ -112,7 +111,7 @@ static int join_dir(const struct vu_cgroup *cg, pid_t init, char *buf, size_t le
 	f = fopen(path, "re");
 	if (!f)
 		return 0;
-	snprintf(prefix, sizeof(prefix), "/%s/%s/%s", VU_CG_PARENT, cg->name, VU_CG_PAYLOAD);
+	snprintf(prefix, sizeof(prefix), "/%s/%s/%s", cg->parent, cg->name, VU_CG_PAYLOAD);
 	n = strlen(prefix);
 	while (found < 0 && getline(&line, &cap, f) > 0) {
 		if (strncmp(line, "0::", 3))

@@ -109,7 +109,7 @@ static int hier_of(const struct vu_cgroup *cg, const char *ctl)
 
 static void group_dir(const struct vu_cgroup *cg, size_t h, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%s", cg->hier[h], VU_CG_PARENT, cg->name);
+	snprintf(buf, len, "%s/%s/%s", cg->hier[h], cg->parent, cg->name);
 }
 
 static int ctl_dir(const struct vu_cgroup *cg, const char *ctl, char *buf, size_t len,
@@ -146,14 +146,15 @@ static int v1_create(struct vu_cgroup *cg, struct vu_err *e)
 	char parent[PATH_MAX], dir[PATH_MAX];
 
 	for (size_t h = 0; h < cg->n_hier; h++) {
-		snprintf(parent, sizeof(parent), "%s/%s", cg->hier[h], VU_CG_PARENT);
+		bool cpuset = opts_have(cg->hier_opts[h], "cpuset");
+
+		if (vu_cg_mkparent(cg, cg->hier[h], cpuset ? cpuset_inherit : NULL, e) < 0)
+			return -1;
+		snprintf(parent, sizeof(parent), "%s/%s", cg->hier[h], cg->parent);
 		group_dir(cg, h, dir, sizeof(dir));
-		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-			return vu_err_set(e, errno, "%s", parent);
 		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 			return vu_err_set(e, errno, "%s", dir);
-		if (opts_have(cg->hier_opts[h], "cpuset") &&
-		    (cpuset_inherit(cg->hier[h], parent, e) < 0 || cpuset_inherit(parent, dir, e) < 0))
+		if (cpuset && cpuset_inherit(parent, dir, e) < 0)
 			return -1;
 	}
 	return vu_cg_deleg_create(cg, e);

@@ -18,13 +18,15 @@
 
 static void parent_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s", cg->hier[0], VU_CG_PARENT);
+	snprintf(buf, len, "%s/%s", cg->hier[0], cg->parent);
 }
 
 static void group_dir(const struct vu_cgroup *cg, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s/%s/%s", cg->hier[0], VU_CG_PARENT, cg->name);
+	snprintf(buf, len, "%s/%s/%s", cg->hier[0], cg->parent, cg->name);
 }
+
+static const char *const v2_ctls[] = { "cpu", "memory", "pids", "io", "cpuset" };
 
 /* Enable @ctl for the children of @dir, if @dir offers it. */
 static int enable(const char *dir, const char *ctl, bool *ok, struct vu_err *e)
@@ -45,25 +47,29 @@ static int enable(const char *dir, const char *ctl, bool *ok, struct vu_err *e)
 	return vu_cg_write(dir, "cgroup.subtree_control", val, e);
 }
 
+/* Offer @upper's controllers to its children (@dir among them): the root
+ * offers to "vunify", that to "vunify/KEY", that to the guests.
+ * Controllers missing at the root are reported by set_limits only if a
+ * limit needs them. */
+static int offer(const char *upper, const char *dir, struct vu_err *e)
+{
+	bool ok;
+
+	(void)dir;
+	for (size_t i = 0; i < sizeof(v2_ctls) / sizeof(v2_ctls[0]); i++)
+		if (enable(upper, v2_ctls[i], &ok, e) < 0)
+			return -1;
+	return 0;
+}
+
 static int v2_create(struct vu_cgroup *cg, struct vu_err *e)
 {
-	static const char *const ctls[] = { "cpu", "memory", "pids", "io", "cpuset" };
 	char parent[PATH_MAX], dir[PATH_MAX];
-	bool ok;
 
 	parent_dir(cg, parent, sizeof(parent));
 	group_dir(cg, dir, sizeof(dir));
-	if (mkdir(parent, 0755) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", parent);
-	/* Offer what the root offers to PARENT, and PARENT's to the guest.
-	 * Controllers missing at the root are reported by set_limits only if
-	 * a limit needs them. */
-	for (size_t i = 0; i < sizeof(ctls) / sizeof(ctls[0]); i++) {
-		if (enable(cg->hier[0], ctls[i], &ok, e) < 0)
-			return -1;
-		if (ok && enable(parent, ctls[i], &ok, e) < 0)
-			return -1;
-	}
+	if (vu_cg_mkparent(cg, cg->hier[0], offer, e) < 0 || offer(parent, dir, e) < 0)
+		return -1;
 	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
 		return vu_err_set(e, errno, "%s", dir);
 	return vu_cg_deleg_create(cg, e);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -43,6 +44,8 @@ int vu_console_open(struct vu_console *c, const char *log_path, struct vu_err *e
 
 	c->master = c->slave = c->log = -1;
 	c->written = 0;
+	for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++)
+		c->clients[i] = -1;
 	snprintf(c->log_path, sizeof(c->log_path), "%s", log_path);
 	c->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (c->master < 0)
@@ -74,6 +77,31 @@ fail:
 	return -1;
 }
 
+static void detach(struct vu_console *c, size_t i)
+{
+	close(c->clients[i]);
+	c->clients[i] = -1;
+}
+
+/* A copy for each attached client, never waiting for one: a full socket
+ * (a slow terminal) loses this piece; a closed one is detached. */
+static void copy_to_clients(struct vu_console *c, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++) {
+		if (c->clients[i] < 0)
+			continue;
+		for (size_t off = 0; off < n; off += VU_CONSOLE_PACKET) {
+			size_t len = n - off < VU_CONSOLE_PACKET ? n - off : VU_CONSOLE_PACKET;
+
+			if (send(c->clients[i], buf + off, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				if (errno != EAGAIN && errno != EWOULDBLOCK)
+					detach(c, i);
+				break;
+			}
+		}
+	}
+}
+
 void vu_console_pump(struct vu_console *c)
 {
 	char buf[65536];
@@ -84,11 +112,61 @@ void vu_console_pump(struct vu_console *c)
 			rotate(c);
 		if (c->log >= 0 && write(c->log, buf, (size_t)n) == n)
 			c->written += (size_t)n;
+		copy_to_clients(c, buf, (size_t)n);
 	}
+}
+
+int vu_console_attach(struct vu_console *c, int fd, struct vu_err *e)
+{
+	for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++) {
+		if (c->clients[i] < 0) {
+			c->clients[i] = fd;
+			return 0;
+		}
+	}
+	close(fd);
+	return vu_err_set(e, EBUSY, "%d clients are attached already", VU_CONSOLE_CLIENTS);
+}
+
+bool vu_console_attached(const struct vu_console *c, int fd)
+{
+	for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++)
+		if (fd >= 0 && c->clients[i] == fd)
+			return true;
+	return false;
+}
+
+bool vu_console_input(struct vu_console *c, int fd)
+{
+	char buf[VU_CONSOLE_PACKET];
+	size_t i;
+	ssize_t n;
+
+	for (i = 0; i < VU_CONSOLE_CLIENTS && c->clients[i] != fd; i++)
+		;
+	if (i == VU_CONSOLE_CLIENTS)
+		return false;
+	/* Descriptors sent along are refused by the socket's own rule (no
+	 * SCM_RIGHTS asked for): recv() drops them. */
+	n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return true;
+	if (n <= 0) {
+		detach(c, i);
+		return false;
+	}
+	/* Typing into a full console loses keys, as on a real one; the
+	 * supervisor never waits for the guest to read. */
+	n = write(c->master, buf, (size_t)n);
+	(void)n;
+	return true;
 }
 
 void vu_console_close(struct vu_console *c)
 {
+	for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++)
+		if (c->clients[i] >= 0)
+			detach(c, i);
 	if (c->master >= 0)
 		close(c->master);
 	if (c->slave >= 0)

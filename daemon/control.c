@@ -93,22 +93,42 @@ int vu_state_read(const char *path, struct vu_state *s, struct vu_err *e)
 	return 0;
 }
 
-static int sockaddr_of(const char *path, struct sockaddr_un *sa, struct vu_err *e)
+/*
+ * The address of socket @path.  A path longer than sun_path (a deep
+ * runtime directory: RUN/KEY/NAME with a long name) is reached through
+ * its directory, held open in *@dirfd until the caller has bound or
+ * connected: /proc/self/fd/N/sock always fits.
+ */
+static int sockaddr_of(const char *path, struct sockaddr_un *sa, int *dirfd, struct vu_err *e)
 {
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
 	memset(sa, 0, sizeof(*sa));
 	sa->sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sa->sun_path))
+	*dirfd = -1;
+	if (strlen(path) < sizeof(sa->sun_path)) {
+		strcpy(sa->sun_path, path);
+		return 0;
+	}
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir) ||
+	    strlen(slash) > sizeof(sa->sun_path) - 32)
 		return vu_err_set(e, ENAMETOOLONG, "%s: too long for a socket", path);
-	strcpy(sa->sun_path, path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = 0;
+	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return vu_err_set(e, errno, "%s", dir);
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d%s", *dirfd, slash);
 	return 0;
 }
 
 int vu_ctl_listen(const char *path, struct vu_err *e)
 {
 	struct sockaddr_un sa;
-	_cleanup_close_ int fd = -1;
+	_cleanup_close_ int fd = -1, dirfd = -1;
 
-	if (sockaddr_of(path, &sa, e) < 0)
+	if (sockaddr_of(path, &sa, &dirfd, e) < 0)
 		return -1;
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
@@ -124,18 +144,19 @@ int vu_ctl_listen(const char *path, struct vu_err *e)
 	return vu_steal_fd(&fd);
 }
 
-int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
+/* Send @req, wait for the reply; the connected socket, or -1. */
+static int call(const char *path, const char *req, char *reply, size_t len, int *fd,
 		int timeout_ms, struct vu_err *e)
 {
 	struct sockaddr_un sa;
-	_cleanup_close_ int s = -1;
+	_cleanup_close_ int s = -1, dirfd = -1;
 	struct pollfd p;
 	ssize_t n;
 	int got = -1, r;
 
 	if (fd)
 		*fd = -1;
-	if (sockaddr_of(path, &sa, e) < 0)
+	if (sockaddr_of(path, &sa, &dirfd, e) < 0)
 		return -1;
 	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -165,7 +186,25 @@ int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int 
 		*fd = got;
 	else if (got >= 0)
 		close(got);
+	return vu_steal_fd(&s);
+}
+
+int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
+		int timeout_ms, struct vu_err *e)
+{
+	int s = call(path, req, reply, len, fd, timeout_ms, e);
+
+	if (s < 0)
+		return -1;
+	close(s);
 	return 0;
+}
+
+int vu_ctl_session(const char *path, const char *req, int timeout_ms, struct vu_err *e)
+{
+	char reply[256];
+
+	return call(path, req, reply, sizeof(reply), NULL, timeout_ms, e);
 }
 
 enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds)
@@ -176,6 +215,8 @@ enum vu_ctl_req vu_ctl_request(const char *req, unsigned *seconds)
 		return VU_CTL_INFO;
 	if (!strcmp(req, "pidfd"))
 		return VU_CTL_PIDFD;
+	if (!strcmp(req, "console"))
+		return VU_CTL_CONSOLE;
 	/* Digits only: strtoul() would take "-1" as four billion seconds. */
 	if (strncmp(req, "stop ", 5) != 0 || vu_parse_uint(req + 5, 0, UINT_MAX, &v) < 0)
 		return VU_CTL_UNKNOWN;

@@ -416,7 +416,7 @@ static pid_t start(const struct vu_join *j, const struct spawn *s, int pidfd, st
 	int sv[2], fds[VU_JOIN_NFDS], status;
 	pid_t child;
 
-	if (vu_cg_open(&cg, j->l->name, e) < 0)
+	if (vu_cg_open(&cg, j->l->key, j->l->name, e) < 0)
 		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return vu_err_set(e, errno, "socketpair");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Guest paths and the running lock: see include/vsupervisor/layout.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -51,30 +52,70 @@ const char *vu_layout_rundir(void)
 	return r && r[0] == '/' ? r : VU_RUNDIR_DEFAULT;
 }
 
+const char *vu_layout_logdir(void)
+{
+	const char *r = getenv("VUNIFY_LOGDIR");
+
+	return r && r[0] == '/' ? r : VU_LOGDIR_DEFAULT;
+}
+
+unsigned long long vu_layout_base_hash(const char *base)
+{
+	unsigned long long h = 14695981039346656037ull;
+	char real[PATH_MAX];
+
+	if (realpath(base, real))
+		base = real;
+	for (const char *p = base; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+void vu_layout_key(const char *base, char out[VU_LAYOUT_KEYSZ])
+{
+	const char *last = strrchr(base, '/');
+	char word[17];
+	size_t n = 0;
+
+	/* The readable half only tells bases apart for a human; the hash
+	 * does it for the machine. */
+	for (const char *p = last ? last + 1 : base; *p && n < sizeof(word) - 1; p++)
+		word[n++] = isalnum((unsigned char)*p) || strchr("._-", *p) ? *p : '_';
+	word[n] = 0;
+	if (!n || word[0] == '.')
+		snprintf(word, sizeof(word), "base");
+	snprintf(out, VU_LAYOUT_KEYSZ, "%s-%08llx", word, vu_layout_base_hash(base) >> 32);
+}
+
 int vu_layout_init(struct vu_layout *l, const char *base, const char *name, struct vu_err *e)
 {
-	const char *run = vu_layout_rundir();
+	const char *run = vu_layout_rundir(), *log = vu_layout_logdir();
+	char k[VU_LAYOUT_KEYSZ];
 
 	memset(l, 0, sizeof(*l));
 	if (!vu_guest_name_valid(name))
 		return vu_err_set(e, EINVAL, "'%s' is not a valid guest name "
 				  "(letters, digits, '.', '_', '-'; at most 63)", name);
-	if (strlen(base) > PATH_MAX - 128 || strlen(run) > PATH_MAX - 128)
+	if (strlen(base) > PATH_MAX - 128 || strlen(run) > PATH_MAX - 128 ||
+	    strlen(log) > PATH_MAX - 128)
 		return vu_err_set(e, ENAMETOOLONG, "%s", base);
-	/* Every path from base, run and name, never from another field. */
+	vu_layout_key(base, k);
+	/* Every path from base, run, key and name, never from another field. */
 	snprintf(l->name, sizeof(l->name), "%s", name);
+	snprintf(l->key, sizeof(l->key), "%s", k);
 	snprintf(l->base, sizeof(l->base), "%s", base);
 	snprintf(l->store, sizeof(l->store), "%s/store", base);
 	snprintf(l->guest, sizeof(l->guest), "%s/guests/%s", base, name);
 	snprintf(l->root, sizeof(l->root), "%s/guests/%s/root", base, name);
 	snprintf(l->conf, sizeof(l->conf), "%s/guests/%s/guest.conf", base, name);
-	snprintf(l->run, sizeof(l->run), "%s/%s", run, name);
-	snprintf(l->lock, sizeof(l->lock), "%s/%s/lock", run, name);
-	snprintf(l->sock, sizeof(l->sock), "%s/%s/sock", run, name);
-	snprintf(l->state, sizeof(l->state), "%s/%s/state", run, name);
-	snprintf(l->console, sizeof(l->console), "%s/%s/console.log", run, name);
-	snprintf(l->log, sizeof(l->log), "%s/%s/supervisor.log", run, name);
-	snprintf(l->mnt, sizeof(l->mnt), "%s/%s/root", run, name);
+	snprintf(l->run, sizeof(l->run), "%s/%s/%s", run, k, name);
+	snprintf(l->lock, sizeof(l->lock), "%s/%s/%s/lock", run, k, name);
+	snprintf(l->sock, sizeof(l->sock), "%s/%s/%s/sock", run, k, name);
+	snprintf(l->state, sizeof(l->state), "%s/%s/%s/state", run, k, name);
+	snprintf(l->logdir, sizeof(l->logdir), "%s/%s/%s", log, k, name);
+	snprintf(l->console, sizeof(l->console), "%s/%s/%s/console.log", log, k, name);
+	snprintf(l->log, sizeof(l->log), "%s/%s/%s/supervisor.log", log, k, name);
+	snprintf(l->mnt, sizeof(l->mnt), "%s/%s/%s/root", run, k, name);
 	return 0;
 }
 
@@ -148,9 +189,17 @@ static int mkrun_private(const char *dir, struct vu_err *e)
 
 int vu_layout_mkrun(const struct vu_layout *l, struct vu_err *e)
 {
-	if (mkrun_private(vu_layout_rundir(), e) < 0)
+	char runkey[PATH_MAX], logkey[PATH_MAX];
+
+	snprintf(runkey, sizeof(runkey), "%s/%s", vu_layout_rundir(), l->key);
+	snprintf(logkey, sizeof(logkey), "%s/%s", vu_layout_logdir(), l->key);
+	if (mkrun_private(vu_layout_rundir(), e) < 0 || mkrun_private(runkey, e) < 0 ||
+	    mkrun_private(l->run, e) < 0)
 		return -1;
-	return mkrun_private(l->run, e);
+	/* Private too: a console log holds what the guest printed. */
+	if (mkrun_private(vu_layout_logdir(), e) < 0 || mkrun_private(logkey, e) < 0)
+		return -1;
+	return mkrun_private(l->logdir, e);
 }
 
 int vu_layout_lock(const struct vu_layout *l, struct vu_err *e)

@@ -14,6 +14,7 @@
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#include "vsupervisor/layout.h"
 #include "vsupervisor/netlink.h"
 
 #define MSG_SPACE 4096
@@ -148,15 +149,9 @@ static int ifindex(const char *name, struct vu_err *e)
 
 void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ])
 {
-	uint64_t h = 14695981039346656037ull;      /* FNV-1a */
-	char real[PATH_MAX];
-
-	/* Two spellings of one base (a symlink, a trailing slash) agree. */
-	if (realpath(base, real))
-		base = real;
-	for (const char *p = base; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	snprintf(out, VU_NL_MARKSZ, "vunify:%016llx:%s", (unsigned long long)h, name);
+	/* The hash KEY is made of (layout.h): the mark and the runtime
+	 * directory tell bases apart alike. */
+	snprintf(out, VU_NL_MARKSZ, "vunify:%016llx:%s", vu_layout_base_hash(base), name);
 }
 
 struct link {

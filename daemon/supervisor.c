@@ -496,6 +496,20 @@ static void on_client(struct sup *s, struct client *c)
 		c->waiting = true;
 		begin_stop(s, seconds);
 		return;
+	case VU_CTL_CONSOLE: {
+		struct vu_err e;
+
+		if (s->phase != RUNNING) {
+			vu_msg_send_err(c->fd, ESRCH, "the guest is stopping");
+			break;
+		}
+		reply(c, -1, "ok");
+		/* The console's now: polled and closed there. */
+		if (vu_console_attach(&s->con, c->fd, &e) < 0)
+			slog(s, "console: %s", e.msg);
+		c->fd = -1;
+		return;
+	}
 	default: {
 		char msg[128];
 
@@ -518,9 +532,9 @@ static void on_listen(struct sup *s)
 static void loop(struct sup *s)
 {
 	for (;;) {
-		struct pollfd p[6 + MAX_CLIENTS];
-		struct client *cl[6 + MAX_CLIENTS];
-		size_t n = 0;
+		struct pollfd p[6 + MAX_CLIENTS + VU_CONSOLE_CLIENTS];
+		struct client *cl[6 + MAX_CLIENTS + VU_CONSOLE_CLIENTS];
+		size_t n = 0, first_console;
 
 		if (s->ctx.init_pid < 0) {
 			struct vu_err e;
@@ -550,6 +564,10 @@ static void loop(struct sup *s)
 			cl[n] = &s->clients[i];
 			p[n++] = (struct pollfd){ .fd = s->clients[i].fd, .events = POLLIN };
 		}
+		first_console = n;
+		for (size_t i = 0; i < VU_CONSOLE_CLIENTS; i++)
+			if (s->con.clients[i] >= 0)
+				p[n++] = (struct pollfd){ .fd = s->con.clients[i], .events = POLLIN };
 		if (poll(p, n, -1) < 0) {
 			if (errno != EINTR)
 				slog(s, "poll: %s", strerror(errno));
@@ -572,9 +590,14 @@ static void loop(struct sup *s)
 		}
 		if (p[1].revents)
 			on_listen(s);
-		for (size_t i = 5; i < n; i++)
+		for (size_t i = 5; i < first_console; i++)
 			if (p[i].revents && cl[i]->fd >= 0)
 				on_client(s, cl[i]);
+		/* (a console client dropped above by a failed send is no longer
+		 * attached: vu_console_input() checks) */
+		for (size_t i = first_console; i < n; i++)
+			if (p[i].revents)
+				vu_console_input(&s->con, p[i].fd);
 	}
 }
 
@@ -695,7 +718,7 @@ static __attribute__((noreturn)) void sup_main(const struct vu_layout *l, struct
 				     .host_ifname = conf->net_mode == VU_NET_VETH ?
 						    conf->host_ifname : NULL };
 	slog(&s, "starting");
-	if (vu_cg_open(&s.cg, l->name, &e) < 0 || setup_events(&s, &e) < 0 ||
+	if (vu_cg_open(&s.cg, l->key, l->name, &e) < 0 || setup_events(&s, &e) < 0 ||
 	    setup_mount(&s, &own, &e) < 0)
 		goto fail;
 	s.td.umount = own;

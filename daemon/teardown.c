@@ -57,7 +57,7 @@ int vu_sup_cleanup(const struct vu_layout *l, struct vu_err *e)
 	struct vu_err e2;
 	struct vu_teardown t = { .l = l, .cg = &cg, .umount = false };
 
-	if (vu_cg_open(&cg, l->name, e) < 0)
+	if (vu_cg_open(&cg, l->key, l->name, e) < 0)
 		return -1;
 	/* The supervisor writes its state before it mounts anything: without
 	 * one, a mount on RUN/NAME/root is the administrator's, not ours. */

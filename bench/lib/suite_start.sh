@@ -82,7 +82,7 @@ suite_start() {
 	missing=$(b_missing unshare chroot nsenter)
 	[ -z "$missing" ] || { b_skip start "missing: $missing"; return 0; }
 
-	export VUNIFY_BASE=$dir/base VUNIFY_RUNDIR=$dir/run
+	export VUNIFY_BASE=$dir/base VUNIFY_RUNDIR=$dir/run VUNIFY_LOGDIR=$dir/log
 	name=vb$(($$ % 100000))
 	root=$VUNIFY_BASE/guests/$name/root
 	mkdir -p "$VUNIFY_BASE/guests/$name" "$VUNIFY_BASE/store" "$VUNIFY_RUNDIR" || return 1
@@ -136,6 +136,6 @@ suite_start() {
 	# then kills the sandbox), bwrap --die-with-parent takes its sandbox along.
 	kill -9 "${pids[@]}" 2>/dev/null
 	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
-	unset VUNIFY_BASE VUNIFY_RUNDIR
+	unset VUNIFY_BASE VUNIFY_RUNDIR VUNIFY_LOGDIR
 	return 0
 }

@@ -9,7 +9,9 @@
  * the v2 backend on a machine whose controllers are on v1).
  *
  * The guest's group is PARENT/NAME in every hierarchy, PARENT being
- * "vunify".  Everything is written to cgroupfs directly.
+ * "vunify/KEY", KEY the guest's base (vsupervisor/layout.h): guests of the
+ * same name in two bases never share a group.  Everything is written to
+ * cgroupfs directly.
  *
  * Delegation.  A guest also gets a cgroup2 subtree of its own, the
  * "delegated" one: the v2 backend's hierarchy, or on a v1 host the cgroup2
@@ -96,6 +98,7 @@ struct vu_cg_ops {
 
 struct vu_cgroup {
 	const struct vu_cg_ops *ops;
+	char parent[80];            /* "vunify/KEY" */
 	char name[64];
 	/* v1: one directory per hierarchy (mount point of the controllers)
 	 * v2: hier[0] is the cgroup2 mount. */
@@ -108,8 +111,16 @@ struct vu_cgroup {
 extern const struct vu_cg_ops vu_cg_v1_ops;
 extern const struct vu_cg_ops vu_cg_v2_ops;
 
-/* Detect the backend and fill @cg for guest @name (nothing is created). */
-int vu_cg_open(struct vu_cgroup *cg, const char *name, struct vu_err *e);
+/* Detect the backend and fill @cg for guest @name of the base whose key
+ * is @key (nothing is created). */
+int vu_cg_open(struct vu_cgroup *cg, const char *key, const char *name, struct vu_err *e);
+
+/* Make the levels of @cg->parent below the hierarchy root @root ("vunify",
+ * then "vunify/KEY"), existing ones reused; @level(@upper, @dir, @e), if
+ * set, prepares each after it is made (cpuset values, controllers). */
+int vu_cg_mkparent(const struct vu_cgroup *cg, const char *root,
+		   int (*level)(const char *upper, const char *dir, struct vu_err *e),
+		   struct vu_err *e);
 
 /* Parse a mountinfo stream for cgroup v1 hierarchies into @cg (exposed for
  * the unit tests). */

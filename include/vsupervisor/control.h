@@ -9,6 +9,10 @@
  *                 and enter join the guest's namespaces through it
  *   stop SECONDS  answered once the guest is down and everything is torn
  *                 down: "ok stopped"
+ *   console       "ok"; from then on the connection is the guest's console:
+ *                 each message the client sends is input to it, and what
+ *                 the guest writes comes back in messages (dropped for a
+ *                 client too slow to take it: the guest never waits)
  */
 #ifndef VSUP_CONTROL_H
 #define VSUP_CONTROL_H
@@ -42,8 +46,12 @@ int vu_ctl_listen(const char *path, struct vu_err *e);
 int vu_ctl_call(const char *path, const char *req, char *reply, size_t len, int *fd,
 		int timeout_ms, struct vu_err *e);
 
+/* As vu_ctl_call() without a reply or descriptor, but the connection stays
+ * open: returned after an "ok" (for "console"), or -1. */
+int vu_ctl_session(const char *path, const char *req, int timeout_ms, struct vu_err *e);
+
 /* A request as the supervisor reads it (see the top of this file). */
-enum vu_ctl_req { VU_CTL_UNKNOWN, VU_CTL_INFO, VU_CTL_PIDFD, VU_CTL_STOP };
+enum vu_ctl_req { VU_CTL_UNKNOWN, VU_CTL_INFO, VU_CTL_PIDFD, VU_CTL_STOP, VU_CTL_CONSOLE };
 
 /* What @req asks; for VU_CTL_STOP, *seconds gets its timeout (decimal
  * digits only, at most UINT_MAX: anything else is VU_CTL_UNKNOWN). */

@@ -165,6 +165,16 @@ t_eq "exec -u UID:GID" "$(vs_exec "$g" -u 4321:55 sh -c 'echo $(id -u):$(id -g)'
 t_eq "exec -u: no capabilities" "$(vs_exec "$g" -u u7 grep CapEff /proc/self/status)" \
 	"$(printf 'CapEff:\t0000000000000000')"
 vs_exec "$g" -u nosuchuser true 2>/dev/null; t_eq "exec -u of an unknown user" $? 126
+# enter takes the same options: USER's login shell, in its home (/ while
+# it has none) or -w DIR.
+t_eq "enter -u, no home" "$(echo pwd | timeout 30 "$VS" "$g" enter -u u7)" /
+vs_exec "$g" sh -c 'mkdir -p /home/u7 && chown u7 /home/u7' || t_fail "mkdir /home/u7"
+t_eq "enter -u" "$(echo 'echo $(id -u):$USER:$(pwd):$FOO; exit 5' |
+	timeout 30 "$VS" "$g" enter -u u7 -e FOO=x)" "1007:u7:/home/u7:x"
+echo 'exit 5' | timeout 30 "$VS" "$g" enter -u u7 >/dev/null; t_eq "enter -u: exit status" $? 5
+t_eq "enter -w" "$(echo pwd | timeout 30 "$VS" "$g" enter -w /tmp)" /tmp
+timeout 30 "$VS" "$g" enter extra < /dev/null 2>/dev/null; t_eq "enter with an argument" $? 2
+timeout 30 "$VS" "$g" enter -x < /dev/null 2>/dev/null; t_eq "enter with a bad option" $? 2
 t_eq "exec with stdin closed" "$(vs_exec "$g" sh -c 'echo hi; cat' <&-)" hi
 # A signal to vserver goes to the command's process group (vserver itself
 # stays to report the command's status).

@@ -98,6 +98,7 @@ static void fake_v1(struct vu_cgroup *cg)
 
 	memset(cg, 0, sizeof(*cg));
 	cg->ops = &vu_cg_v1_ops;
+	snprintf(cg->parent, sizeof(cg->parent), "vunify");
 	snprintf(cg->name, sizeof(cg->name), "g1");
 	for (size_t i = 0; i < 6; i++) {
 		snprintf(cg->hier[i], sizeof(cg->hier[i]), "%s/%s", tmp, ctls[i]);
@@ -218,6 +219,7 @@ static void test_v2_backend(void **state)
 	char dir[2048];
 
 	(void)state;
+	snprintf(cg.parent, sizeof(cg.parent), "vunify");
 	snprintf(cg.name, sizeof(cg.name), "g2");
 	snprintf(cg.hier[0], sizeof(cg.hier[0]), "%s/v2", tmp);
 	cg.n_hier = 1;
@@ -313,6 +315,40 @@ static void test_destroy_tree(void **state)
 	assert_int_equal(access(dir, F_OK), 0);
 }
 
+static char levels[256];
+
+static int record_level(const char *upper, const char *dir, struct vu_err *e)
+{
+	(void)e;
+	snprintf(levels + strlen(levels), sizeof(levels) - strlen(levels), "%s>%s;",
+		 upper + strlen(tmp), dir + strlen(tmp));
+	return 0;
+}
+
+/* PARENT is made level by level, each prepared from the one above it, and
+ * two bases' parents are two groups. */
+static void test_mkparent(void **state)
+{
+	struct vu_cgroup cg = { .parent = "vunify/b-0a1b2c3d" };
+	char dir[2048];
+	struct vu_err e;
+
+	(void)state;
+	levels[0] = 0;
+	assert_int_equal(vu_cg_mkparent(&cg, tmp, record_level, &e), 0);
+	assert_string_equal(levels, ">/vunify;/vunify>/vunify/b-0a1b2c3d;");
+	snprintf(dir, sizeof(dir), "%s/vunify/b-0a1b2c3d", tmp);
+	assert_int_equal(access(dir, F_OK), 0);
+	/* again: reused, prepared again (a value a crash left unset) */
+	levels[0] = 0;
+	assert_int_equal(vu_cg_mkparent(&cg, tmp, record_level, &e), 0);
+	assert_string_equal(levels, ">/vunify;/vunify>/vunify/b-0a1b2c3d;");
+	/* a failing level stops there */
+	snprintf(dir, sizeof(dir), "%s/nothere", tmp);
+	assert_int_equal(vu_cg_mkparent(&cg, dir, NULL, &e), -1);
+	assert_int_equal(e.code, ENOENT);
+}
+
 static void test_weights(void **state)
 {
 	(void)state;
@@ -335,15 +371,15 @@ static void test_detect(void **state)
 
 	(void)state;
 	setenv("VUNIFY_CGROUP", "v3", 1);
-	assert_int_equal(vu_cg_open(&cg, "x", &e), -1);
+	assert_int_equal(vu_cg_open(&cg, "k", "x", &e), -1);
 	assert_string_equal(e.msg, "VUNIFY_CGROUP=v3: want v1, v2 or v2:PATH: Invalid argument");
 	setenv("VUNIFY_CGROUP", "v2:/tmp", 1);
-	assert_int_equal(vu_cg_open(&cg, "x", &e), -1);
+	assert_int_equal(vu_cg_open(&cg, "k", "x", &e), -1);
 	assert_string_equal(e.msg, "/tmp: not a cgroup2 mount: Invalid argument");
 	unsetenv("VUNIFY_CGROUP");
 	/* On any machine with cgroups, something is found. */
 	if (access("/sys/fs/cgroup", F_OK) == 0) {
-		assert_int_equal(vu_cg_open(&cg, "x", &e), 0);
+		assert_int_equal(vu_cg_open(&cg, "k", "x", &e), 0);
 		assert_non_null(cg.ops);
 	}
 }
@@ -356,6 +392,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_v1_missing_controller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_v2_backend, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_destroy_tree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mkparent, setup, teardown),
 		cmocka_unit_test(test_weights),
 		cmocka_unit_test(test_detect),
 	};

@@ -14,7 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -51,6 +53,7 @@ static int teardown(void **state)
 
 static void test_layout(void **state)
 {
+	char key[VU_LAYOUT_KEYSZ];
 	struct vu_layout l;
 	struct vu_err e;
 	char base[PATH_MAX];
@@ -61,13 +64,29 @@ static void test_layout(void **state)
 	assert_string_equal(l.root, "/b/guests/g1/root");
 	assert_string_equal(l.conf, "/b/guests/g1/guest.conf");
 	assert_string_equal(l.store, "/b/store");
-	assert_string_equal(l.run, "/run/x/g1");
-	assert_string_equal(l.mnt, "/run/x/g1/root");
-	assert_string_equal(l.sock, "/run/x/g1/sock");
-	assert_string_equal(l.console, "/run/x/g1/console.log");
-	unsetenv("VUNIFY_RUNDIR");
+	/* KEY: the base's name and its path's FNV-1a (a contract: scripts
+	 * and the veth marks of running guests depend on it). */
+	assert_string_equal(l.key, "b-07d66407");
+	assert_string_equal(l.run, "/run/x/b-07d66407/g1");
+	assert_string_equal(l.mnt, "/run/x/b-07d66407/g1/root");
+	assert_string_equal(l.sock, "/run/x/b-07d66407/g1/sock");
+	/* logs outside RUN: they outlive a host's reboot */
+	setenv("VUNIFY_LOGDIR", "/log/y", 1);
 	assert_int_equal(vu_layout_init(&l, "/b", "g1", &e), 0);
-	assert_string_equal(l.run, "/run/vunify/g1");
+	assert_string_equal(l.console, "/log/y/b-07d66407/g1/console.log");
+	assert_string_equal(l.log, "/log/y/b-07d66407/g1/supervisor.log");
+	unsetenv("VUNIFY_LOGDIR");
+	unsetenv("VUNIFY_RUNDIR");
+	assert_int_equal(vu_layout_init(&l, "/var/lib/vunify", "g1", &e), 0);
+	assert_string_equal(l.run, "/run/vunify/vunify-0120983f/g1");
+	assert_string_equal(l.logdir, "/var/log/vunify/vunify-0120983f/g1");
+	/* two bases, two keys; odd characters never reach a path */
+	vu_layout_key("/srv/a base", key);
+	assert_string_equal(key, "a_base-dd439d5f");
+	vu_layout_key("/", key);
+	assert_string_equal(key, "base-af63a24c");
+	vu_layout_key("/srv/a-very-long-base-name-indeed", key);
+	assert_string_equal(key, "a-very-long-base-12c27df6");
 	assert_int_equal(vu_layout_init(&l, "/b", "../x", &e), -1);
 	assert_int_equal(e.code, EINVAL);
 
@@ -90,6 +109,7 @@ static void test_lock(void **state)
 
 	(void)state;
 	setenv("VUNIFY_RUNDIR", tmp, 1);
+	setenv("VUNIFY_LOGDIR", tmp, 1);
 	assert_int_equal(vu_layout_init(&l, tmp, "g1", &e), 0);
 	assert_false(vu_layout_running(&l));
 	assert_int_equal(vu_layout_mkrun(&l, &e), 0);
@@ -101,6 +121,7 @@ static void test_lock(void **state)
 	close(fd);
 	assert_false(vu_layout_running(&l));
 	unsetenv("VUNIFY_RUNDIR");
+	unsetenv("VUNIFY_LOGDIR");
 }
 
 static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -323,6 +344,60 @@ static void test_fs_options(void **state)
 	assert_string_equal(buf, "fsname=vunify:g,nodev,space=1073741824,inodes=5000,reserved=5");
 }
 
+/* The control socket in a runtime directory deeper than sun_path allows
+ * (RUN/KEY/NAME with a long base and name): listened on and reached
+ * through its directory; requests parsed strictly. */
+static void test_control(void **state)
+{
+	char dir[512], sock[600], reply[64], req[64];
+	unsigned secs = 0;
+	struct vu_err e;
+	int lfd, c, s, got;
+	pid_t pid;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/%0100d", tmp, 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(sock, sizeof(sock), "%s/sock", dir);
+	assert_true(strlen(sock) > 108);
+	lfd = vu_ctl_listen(sock, &e);
+	assert_true(lfd >= 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+		for (int i = 0; i < 2; i++) {
+			poll(&p, 1, 5000);
+			c = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (c < 0 || vu_msg_recv(c, req, sizeof(req), &got) <= 0)
+				_exit(1);
+			vu_msg_send(c, "ok fine", 7, -1);
+			if (i == 1 && (recv(c, req, sizeof(req), 0) != 5 || memcmp(req, "typed", 5)))
+				_exit(2);
+			close(c);
+		}
+		_exit(0);
+	}
+	assert_int_equal(vu_ctl_call(sock, "info", reply, sizeof(reply), NULL, 5000, &e), 0);
+	assert_string_equal(reply, "ok fine");
+	s = vu_ctl_session(sock, "console", 5000, &e);
+	assert_true(s >= 0);
+	assert_int_equal(send(s, "typed", 5, 0), 5);
+	assert_int_equal(waitpid(pid, &c, 0), pid);
+	assert_true(WIFEXITED(c) && WEXITSTATUS(c) == 0);
+	close(s);
+	close(lfd);
+	unlink(sock);
+	rmdir(dir);
+
+	assert_int_equal(vu_ctl_request("console", &secs), VU_CTL_CONSOLE);
+	assert_int_equal(vu_ctl_request("console ", &secs), VU_CTL_UNKNOWN);
+	assert_int_equal(vu_ctl_request("stop 7", &secs), VU_CTL_STOP);
+	assert_int_equal(secs, 7);
+	assert_int_equal(vu_ctl_request("stop -1", &secs), VU_CTL_UNKNOWN);
+}
+
 static void test_reboot_cmds(void **state)
 {
 	bool restart;
@@ -378,6 +453,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_beneath, setup, teardown),
 		cmocka_unit_test(test_fdpass),
+		cmocka_unit_test_setup_teardown(test_control, setup, teardown),
 		cmocka_unit_test(test_wire_err),
 		cmocka_unit_test_setup_teardown(test_state, setup, teardown),
 		cmocka_unit_test(test_caps),

@@ -18,8 +18,8 @@ vs_busybox_tree "$VUNIFY_BASE/guests/$g/root"
 "$VS" "$g" running; t_eq "running before start" $? 3
 vs_start "$g"
 "$VS" "$g" running; t_eq "running after start" $? 0
-grep -q "vs-guest: booted" "$(vs_run "$g")/console.log" ||
-	vs_wait grep -q "vs-guest: booted" "$(vs_run "$g")/console.log" ||
+grep -q "vs-guest: booted" "$(vs_log "$g")/console.log" ||
+	vs_wait grep -q "vs-guest: booted" "$(vs_log "$g")/console.log" ||
 	t_fail "init's sysinit did not reach the console log"
 
 # exec: output, status, stdin, stderr, argv as given.
@@ -61,8 +61,8 @@ grep -q "already running" "$T/err" || t_fail "second start: $(cat "$T/err")"
 
 # stop: init's shutdown actions run (clean stop), then everything is gone.
 vs_stop "$g"
-grep -q "vs-guest: shutting down" "$(vs_run "$g")/console.log" ||
-	t_fail "init did not shut down cleanly: $(cat "$(vs_run "$g")/console.log")"
+grep -q "vs-guest: shutting down" "$(vs_log "$g")/console.log" ||
+	t_fail "init did not shut down cleanly: $(cat "$(vs_log "$g")/console.log")"
 vs_assert_gone "$g"
 "$VS" "$g" stop 2>/dev/null; t_eq "stop when stopped" $? 3
 "$VS" "$g" exec true 2>/dev/null; t_eq "exec when stopped" $? 3
@@ -82,5 +82,6 @@ vs_assert_gone "$g"
 t_check "delete" "$VS" "$g" delete
 [ ! -e "$VUNIFY_BASE/guests/$g" ] || t_fail "delete left the guest directory"
 [ ! -e "$(vs_run "$g")" ] || t_fail "delete left the runtime directory: $(ls "$(vs_run "$g")")"
+[ ! -e "$(vs_log "$g")" ] || t_fail "delete left the log directory: $(ls "$(vs_log "$g")")"
 "$VS" "$g" delete 2>/dev/null; t_eq "delete of a missing guest" $? 5
 t_done

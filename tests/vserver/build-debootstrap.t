@@ -70,7 +70,7 @@ getfattr -n trusted.vunify "$root/usr/bin/bash" >/dev/null 2>&1 || t_fail "bash 
 # It boots to runlevel 2 with a clean console log.
 sed -i 's/^# stop_timeout = 30/stop_timeout = 120/' "$VUNIFY_BASE/guests/$g/guest.conf"
 vs_start "$g"
-log=$(vs_run "$g")/console.log
+log=$(vs_log "$g")/console.log
 in_runlevel_2() { [ "$(vs_exec "$g" runlevel 2>/dev/null)" = "N 2" ]; }
 vs_wait in_runlevel_2 || t_fail "not in runlevel 2 after 30 s: $(tail -20 "$log")"
 t_eq "hostname in the guest" "$(vs_exec "$g" hostname)" "$g"

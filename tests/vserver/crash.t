@@ -31,7 +31,7 @@ kill -9 "$sup"
 vs_wait not_running || t_fail "still running 30 s after the supervisor was killed"
 alive $pids && t_fail "guest processes outlived the supervisor: $pids"
 vs_assert_gone "$g"
-grep -q "the supervisor died" "$(vs_run "$g")/supervisor.log" || t_fail "the watchdog did not act"
+grep -q "the supervisor died" "$(vs_log "$g")/supervisor.log" || t_fail "the watchdog did not act"
 
 # 2. vunifyfs dies.
 vs_start "$g"
@@ -41,7 +41,7 @@ kill -9 "$fs"
 vs_wait not_running || t_fail "still running 30 s after vunifyfs was killed"
 alive $pids && t_fail "guest processes outlived their root file system: $pids"
 vs_assert_gone "$g"
-grep -q "vunifyfs on .* died" "$(vs_run "$g")/supervisor.log" || t_fail "the supervisor did not notice"
+grep -q "vunifyfs on .* died" "$(vs_log "$g")/supervisor.log" || t_fail "the supervisor did not notice"
 
 # 3. The watchdog dies: the guest goes on, and stops normally.
 vs_start "$g"

@@ -58,7 +58,7 @@ fi
 
 t0=$(date +%s%N)
 vs_start "$g"
-log=$(vs_run "$g")/console.log
+log=$(vs_log "$g")/console.log
 in_runlevel_2() { [ "$(vs_exec "$g" runlevel 2>/dev/null)" = "N 2" ]; }
 vs_wait in_runlevel_2 || t_fail "not in runlevel 2 after 30 s: $(tail -20 "$log")"
 t_log "$g: booted to runlevel 2 in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
@@ -85,9 +85,9 @@ c=$(wc -l < "$(vs_cg "$g" pids)/cgroup.procs")
 t0=$(date +%s%N)
 vs_stop "$g"
 t_log "$g: stop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-grep -q "the guest halts" "$(vs_run "$g")/supervisor.log" ||
-	t_fail "init did not halt by itself: $(tail -5 "$(vs_run "$g")/supervisor.log")"
-grep -q "did not finish in time" "$(vs_run "$g")/supervisor.log" && t_fail "the stop timed out"
+grep -q "the guest halts" "$(vs_log "$g")/supervisor.log" ||
+	t_fail "init did not halt by itself: $(tail -5 "$(vs_log "$g")/supervisor.log")"
+grep -q "did not finish in time" "$(vs_log "$g")/supervisor.log" && t_fail "the stop timed out"
 grep -q "Asking all remaining processes to terminate" "$log" ||
 	t_fail "the shutdown scripts did not run: $(tail -20 "$log")"
 vs_assert_gone "$g"

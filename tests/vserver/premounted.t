@@ -28,7 +28,7 @@ t_eq "exec on the premounted root" "$(vs_exec "$g" hostname)" "$g"
 mount_opts "$mnt" | grep -qx nodev && t_fail "the premount with -o devices is nodev"
 t_eq "the guest's / is nodev" "$(mount_opts / vs_exec "$g" cat | grep -cx nodev)" 1
 [ "$(grep -c " $mnt " /proc/self/mountinfo)" = 1 ] || t_fail "a second mount was stacked on $mnt"
-grep -q "using the vunifyfs mount already on" "$(vs_run "$g")/supervisor.log" ||
+grep -q "using the vunifyfs mount already on" "$(vs_log "$g")/supervisor.log" ||
 	t_fail "the supervisor did not say it reuses the mount"
 vs_stop "$g"
 mounted || t_fail "the stop unmounted the administrator's mount"
@@ -43,7 +43,7 @@ fs=$(pgrep -f "vunifyfs .*$mnt\$")
 kill -9 $fs
 stopped() { ! "$VS" "$g" running; }
 vs_wait stopped || t_fail "the guest runs on without its root file system"
-grep -q "vunifyfs on .* died" "$(vs_run "$g")/supervisor.log" || t_fail "the supervisor did not notice"
+grep -q "vunifyfs on .* died" "$(vs_log "$g")/supervisor.log" || t_fail "the supervisor did not notice"
 umount -l "$mnt"
 vs_assert_gone "$g"
 t_done

@@ -7,7 +7,7 @@
 
 g=$(vs_guest r)
 vs_start "$g"
-log=$(vs_run "$g")/console.log
+log=$(vs_log "$g")/console.log
 init() { awk -F= '$1 == "init" { print $2 }' "$(vs_run "$g")/state" 2>/dev/null; }
 booted() { [ "$(grep -c 'vs-guest: booted' "$log")" -ge "$1" ]; }
 p1=$(init)
@@ -20,13 +20,13 @@ vs_wait newinit || t_fail "no new init after the reboot"
 vs_wait booted 2 || t_fail "the guest did not boot again: $(cat "$log")"
 "$VS" "$g" running || t_fail "not running after the reboot"
 t_eq "exec after the reboot" "$(vs_exec "$g" hostname)" "$g"
-grep -q "the guest reboots" "$(vs_run "$g")/supervisor.log" || t_fail "the supervisor did not see the reboot"
+grep -q "the guest reboots" "$(vs_log "$g")/supervisor.log" || t_fail "the supervisor did not see the reboot"
 
 # busybox poweroff: the guest stops.
 vs_exec "$g" poweroff
 stopped() { ! "$VS" "$g" running; }
 vs_wait stopped || t_fail "still running after poweroff"
-grep -q "the guest halts" "$(vs_run "$g")/supervisor.log" || t_fail "the supervisor did not see the halt"
+grep -q "the guest halts" "$(vs_log "$g")/supervisor.log" || t_fail "the supervisor did not see the halt"
 vs_assert_gone "$g"
 
 # An init that simply exits ends the guest just the same.
@@ -35,8 +35,8 @@ chmod +x "$VUNIFY_BASE/guests/$g/root/sbin/short-init"
 printf '%s\n' "[guest]" "init = /sbin/short-init with args" > "$VUNIFY_BASE/guests/$g/guest.conf"
 vs_start "$g"
 vs_wait stopped || t_fail "still running after init exited"
-grep -q "init exited with status 3" "$(vs_run "$g")/supervisor.log" ||
-	t_fail "init's exit not logged: $(tail -3 "$(vs_run "$g")/supervisor.log")"
+grep -q "init exited with status 3" "$(vs_log "$g")/supervisor.log" ||
+	t_fail "init's exit not logged: $(tail -3 "$(vs_log "$g")/supervisor.log")"
 grep -q "short-lived init with args" "$log" || t_fail "its output is not in the console log"
 vs_assert_gone "$g"
 t_done

@@ -35,11 +35,11 @@ booted() {
 	local g=$1 st
 	# systemctl answers once systemd listens on its socket.
 	listening() { timeout 20 "$VS" "$g" exec test -S /run/systemd/private; }
-	vs_wait listening || t_fail "$g: systemd does not listen: $(tail -20 "$(vs_run "$g")/console.log")"
+	vs_wait listening || t_fail "$g: systemd does not listen: $(tail -20 "$(vs_log "$g")/console.log")"
 	st=$(timeout -k 5 120 "$VS" "$g" exec systemctl is-system-running --wait 2>&1)
 	[ "$st" = running ] ||
 		t_fail "$g: systemd says '$st': $(vs_exec "$g" systemctl --failed --no-pager 2>&1 | head -20)
-$(tail -30 "$(vs_run "$g")/console.log")"
+$(tail -30 "$(vs_log "$g")/console.log")"
 }
 
 # stopped NAME: `vserver stop` halts it through systemd's shutdown.
@@ -48,10 +48,10 @@ stopped() {
 	t0=$(date +%s%N)
 	vs_stop "$g" --timeout 30
 	t_log "$g: stop took $(( ($(date +%s%N) - t0) / 1000000 )) ms"
-	grep -q "the guest halts" "$(vs_run "$g")/supervisor.log" ||
-		t_fail "$g: systemd did not halt by itself: $(tail -5 "$(vs_run "$g")/supervisor.log")"
-	grep -q "Halting system" "$(vs_run "$g")/console.log" ||
-		t_fail "$g: systemd's shutdown did not run: $(tail -20 "$(vs_run "$g")/console.log")"
+	grep -q "the guest halts" "$(vs_log "$g")/supervisor.log" ||
+		t_fail "$g: systemd did not halt by itself: $(tail -5 "$(vs_log "$g")/supervisor.log")"
+	grep -q "Halting system" "$(vs_log "$g")/console.log" ||
+		t_fail "$g: systemd's shutdown did not run: $(tail -20 "$(vs_log "$g")/console.log")"
 	vs_assert_gone "$g"
 }
 
@@ -113,7 +113,7 @@ grep -q . "$unified/$(vs_cgname "$g")/payload/system.slice/vt-httpd.service/cgro
 # `systemctl reboot` restarts the guest: a new init, running again.
 vs_exec "$g" systemctl reboot
 rebooted() { local p; p=$(init_of "$g"); [ -n "$p" ] && [ "$p" != "$init" ]; }
-vs_wait rebooted || t_fail "no new init after systemctl reboot: $(tail -5 "$(vs_run "$g")/supervisor.log")"
+vs_wait rebooted || t_fail "no new init after systemctl reboot: $(tail -5 "$(vs_log "$g")/supervisor.log")"
 booted "$g"
 
 stopped "$g"

@@ -19,6 +19,7 @@ t_require_root
 
 export VUNIFY_BASE=$T/base
 export VUNIFY_RUNDIR=$T/run
+export VUNIFY_LOGDIR=$T/log
 VS=$VU_BIN/vserver
 VS_PROBE=$VU_TEST_BIN/vs_probe
 VS_GUESTS=()
@@ -32,10 +33,18 @@ echo host > "$VS_MARKER"
 # so that the host's veth end is "vu-NAME").
 vs_name() { printf 't%s%s' "$(( $$ % 100000 ))" "$1"; }
 
-# vs_run NAME: the guest's runtime directory (state, logs, its mount).
-vs_run() { echo "$VUNIFY_RUNDIR/$1"; }
+# This base's runtime directory and cgroup (vserver info: they carry the
+# base's key, so that two bases never share them).
+VS_INFO=$("$VS" info) || t_fail "vserver info failed"
+VS_RUNKEY=$(sed -n 's/^run=//p' <<< "$VS_INFO")
+VS_CGKEY=$(sed -n 's/^cgroup=//p' <<< "$VS_INFO")
+VS_LOGKEY=$(sed -n 's/^log=//p' <<< "$VS_INFO")
+# vs_run NAME: the guest's runtime directory (state, socket, its mount).
+vs_run() { echo "$VS_RUNKEY/$1"; }
+# vs_log NAME: the directory of its console.log and supervisor.log.
+vs_log() { echo "$VS_LOGKEY/$1"; }
 # vs_cgname NAME: the guest's group, relative to a hierarchy's root.
-vs_cgname() { echo "vunify/$1"; }
+vs_cgname() { echo "$VS_CGKEY/$1"; }
 
 # Host side of a guest, for checks and for the cleanup.
 vs_cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$(vs_cgname "$1")" /sys/fs/cgroup/unified/"$(vs_cgname "$1")" 2>/dev/null; }

@@ -70,7 +70,7 @@ static bool leftovers(struct vs *vs)
 	if (access(vs->l.state, F_OK) == 0 || access(vs->l.sock, F_OK) == 0 ||
 	    vu_guestfs_mounted(vs->l.mnt, NULL, 0))
 		return true;
-	return vu_cg_open(&cg, vs->name, &e) == 0 && cg.ops->exists(&cg);
+	return vu_cg_open(&cg, vs->l.key, vs->name, &e) == 0 && cg.ops->exists(&cg);
 }
 
 int vs_cleanup_stale(struct vs *vs, struct vu_err *e)

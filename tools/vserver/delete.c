@@ -134,6 +134,7 @@ int vs_delete(struct vs *vs)
 		unlink(vs->l.log);
 		snprintf(old, sizeof(old), "%s.old", vs->l.log);
 		unlink(old);
+		rmdir(vs->l.logdir);
 	}
 	unlink(vs->l.lock);
 	rmdir(vs->l.run);

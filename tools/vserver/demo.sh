@@ -15,7 +15,7 @@ for p in vserver vunifyfs vclone; do
 done
 
 d=$(mktemp -d /tmp/vunify-demo.XXXXXX)
-export VUNIFY_BASE=$d/base VUNIFY_RUNDIR=$d/run
+export VUNIFY_BASE=$d/base VUNIFY_RUNDIR=$d/run VUNIFY_LOGDIR=$d/log
 vs=$bin/vserver
 cleanup() {
 	"$vs" demo stop --timeout 0 >/dev/null 2>&1 || true
@@ -58,4 +58,4 @@ run "$vs" demo status
 say "stop: init shuts down, then the cgroup is emptied and the root unmounted"
 run "$vs" demo stop
 run "$vs" demo running || echo "(exit status $?: stopped)"
-run cat "$VUNIFY_RUNDIR/demo/console.log"
+run cat "$(sed -n 's/^log=//p' < <("$vs" info))/demo/console.log"

@@ -36,47 +36,56 @@ int vs_join(struct vs *vs, struct vu_join *j)
 	return r;
 }
 
-int vs_exec(struct vs *vs)
+int vs_join_opts(struct vs *vs, const char *verb, struct vu_join *j, char **env)
 {
-	struct vu_join j = { 0 };
-	char **env;
-	int c, r;
+	int c;
 
-	env = calloc((size_t)vs->argc, sizeof(char *));
-	if (!env)
-		return vs_failf(vs, VS_FAIL, "out of memory");
 	/* Options end at the command (or "--"): its own are its own. */
 	optind = 0;
 	opterr = 0;
 	while ((c = getopt(vs->argc, vs->argv, "+u:w:e:")) != -1) {
 		switch (c) {
 		case 'u':
-			j.user = optarg;
+			j->user = optarg;
 			break;
 		case 'w':
-			j.workdir = optarg;
+			j->workdir = optarg;
 			break;
 		case 'e':
-			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				free(env);
-				return vs_failf(vs, VS_USAGE, "exec -e: '%s' is not VAR=VALUE", optarg);
-			}
-			env[j.n_env++] = optarg;
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				return vs_failf(vs, VS_USAGE, "%s -e: '%s' is not VAR=VALUE", verb,
+						optarg);
+			env[j->n_env++] = optarg;
 			break;
 		default:
-			free(env);
-			return vs_failf(vs, VS_USAGE, "exec: bad option '%s'", vs->argv[optind - 1]);
+			return vs_failf(vs, VS_USAGE, "%s: bad option '%s'", verb,
+					vs->argv[optind - 1]);
 		}
 	}
+	j->env = env;
+	return VS_OK;
+}
+
+int vs_exec(struct vs *vs)
+{
+	struct vu_join j = { 0 };
+	char **env;
+	int r;
+
+	env = calloc((size_t)vs->argc, sizeof(char *));
+	if (!env)
+		return vs_failf(vs, VS_FAIL, "out of memory");
+	if ((r = vs_join_opts(vs, "exec", &j, env)) != VS_OK)
+		goto out;
 	if (optind >= vs->argc) {
-		free(env);
-		return vs_failf(vs, VS_USAGE, "exec: no command given");
+		r = vs_failf(vs, VS_USAGE, "exec: no command given");
+		goto out;
 	}
-	j.env = env;
 	j.argv = vs->argv + optind;
 	/* A terminal on both ends: the command gets a pty (of the guest's). */
 	j.pty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	r = vs_join(vs, &j);
+out:
 	free(env);
 	return r;
 }

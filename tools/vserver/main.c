@@ -4,7 +4,7 @@
  *
  *   vserver [--base DIR] NAME start|stop|restart|enter|exec|running|status|
  *                             build|delete [ARGS...]
- *   vserver [--base DIR] list
+ *   vserver [--base DIR] list|info
  *
  * See vserver(8).  Exit codes: 0 ok, 1 failure, 2 usage, 3 guest not
  * running, 5 no such guest (exec: the command's own status).
@@ -26,6 +26,7 @@ static const struct {
 	{ "stop", vs_stop },
 	{ "restart", vs_restart },
 	{ "enter", vs_enter },
+	{ "console", vs_console },
 	{ "exec", vs_exec },
 	{ "running", vs_running },
 	{ "status", vs_status },
@@ -38,12 +39,15 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: vserver [--base DIR] NAME COMMAND [ARGS...]\n"
 		"       vserver [--base DIR] list\n"
+		"       vserver [--base DIR] info       the base's key, runtime directory, cgroup\n"
 		"\n"
 		"commands:\n"
 		"  start                      boot the guest (init runs when this returns)\n"
 		"  stop [--timeout S]         shut it down; kill what is left after S seconds\n"
 		"  restart [--timeout S]      stop (if running), then start\n"
-		"  enter                      a login shell in the guest\n"
+		"  enter [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]...\n"
+		"                             a login shell in the guest\n"
+		"  console                    attach to the guest's console (Ctrl-] detaches)\n"
 		"  exec [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]... CMD [ARG...]\n"
 		"                             run CMD in the guest; its exit status is ours\n"
 		"  running                    exit 0 if running, 3 if not\n"
@@ -104,10 +108,10 @@ int main(int argc, char **argv)
 		return vs_fail(&vs, VS_USAGE, &e);
 	if (optind >= argc)
 		return usage_error("no guest name given");
-	if (!strcmp(argv[optind], "list")) {
+	if (!strcmp(argv[optind], "list") || !strcmp(argv[optind], "info")) {
 		vs.argc = argc - optind;
 		vs.argv = argv + optind;
-		return vs_list(&vs);
+		return argv[optind][0] == 'l' ? vs_list(&vs) : vs_info(&vs);
 	}
 	vs.name = argv[optind];
 	if (optind + 1 >= argc)

@@ -95,8 +95,8 @@ int vs_status(struct vs *vs)
 	}
 	printf("  init:       pid %d, up since %s (%lld s)\n", init, when,
 	       (long long)time(NULL) - started);
-	if (vu_cg_open(&cg, vs->name, &e) == 0 && cg.ops->stats(&cg, &st, &e) == 0) {
-		printf("  cgroup:     %s %s/%s\n", cg.ops->name, VU_CG_PARENT, vs->name);
+	if (vu_cg_open(&cg, vs->l.key, vs->name, &e) == 0 && cg.ops->stats(&cg, &st, &e) == 0) {
+		printf("  cgroup:     %s %s/%s\n", cg.ops->name, cg.parent, vs->name);
 		printf("  processes:  %u", st.nprocs);
 		if (st.pids_limit)
 			printf(" (limit %llu)", (unsigned long long)st.pids_limit);

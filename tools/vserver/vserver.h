@@ -32,16 +32,22 @@ int vs_start(struct vs *vs);
 int vs_stop(struct vs *vs);
 int vs_restart(struct vs *vs);
 int vs_enter(struct vs *vs);
+int vs_console(struct vs *vs);
 int vs_exec(struct vs *vs);
 int vs_running(struct vs *vs);
 int vs_status(struct vs *vs);
 int vs_list(struct vs *vs);
+int vs_info(struct vs *vs);
 int vs_build(struct vs *vs);
 int vs_delete(struct vs *vs);
 
 struct vu_join;
 /* exec.c: run @j (its layout and configuration filled in here) in the guest. */
 int vs_join(struct vs *vs, struct vu_join *j);
+/* exec.c: parse -u USER[:GROUP] -w DIR -e VAR=VAL (exec, enter) into @j,
+ * the -e values into @env (room for argc); optind is then the first
+ * argument after them.  VS_OK or VS_USAGE (printed). */
+int vs_join_opts(struct vs *vs, const char *verb, struct vu_join *j, char **env);
 
 /* delete.c: remove a directory tree safely (no symlinks, no mounts). */
 int vs_rmtree(const char *path, struct vu_err *e);
