@@ -20,7 +20,9 @@ init_in=$VU_TOP/dist/vunify.init.in
 mkdir -p "$T/shared"
 : > "$T/shared/log"
 # mkguest SUFFIX [guest.conf lines...]: a busybox guest whose init appends
-# "start NAME" at boot and "stop NAME" at shutdown to /shared/log.
+# "start NAME" at boot, "stop NAME" when its shutdown begins and, 2 s later
+# (so that guests stopped in parallel overlap), "stopped NAME" to
+# /shared/log.
 mkguest() {
 	local g
 	g=$(vs_guest "$@" "[mounts]" "/shared = $T/shared rw")
@@ -29,7 +31,7 @@ mkguest() {
 	::sysinit:/bin/sh -c 'echo start $g >> /shared/log'
 	::respawn:/bin/sleep 1000000
 	::ctrlaltdel:/bin/poweroff
-	::shutdown:/bin/sh -c 'echo stop $g >> /shared/log'
+	::shutdown:/bin/sh -c 'echo stop $g >> /shared/log; sleep 2; echo stopped $g >> /shared/log'
 	EOF
 	echo "$g"
 }
@@ -101,9 +103,13 @@ for g in "$a" "$b" "$c" "$d"; do
 	printf '%s\n' "$out" | grep -q "^$g: stopped" || t_fail "no 'stopped' line for $g: $out"
 	vs_assert_gone "$g"
 done
-t_eq "stop order" "$(sed -n 1p "$T/shared/log"; sed -n 4p "$T/shared/log")" \
-	"$(printf 'stop %s\nstop %s' "$d" "$b")"
-t_eq "four shutdowns logged" "$(wc -l < "$T/shared/log")" 4
+# d alone; then a and c together: both began before either ended; b last.
+t_log "shutdown log: $(tr '\n' ' ' < "$T/shared/log")"
+t_eq "shutdowns logged" "$(wc -l < "$T/shared/log")" 8
+t_eq "stop order: first" "$(sed -n 1,2p "$T/shared/log")" "$(printf 'stop %s\nstopped %s' "$d" "$d")"
+t_eq "stop order: same order in parallel" "$(sed -n 3,4p "$T/shared/log" | sort)" \
+	"$(printf 'stop %s\nstop %s' "$a" "$c")"
+t_eq "stop order: last" "$(sed -n 7,8p "$T/shared/log")" "$(printf 'stop %s\nstopped %s' "$b" "$b")"
 
 # --- /etc/init.d/vunify with the test base (VUNIFY_BASE, exported by
 # vslib.sh); _SYSTEMCTL_SKIP_REDIRECT keeps a systemd host's
