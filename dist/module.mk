@@ -34,11 +34,15 @@ uninstall-dist:
 # copyright, md5sums, the init script as the one conffile (policy: every
 # file in /etc is one), Depends from dpkg-shlibdeps plus fuse3 (mount.fuse3
 # and fusermount3, for mount -t fuse.vunifyfs and unmounting).
-DEB_UPSTREAM := $(shell sed -n 's/^\#define VUNIFY_VERSION "\(.*\)"/\1/p' include/vunify/version.h)
+# The version: the Makefile's VERSION if it has one, else version.h's;
+# "v" dropped and "-" (git describe's) made "+", so that "-1", the Debian
+# revision, is the only hyphen.
+DEB_UPSTREAM = $(subst -,+,$(patsubst v%,%,$(or $(VERSION),$(shell sed -n \
+	's/^\#define VUNIFY_VERSION "\(.*\)"/\1/p' include/vunify/version.h))))
 DEB_VERSION  ?= $(DEB_UPSTREAM)-1
 DEB_ARCH     := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB_MAINTAINER ?= vunify maintainers <maintainers@users.noreply.r-seed-b3f004aa.example>
-DEB_FILE     := $(BUILD)/vunify_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_FILE     = $(BUILD)/vunify_$(DEB_VERSION)_$(DEB_ARCH).deb
 DEB_STAGE    := $(BUILD)/deb
 DEB_ROOT     := $(DEB_STAGE)/root
 
