@@ -35,8 +35,8 @@
 #define VU_GCONF_MAX_ARGS   16
 #define VU_IFNAMSIZ         16   /* IFNAMSIZ, including the NUL */
 /* start_order: `vserver --all start` starts lower numbers first. */
-#define VU_GCONF_DEFAULT_ORDER 100
-#define VU_GCONF_MAX_ORDER     999999
+#define VU_GCONF_DEFAULT_ORDER 100u
+#define VU_GCONF_MAX_ORDER     999999u
 
 enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
 
