@@ -95,9 +95,10 @@ static int scan(struct vs *vs, struct all_guest **out, size_t *n_out)
 	return 0;
 }
 
-/* Run `vserver --base BASE NAME VERB` for @g, its output into a memfd:
- * not a pipe, because the supervisor that `start` leaves behind inherits
- * the descriptor, and a pipe would then never reach end-of-file. */
+/* Run `vserver --base BASE NAME VERB` for @g, its output into a memfd,
+ * read once it has exited: a memfd never blocks a writer (children run in
+ * parallel and are reaped one after the other), and unlike a pipe needs
+ * no end-of-file, which a daemon `start` leaves behind could delay. */
 static int spawn(struct vs *vs, struct all_guest *g, const char *verb)
 {
 	char *argv[] = { "vserver", "--base", vs->base, g->name, (char *)verb, NULL };
