@@ -7,7 +7,10 @@
 #   make check      build, then run every test (unit and integration, as root)
 #   make demo       install dependencies, build, and show the main job end to end
 #   make deps       install the Debian 12 build and test dependencies (apt-get)
-#   make install    install binaries and man pages (PREFIX, DESTDIR)
+#   make install    install binaries, man pages, vunify.service, the init
+#                   script and bash completion (PREFIX, DESTDIR; dist/module.mk)
+#   make deb        build/vunify_VERSION_ARCH.deb (dpkg-deb; dist/module.mk)
+#   make deb-check  build it, lintian it, install it, mount through it, remove it
 #   make bench      run the benchmarks in bench/ (not part of check)
 #   make fuzz       run every libFuzzer target for FUZZ_TIME seconds (default
 #                   60) with clang, ASan and UBSan; check replays their corpus
@@ -97,6 +100,7 @@ include tools/module.mk
 include tests/module.mk
 include tests/fuzz/module.mk
 include tests/mutate/module.mk
+include dist/module.mk
 
 all: $(PROGRAMS)
 
@@ -126,8 +130,10 @@ DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              ca-certificates fio jq
 # make fuzz: clang and its libFuzzer/sanitizer runtimes.
 DEB_FUZZ  := clang libclang-rt-14-dev
+# make deb, make deb-check: dpkg-shlibdeps and lintian.
+DEB_PKG   := dpkg-dev lintian
 deps:
-	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ); do \
+	@missing=$$(for p in $(DEB_BUILD) $(DEB_TEST) $(DEB_FUZZ) $(DEB_PKG); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
 		grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -z "$$missing" ]; then echo "deps: all present"; exit 0; fi; \

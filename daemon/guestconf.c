@@ -33,6 +33,7 @@ void vu_gconf_defaults(struct vu_gconf *c, const char *name)
 	snprintf(c->hostname, sizeof(c->hostname), "%s", name);
 	c->stop_signal = SIGINT;
 	c->stop_timeout = 30;
+	c->start_order = VU_GCONF_DEFAULT_ORDER;
 	c->disk_reserved = -1;
 	c->net_mode = VU_NET_NONE;
 	c->seccomp = true;
@@ -291,6 +292,7 @@ enum {
 	K_MEM, K_SWAP, K_CPUW, K_CPUQ, K_CPUP, K_PIDS, K_IOW, K_DISK, K_INODES, K_RESV,
 	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF,
 	K_KEEP, K_DROP, K_SECCOMP,
+	K_AUTOSTART, K_ORDER,
 };
 
 static int split_init(struct parse *p, const char *value)
@@ -350,6 +352,18 @@ static int sec_guest(struct parse *p, const char *key, const char *value)
 		if (vu_parse_u64(value, &n) < 0 || n > 86400)
 			return perr(p, "guest", key, "'%s' is not a number of seconds (0-86400)", value);
 		c->stop_timeout = (unsigned)n;
+	} else if (!strcmp(key, "autostart")) {
+		if (!once(p, K_AUTOSTART))
+			return perr(p, "guest", key, "given twice");
+		if (!parse_bool(value, &c->autostart))
+			return perr(p, "guest", key, "'%s' is not yes or no", value);
+	} else if (!strcmp(key, "start_order")) {
+		if (!once(p, K_ORDER))
+			return perr(p, "guest", key, "given twice");
+		if (vu_parse_u64(value, &n) < 0 || n > VU_GCONF_MAX_ORDER)
+			return perr(p, "guest", key, "'%s' is not a number (0-%u)", value,
+				    VU_GCONF_MAX_ORDER);
+		c->start_order = (unsigned)n;
 	} else {
 		return perr(p, NULL, NULL, "unknown key '%s' in [guest]", key);
 	}

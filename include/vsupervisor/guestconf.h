@@ -2,7 +2,8 @@
 /*
  * guest.conf: the configuration of one guest, an INI file read with libinih.
  *
- *   [guest]     hostname, domainname, init, stop_signal, stop_timeout
+ *   [guest]     hostname, domainname, init, stop_signal, stop_timeout,
+ *               autostart, start_order
  *   [limits]    memory, memory_swap, cpu_weight, cpu_quota, cpu_period, pids,
  *               io_weight, io_read_bps, io_write_bps, io_read_iops,
  *               io_write_iops (each "DEVICE VALUE", repeatable),
@@ -33,6 +34,9 @@
 #define VU_GCONF_MAX_MOUNTS 32
 #define VU_GCONF_MAX_ARGS   16
 #define VU_IFNAMSIZ         16   /* IFNAMSIZ, including the NUL */
+/* start_order: `vserver --all start` starts lower numbers first. */
+#define VU_GCONF_DEFAULT_ORDER 100u
+#define VU_GCONF_MAX_ORDER     999999u
 
 enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
 
@@ -64,6 +68,8 @@ struct vu_gconf {
 	int stop_signal;
 	bool stop_signal_set;        /* given in guest.conf (else: chosen by init) */
 	unsigned stop_timeout;      /* seconds */
+	bool autostart;             /* started by `vserver --all start` */
+	unsigned start_order;       /* 0..VU_GCONF_MAX_ORDER, lower first */
 
 	/* [limits]: 0 means "not set" for every field */
 	uint64_t memory;            /* bytes */

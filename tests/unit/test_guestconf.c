@@ -323,6 +323,37 @@ static void test_names(void **state)
 	assert_string_not_equal(ifn, ifn2);
 }
 
+/* [guest] autostart and start_order (vserver --all). */
+static void test_autostart(void **state)
+{
+	struct vu_gconf c;
+	struct vu_err e = { 0 };
+
+	(void)state;
+	assert_int_equal(parse(&c, "", &e), 0);
+	assert_false(c.autostart);
+	assert_int_equal(c.start_order, VU_GCONF_DEFAULT_ORDER);
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[guest]\nautostart = yes\nstart_order = 0\n", &e), 0);
+	assert_true(c.autostart);
+	assert_int_equal(c.start_order, 0);
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[guest]\nautostart = off\nstart_order = 999999\n", &e), 0);
+	assert_false(c.autostart);
+	assert_int_equal(c.start_order, 999999);
+	vu_gconf_free(&c);
+	bad("[guest]\nautostart = maybe\n",
+	    "guest.conf:2: [guest] autostart: 'maybe' is not yes or no");
+	bad("[guest]\nautostart = yes\nautostart = no\n",
+	    "guest.conf:3: [guest] autostart: given twice");
+	bad("[guest]\nstart_order = 1000000\n",
+	    "guest.conf:2: [guest] start_order: '1000000' is not a number (0-999999)");
+	bad("[guest]\nstart_order = -1\n",
+	    "guest.conf:2: [guest] start_order: '-1' is not a number (0-999999)");
+	bad("[guest]\nstart_order = 1\nstart_order = 2\n",
+	    "guest.conf:3: [guest] start_order: given twice");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +363,7 @@ int main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_autostart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
  *   vserver [--base DIR] NAME start|stop|restart|enter|exec|running|status|
  *                             build|delete [ARGS...]
  *   vserver [--base DIR] list|info
+ *   vserver [--base DIR] --all start|stop|status
  *
  * See vserver(8).  Exit codes: 0 ok, 1 failure, 2 usage, 3 guest not
  * running, 5 no such guest (exec: the command's own status).
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 		"usage: vserver [--base DIR] NAME COMMAND [ARGS...]\n"
 		"       vserver [--base DIR] list\n"
 		"       vserver [--base DIR] info       the base's key, runtime directory, cgroup\n"
+		"       vserver [--base DIR] --all start|stop|status\n"
+		"                             the autostart guests, by start_order\n"
 		"\n"
 		"commands:\n"
 		"  start                      boot the guest (init runs when this returns)\n"
@@ -77,10 +80,12 @@ int main(int argc, char **argv)
 		{ "base", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct vs vs = { .prog = "vserver" };
 	const char *base = NULL;
+	bool all = false;
 	struct vu_err e;
 	int c;
 
@@ -100,12 +105,20 @@ int main(int argc, char **argv)
 		case 'V':
 			printf("vserver %s\n", VUNIFY_VERSION);
 			return VS_OK;
+		case 'a':
+			all = true;
+			break;
 		default:
 			return usage_error("bad option");
 		}
 	}
 	if (vu_layout_base(vs.base, base, &e) < 0)
 		return vs_fail(&vs, VS_USAGE, &e);
+	if (all) {
+		vs.argc = argc - optind;
+		vs.argv = argv + optind;
+		return vs_all(&vs);
+	}
 	if (optind >= argc)
 		return usage_error("no guest name given");
 	if (!strcmp(argv[optind], "list") || !strcmp(argv[optind], "info")) {
