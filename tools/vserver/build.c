@@ -70,7 +70,7 @@ static int write_conf(struct vs *vs, const char *from, struct vu_err *e)
 	return 0;
 }
 
-static int run_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e)
+int vs_build_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e)
 {
 	char bin[PATH_MAX];
 	/* Not quiet: vclone's summary says what it shared, and how many
@@ -91,6 +91,13 @@ static int run_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err 
 		return vu_err_set(e, ENOENT, "vclone: not found next to vserver nor in $PATH");
 	if (vs_build_run(argv, NULL, e) < 0)
 		return vu_err_prefix(e, "vclone %s %s", src, vs->l.root);
+	return 0;
+}
+
+static int run_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e)
+{
+	if (vs_build_vclone(vs, src, quiet, e) < 0)
+		return -1;
 	/* The clone shares the template's /etc files: replaced, not edited. */
 	return vs_build_setup(vs->l.root, vs->name, false, e);
 }

@@ -50,6 +50,10 @@ int vs_build_find(const char *name, bool self_dir, char out[PATH_MAX]);
  * "NAME failed (exit N)" or "NAME killed by signal N" or "interrupted". */
 int vs_build_run(char *const argv[], const char *log, struct vu_err *e);
 
+/* vclone @src into the guest's root, linking into its base's store; not
+ * quiet: vclone's summary goes to standard output (build.c). */
+int vs_build_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e);
+
 /* build_debootstrap.c: a Debian root at @root (must not exist), made in a
  * temporary directory next to it and unified into the store before it is
  * renamed into place. */

@@ -32,6 +32,7 @@ static const struct {
 	{ "running", vs_running },
 	{ "status", vs_status },
 	{ "build", vs_build },
+	{ "snapshot", vs_snapshot },
 	{ "delete", vs_delete },
 };
 
@@ -61,6 +62,7 @@ static void usage(FILE *f)
 		"  build [-m template|clone] --template NAME|DIR [-q]\n"
 		"                             create the guest: a vclone of the template\n"
 		"  build                      create the guest with an empty root\n"
+		"  snapshot NEW [-q]          a copy-on-write copy of the stopped guest as NEW\n"
 		"  delete                     remove a stopped guest\n"
 		"\n"
 		"BASE is /var/lib/vunify, $VUNIFY_BASE or --base.  Exit codes: 0 ok,\n"

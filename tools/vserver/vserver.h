@@ -40,6 +40,7 @@ int vs_list(struct vs *vs);
 int vs_info(struct vs *vs);
 int vs_build(struct vs *vs);
 int vs_delete(struct vs *vs);
+int vs_snapshot(struct vs *vs);
 /* all.c: vserver --all start|stop|status (vs->name is NULL). */
 int vs_all(struct vs *vs);
 
