@@ -37,7 +37,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vserver [--base DIR] NAME COMMAND [ARGS...]\n"
-		"       vserver [--base DIR] list\n"
+		"       vserver [--base DIR] list [-l] [--json]\n"
 		"\n"
 		"commands:\n"
 		"  start                      boot the guest (init runs when this returns)\n"
@@ -47,7 +47,7 @@ static void usage(FILE *f)
 		"  exec [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]... CMD [ARG...]\n"
 		"                             run CMD in the guest; its exit status is ours\n"
 		"  running                    exit 0 if running, 3 if not\n"
-		"  status                     state, init, processes, memory, CPU, disk\n"
+		"  status [--json]            state, init, processes, memory, CPU, disk\n"
 		"  build -m debootstrap [--suite S] [--mirror URL] [--variant V]\n"
 		"        [--include PKG,...] [--cache DIR] [-q] [-- DEBOOTSTRAP-ARGS]\n"
 		"                             create the guest: Debian from scratch, unified\n"
