@@ -103,7 +103,7 @@ int vs_list(struct vs *vs)
 		}
 		free(names[k]);
 	}
-	if (n > 0)
+	if (n >= 0)
 		free(names);
 	if (json) {
 		vs_json_close(&j, ']');
