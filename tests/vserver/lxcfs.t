@@ -61,6 +61,8 @@ t_eq "status --json lxcfs" "$("$VS" "$g" status --json | jq .lxcfs)" true
 # lxcfs = no: the kernel's files.
 t_eq "lxcfs = no: MemTotal" "$(vs_exec "$n" awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" "$host_total"
 t_eq "lxcfs = no: status --json" "$("$VS" "$n" status --json | jq .lxcfs)" false
+"$VS" "$n" status | grep -q "lxcfs: *not used (\[guest\] lxcfs = no)" ||
+	t_fail "lxcfs = no: status: $("$VS" "$n" status)"
 vs_stop "$g"
 vs_stop "$n"
 

@@ -75,20 +75,22 @@ static void print_cgroup(const struct vs_info *i)
 /* What /proc in the guest tells about memory and CPUs (vserver(8), LXCFS). */
 static void print_lxcfs(const struct vs_info *i)
 {
+	static const char host[] = "/proc shows the host's memory and CPUs";
 	char dir[4096];
 	struct vu_err e;
 
-	if (i->lxcfs == 1) {
-		printf("  lxcfs:      /proc shows the guest's own memory, CPUs and uptime\n");
-		return;
-	}
-	if (vu_lxcfs_find(dir, &e) < 0)
-		printf("  lxcfs:      not mounted; /proc shows the host's memory and CPUs\n");
-	else if (i->state != VS_ST_STOPPED && i->lxcfs == 0)
-		printf("  lxcfs:      not used by this guest ([guest] lxcfs, or started before "
-		       "lxcfs); /proc shows the host's memory and CPUs\n");
+	printf("  lxcfs:      ");
+	if (i->lxcfs == 1)
+		printf("/proc shows the guest's own memory, CPUs and uptime\n");
+	else if (i->c.lxcfs == VU_LXCFS_NO)
+		printf("not used ([guest] lxcfs = no); %s\n", host);
+	else if (vu_lxcfs_find(dir, &e) < 0)
+		printf("not mounted; %s\n", host);
+	else if (i->state != VS_ST_STOPPED)
+		printf("not used by this guest (started before lxcfs was, or it did not "
+		       "answer); %s\n", host);
 	else
-		printf("  lxcfs:      mounted at %s\n", dir);
+		printf("mounted at %s, used from the next start\n", dir);
 }
 
 int vs_status(struct vs *vs)
