@@ -292,7 +292,7 @@ enum {
 	K_MEM, K_SWAP, K_CPUW, K_CPUQ, K_CPUP, K_PIDS, K_IOW, K_DISK, K_INODES, K_RESV,
 	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF,
 	K_KEEP, K_DROP, K_SECCOMP,
-	K_AUTOSTART, K_ORDER,
+	K_AUTOSTART, K_ORDER, K_LXCFS,
 };
 
 static int split_init(struct parse *p, const char *value)
@@ -364,6 +364,17 @@ static int sec_guest(struct parse *p, const char *key, const char *value)
 			return perr(p, "guest", key, "'%s' is not a number (0-%u)", value,
 				    VU_GCONF_MAX_ORDER);
 		c->start_order = (unsigned)n;
+	} else if (!strcmp(key, "lxcfs")) {
+		if (!once(p, K_LXCFS))
+			return perr(p, "guest", key, "given twice");
+		if (!strcmp(value, "auto"))
+			c->lxcfs = VU_LXCFS_AUTO;
+		else if (!strcmp(value, "yes"))
+			c->lxcfs = VU_LXCFS_YES;
+		else if (!strcmp(value, "no"))
+			c->lxcfs = VU_LXCFS_NO;
+		else
+			return perr(p, "guest", key, "'%s' is not auto, yes or no", value);
 	} else {
 		return perr(p, NULL, NULL, "unknown key '%s' in [guest]", key);
 	}

@@ -12,6 +12,7 @@
 #include <linux/openat2.h>
 
 #include "vunify/cleanup.h"
+#include "vsupervisor/lxcfs.h"
 #include "vsupervisor/rootfs.h"
 
 static int openat2_(int dirfd, const char *path, uint64_t flags, uint64_t resolve)
@@ -196,6 +197,50 @@ static int harden_proc(int procfd, struct vu_err *e)
 	return 0;
 }
 
+/* lxcfs's files over the guest's /proc and /sys ones (vsupervisor/lxcfs.h).
+ * Each is a clone of that one file of the host's lxcfs mount: nothing else
+ * of lxcfs (its cgroup tree) is reachable from the guest, and the guest,
+ * without CAP_SYS_ADMIN, can neither unmount nor remount them. */
+static int lxcfs_mounts(int proc, int sys, enum vu_lxcfs_mode mode, struct vu_err *e)
+{
+	static const char *const files[] = {
+		"proc/meminfo", "proc/cpuinfo", "proc/stat", "proc/uptime", "proc/loadavg",
+		"proc/diskstats", "proc/swaps", "sys/devices/system/cpu/online",
+	};
+	const unsigned attr = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+			      MOUNT_ATTR_NOEXEC;
+	_cleanup_close_ int lx = -1;
+	char dir[PATH_MAX];
+
+	if (mode == VU_LXCFS_NO)
+		return 0;
+	/* Probed first, under a timeout: a dead or stuck lxcfs must not hang
+	 * the boot (auto: the guest gets the kernel's files, as without). */
+	if (vu_lxcfs_find(dir, e) < 0 || vu_lxcfs_alive(dir, 2000, e) < 0)
+		return mode == VU_LXCFS_YES ? vu_err_prefix(e, "[guest] lxcfs = yes") : 0;
+	lx = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (lx < 0)
+		return vu_err_set(e, errno, "lxcfs: %s", dir);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		bool in_proc = files[i][0] == 'p';
+		const char *rel = files[i] + (in_proc ? 5 : 4);
+		_cleanup_close_ int src = -1, target = -1, m = -1;
+
+		/* What this lxcfs or this kernel does not have stays as it is. */
+		src = openat2_(lx, files[i], O_PATH | O_CLOEXEC | O_NOFOLLOW, BENEATH);
+		if (src < 0)
+			continue;
+		target = openat2_(in_proc ? proc : sys, rel, O_PATH | O_CLOEXEC | O_NOFOLLOW,
+				  BENEATH);
+		if (target < 0)
+			continue;
+		m = clone_tree(src, "", attr, e);
+		if (m < 0 || attach(m, target, files[i], e) < 0)
+			return vu_err_prefix(e, "lxcfs");
+	}
+	return 0;
+}
+
 static int make_dev(int rootfd, const char *console, struct vu_err *e)
 {
 	static const struct { const char *name; unsigned maj, min; } nodes[] = {
@@ -346,6 +391,8 @@ int vu_rootfs_setup(const struct vu_rootfs_spec *s, struct vu_err *e)
 	sys = mount_at(root, "sys", "sysfs", NULL, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 		       MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, e);
 	if (sys < 0)
+		return -1;
+	if (lxcfs_mounts(proc, sys, s->conf->lxcfs, e) < 0)
 		return -1;
 	if (make_dev(root, s->console, e) < 0)
 		return -1;

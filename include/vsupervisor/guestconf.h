@@ -3,7 +3,7 @@
  * guest.conf: the configuration of one guest, an INI file read with libinih.
  *
  *   [guest]     hostname, domainname, init, stop_signal, stop_timeout,
- *               autostart, start_order
+ *               autostart, start_order, lxcfs
  *   [limits]    memory, memory_swap, cpu_weight, cpu_quota, cpu_period, pids,
  *               io_weight, io_read_bps, io_write_bps, io_read_iops,
  *               io_write_iops (each "DEVICE VALUE", repeatable),
@@ -40,6 +40,9 @@
 
 enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
 
+/* [guest] lxcfs: auto (the default: when lxcfs is mounted), yes, no. */
+enum vu_lxcfs_mode { VU_LXCFS_AUTO, VU_LXCFS_YES, VU_LXCFS_NO };
+
 enum vu_io_kind { VU_IO_READ_BPS, VU_IO_WRITE_BPS, VU_IO_READ_IOPS, VU_IO_WRITE_IOPS };
 
 struct vu_gconf_io {
@@ -70,6 +73,7 @@ struct vu_gconf {
 	unsigned stop_timeout;      /* seconds */
 	bool autostart;             /* started by `vserver --all start` */
 	unsigned start_order;       /* 0..VU_GCONF_MAX_ORDER, lower first */
+	enum vu_lxcfs_mode lxcfs;   /* see vsupervisor/lxcfs.h */
 
 	/* [limits]: 0 means "not set" for every field */
 	uint64_t memory;            /* bytes */

@@ -8,7 +8,10 @@
  *   /proc        fresh procfs of the guest's PID namespace; /proc/sys,
  *                /proc/sysrq-trigger, /proc/irq, /proc/bus, /proc/fs read-only;
  *                /proc/kcore, keys, timer_list, sched_debug, kmsg, ... masked
- *   /sys         fresh sysfs of the guest's network namespace, read-only
+ *                meminfo, cpuinfo, stat, uptime, loadavg, diskstats, swaps:
+ *                lxcfs's, if it is mounted ([guest] lxcfs, vsupervisor/lxcfs.h)
+ *   /sys         fresh sysfs of the guest's network namespace, read-only;
+ *                devices/system/cpu/online lxcfs's as well
  *   /dev         tmpfs: null zero full random urandom tty, console (a pty
  *                whose other end is the supervisor's console log), ptmx ->
  *                pts/ptmx, fd stdin stdout stderr links, pts (a devpts

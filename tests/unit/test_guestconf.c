@@ -48,6 +48,7 @@ static void test_defaults(void **state)
 	assert_null(c.init_argv[1]);
 	assert_int_equal(c.stop_signal, SIGINT);
 	assert_int_equal(c.stop_timeout, 30);
+	assert_int_equal(c.lxcfs, VU_LXCFS_AUTO);
 	assert_int_equal(c.net_mode, VU_NET_NONE);
 	assert_true(c.seccomp);
 	assert_int_equal(c.memory, 0);
@@ -68,6 +69,7 @@ static void test_everything(void **state)
 		"init = /sbin/init 2   ; inline comment\n"
 		"stop_signal = SIGPWR\n"
 		"stop_timeout = 90\n"
+		"lxcfs = no\n"
 		"\n"
 		"[limits]\n"
 		"memory = 512M\n"
@@ -113,6 +115,7 @@ static void test_everything(void **state)
 	assert_null(c.init_argv[2]);
 	assert_int_equal(c.stop_signal, SIGPWR);
 	assert_int_equal(c.stop_timeout, 90);
+	assert_int_equal(c.lxcfs, VU_LXCFS_NO);
 	assert_int_equal(c.memory, 512ull << 20);
 	assert_true(c.memory_swap_set);
 	assert_int_equal(c.memory_swap, 0);
@@ -214,6 +217,8 @@ static void test_errors(void **state)
 	    "guest.conf:2: [mounts] /a: '/x ro extra' is not 'SOURCE [ro|rw]' with an absolute SOURCE");
 	bad("[mounts]\n/a = /x\n/a/ = /y\n", "guest.conf:3: [mounts] /a/: target given twice");
 	bad("[guest]\ninit = /bin/sh\ninit = /sbin/init\n", "guest.conf:3: [guest] init: given twice");
+	bad("[guest]\nlxcfs = maybe\n", "guest.conf:2: [guest] lxcfs: 'maybe' is not auto, yes or no");
+	bad("[guest]\nlxcfs = yes\nlxcfs = no\n", "guest.conf:3: [guest] lxcfs: given twice");
 	bad("[guest]\nstop_signal = SIGNOPE\n",
 	    "guest.conf:2: [guest] stop_signal: 'SIGNOPE' is not a signal");
 	bad("[guest]\nhostname = bad name\n",

@@ -10,7 +10,7 @@
 #include "vsupervisor/cgroup.h"
 #include "vserver.h"
 
-int vs_info(struct vs *vs)
+int vs_show_info(struct vs *vs)
 {
 	char key[VU_LAYOUT_KEYSZ];
 

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vserver list: every guest below BASE/guests, one line each. */
+/* vserver list [-l] [--json]: every guest below BASE/guests, one line each
+ * (lxc-ls -f, vserver-stat), or one JSON document. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vsupervisor/control.h"
+#include "vunify/escape.h"
+#include "overview.h"
 #include "vserver.h"
 
 static int by_name(const struct dirent **a, const struct dirent **b)
@@ -19,46 +21,94 @@ static int only_guests(const struct dirent *d)
 	return d->d_type == DT_DIR && vu_guest_name_valid(d->d_name);
 }
 
+static void print_line(const struct vs_info *i, bool lng)
+{
+	char up[32] = "-", procs[16] = "-", mem[32] = "-", cpu[32] = "-";
+	char addrs[256], priv[32] = "-", shared[32] = "-", init[16] = "-";
+	bool cg = i->state != VS_ST_STOPPED && i->have_cg;
+
+	if (i->state != VS_ST_STOPPED && i->uptime >= 0)
+		vs_duration(i->uptime, up, sizeof(up));
+	if (cg) {
+		snprintf(procs, sizeof(procs), "%u", i->st.nprocs);
+		if (i->st.have_memory)
+			vs_human(i->st.memory, mem, sizeof(mem));
+		if (i->st.have_cpu && i->st.cpu_ns < 60000000000ull)
+			snprintf(cpu, sizeof(cpu), "%.2fs", (double)i->st.cpu_ns / 1e9);
+		else if (i->st.have_cpu)
+			vs_duration((long long)(i->st.cpu_ns / 1000000000ull), cpu, sizeof(cpu));
+	}
+	if (i->c.net_mode == VU_NET_HOST && i->conf_ok)
+		snprintf(addrs, sizeof(addrs), "(host)");
+	else
+		vs_info_addrs(i, ",", false, addrs, sizeof(addrs));
+	printf("%-20s %-8s %-7s %5s %7s %8s", i->l->name, vs_info_state(i), up, procs, mem, cpu);
+	if (lng) {
+		if (i->have_du) {
+			vs_human(i->du.private_bytes, priv, sizeof(priv));
+			vs_human(i->du.shared_bytes, shared, sizeof(shared));
+		}
+		if (i->state != VS_ST_STOPPED && i->init > 0)
+			snprintf(init, sizeof(init), "%d", (int)i->init);
+		printf(" %7s %7s %-7s %-5s %-20s", priv, shared, init, vs_info_net_mode(i),
+		       i->conf_ok ? i->c.hostname : "(bad guest.conf)");
+	}
+	printf(" %s\n", addrs);
+}
+
 int vs_list(struct vs *vs)
 {
-	static const char *const modes[] = { "none", "host", "veth" };
-	char dir[4200];
+	bool json = false, lng = false;
 	struct dirent **names;
+	struct vs_json j;
+	char dir[4200];
 	int n;
 
-	if (vs->argc > 1)
-		return vs_failf(vs, VS_USAGE, "list: unexpected argument '%s'", vs->argv[1]);
+	for (int k = 1; k < vs->argc; k++) {
+		if (!strcmp(vs->argv[k], "--json"))
+			json = true;
+		else if (!strcmp(vs->argv[k], "-l") || !strcmp(vs->argv[k], "--long"))
+			lng = true;
+		else
+			return vs_failf(vs, VS_USAGE, "list: unexpected argument '%s'", vs->argv[k]);
+	}
 	snprintf(dir, sizeof(dir), "%s/guests", vs->base);
 	n = scandir(dir, &names, only_guests, by_name);
-	if (n < 0) {
-		if (errno == ENOENT)
-			return VS_OK;
+	if (n < 0 && errno != ENOENT)
 		return vs_failf(vs, VS_FAIL, "%s: %s", dir, strerror(errno));
+	if (json) {
+		vs_json_begin(&j, stdout);
+		vs_json_open(&j, NULL, '{');
+		vs_json_open(&j, "guests", '[');
+	} else {
+		printf("%-20s %-8s %-7s %5s %7s %8s", "NAME", "STATE", "UPTIME", "PROCS", "MEMORY",
+		       "CPU");
+		if (lng)
+			printf(" %7s %7s %-7s %-5s %-20s", "PRIVATE", "SHARED", "INIT", "NET",
+			       "HOSTNAME");
+		printf(" %s\n", "ADDRESSES");
 	}
-	printf("%-20s %-8s %-8s %-6s %s\n", "NAME", "STATE", "INIT", "NET", "HOSTNAME");
-	for (int i = 0; i < n; i++) {
+	for (int k = 0; k < n; k++) {
 		struct vu_layout l;
-		struct vu_gconf c;
-		struct vu_state st;
+		struct vs_info i;
 		struct vu_err e;
-		bool ok, running;
-		char init[16] = "-";
 
-		if (vu_layout_init(&l, vs->base, names[i]->d_name, &e) < 0) {
-			free(names[i]);
-			continue;
+		if (vu_layout_init(&l, vs->base, names[k]->d_name, &e) == 0) {
+			vs_info_gather(&l, lng ? VS_INFO_DISK : 0, &i);
+			if (json)
+				vs_info_json(&j, NULL, &i);
+			else
+				print_line(&i, lng);
+			vs_info_free(&i);
 		}
-		vu_gconf_defaults(&c, names[i]->d_name);
-		ok = vu_gconf_load(&c, l.conf, &e) == 0;
-		running = vu_layout_running(&l);
-		if (running && vu_state_read(l.state, &st, &e) == 0 && st.init > 0)
-			snprintf(init, sizeof(init), "%d", (int)st.init);
-		printf("%-20s %-8s %-8s %-6s %s\n", names[i]->d_name,
-		       running ? "running" : "stopped", init, ok ? modes[c.net_mode] : "?",
-		       ok ? c.hostname : "(bad guest.conf)");
-		vu_gconf_free(&c);
-		free(names[i]);
+		free(names[k]);
 	}
-	free(names);
+	if (n >= 0)
+		free(names);
+	if (json) {
+		vs_json_close(&j, ']');
+		vs_json_close(&j, '}');
+		vs_json_end(&j);
+	}
 	return VS_OK;
 }

@@ -40,7 +40,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vserver [--base DIR] NAME COMMAND [ARGS...]\n"
-		"       vserver [--base DIR] list\n"
+		"       vserver [--base DIR] list [-l] [--json]\n"
 		"       vserver [--base DIR] info       the base's key, runtime directory, cgroup\n"
 		"       vserver [--base DIR] --all start|stop|status\n"
 		"                             the autostart guests, by start_order\n"
@@ -55,7 +55,7 @@ static void usage(FILE *f)
 		"  exec [-u USER[:GROUP]] [-w DIR] [-e VAR=VAL]... CMD [ARG...]\n"
 		"                             run CMD in the guest; its exit status is ours\n"
 		"  running                    exit 0 if running, 3 if not\n"
-		"  status                     state, init, processes, memory, CPU, disk\n"
+		"  status [--json]            state, init, processes, memory, CPU, disk\n"
 		"  build -m debootstrap [--suite S] [--mirror URL] [--variant V]\n"
 		"        [--include PKG,...] [--cache DIR] [-q] [-- DEBOOTSTRAP-ARGS]\n"
 		"                             create the guest: Debian from scratch, unified\n"
@@ -126,7 +126,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[optind], "list") || !strcmp(argv[optind], "info")) {
 		vs.argc = argc - optind;
 		vs.argv = argv + optind;
-		return argv[optind][0] == 'l' ? vs_list(&vs) : vs_info(&vs);
+		return argv[optind][0] == 'l' ? vs_list(&vs) : vs_show_info(&vs);
 	}
 	vs.name = argv[optind];
 	if (optind + 1 >= argc)

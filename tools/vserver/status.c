@@ -1,32 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* vserver NAME status: running or stopped, and what the guest uses. */
-#include <arpa/inet.h>
+/* vserver NAME status [--json]: running or stopped, and what the guest uses. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "vsupervisor/cgroup.h"
-#include "vsupervisor/control.h"
-#include "vunify/diskusage.h"
+#include "vsupervisor/lxcfs.h"
+#include "overview.h"
 #include "vserver.h"
 
-static void print_disk(struct vs *vs, const struct vu_gconf *c)
+static void print_disk(const struct vs_info *i)
 {
 	char priv[32], shared[32], lim[32];
-	struct vu_du du;
-	struct vu_err e;
+	const struct vu_gconf *c = &i->c;
 
-	if (vu_du_scan(vs->l.root, &du, &e) < 0) {
-		printf("  disk:       %s\n", e.msg);
+	if (!i->have_du) {
+		printf("  disk:       %s\n", i->du_err);
 		return;
 	}
-	vs_human(du.private_bytes, priv, sizeof(priv));
-	vs_human(du.shared_bytes, shared, sizeof(shared));
+	vs_human(i->du.private_bytes, priv, sizeof(priv));
+	vs_human(i->du.shared_bytes, shared, sizeof(shared));
 	/* The exact bytes too: the number `vhashify stats` and vunifyfs's
 	 * usage record give (format.h, "Private usage"). */
 	printf("  disk:       private %s (%llu bytes) in %llu inodes", priv,
-	       (unsigned long long)du.private_bytes, (unsigned long long)du.private_inodes);
+	       (unsigned long long)i->du.private_bytes, (unsigned long long)i->du.private_inodes);
 	if (c->disk) {
 		vs_human(c->disk, lim, sizeof(lim));
 		printf(" (limit %s", lim);
@@ -36,85 +32,123 @@ static void print_disk(struct vs *vs, const struct vu_gconf *c)
 	} else if (c->inodes) {
 		printf(" (limit %llu inodes)", (unsigned long long)c->inodes);
 	}
-	printf("; shared %s in %llu inodes\n", shared, (unsigned long long)du.shared_inodes);
+	printf("; shared %s in %llu inodes\n", shared, (unsigned long long)i->du.shared_inodes);
 }
 
-static void print_net(const struct vu_gconf *c)
+static void print_net(const struct vs_info *i)
 {
-	static const char *const modes[] = { "none", "host", "veth" };
-	char a[INET6_ADDRSTRLEN];
+	char a[256];
 
-	printf("  network:    %s", modes[c->net_mode]);
-	if (c->net_mode == VU_NET_VETH) {
-		printf(" (host end %s", c->host_ifname);
-		for (size_t i = 0; i < c->n_addrs; i++) {
-			inet_ntop(c->addrs[i].family, c->addrs[i].addr, a, sizeof(a));
-			printf(", %s %s/%u", i ? "" : "guest", a, c->addrs[i].prefix);
-		}
-		printf(")");
+	printf("  network:    %s", vs_info_net_mode(i));
+	if (i->c.net_mode == VU_NET_VETH) {
+		vs_info_addrs(i, ", ", true, a, sizeof(a));
+		printf(" (host end %s, guest %s)", i->c.host_ifname, a);
 	}
 	printf("\n");
 }
 
+static void print_cgroup(const struct vs_info *i)
+{
+	const struct vu_cg_stats *st = &i->st;
+	char mem[32], lim[32];
+
+	if (!i->have_cg) {
+		printf("  cgroup:     %s\n", i->cg_err);
+		return;
+	}
+	printf("  cgroup:     %s %s/%s/%s\n", i->cg_backend, VU_CG_PARENT, i->l->key, i->l->name);
+	printf("  processes:  %u", st->nprocs);
+	if (st->pids_limit)
+		printf(" (limit %llu)", (unsigned long long)st->pids_limit);
+	vs_human(st->memory, mem, sizeof(mem));
+	printf("\n  memory:     %s", st->have_memory ? mem : "(no memory controller)");
+	if (st->memory_limit) {
+		vs_human(st->memory_limit, lim, sizeof(lim));
+		printf(" (limit %s)", lim);
+	}
+	if (st->have_cpu)
+		printf("\n  cpu:        %.2f s\n", (double)st->cpu_ns / 1e9);
+	else
+		printf("\n  cpu:        (no cpu accounting)\n");
+}
+
+/* What /proc in the guest tells about memory and CPUs (vserver(8), LXCFS). */
+static void print_lxcfs(const struct vs_info *i)
+{
+	static const char host[] = "/proc shows the host's memory and CPUs";
+	char dir[4096];
+	struct vu_err e;
+
+	printf("  lxcfs:      ");
+	if (i->lxcfs == 1)
+		printf("/proc shows the guest's own memory, CPUs and uptime\n");
+	else if (i->c.lxcfs == VU_LXCFS_NO)
+		printf("not used ([guest] lxcfs = no); %s\n", host);
+	else if (vu_lxcfs_find(dir, &e) < 0)
+		printf("not mounted; %s\n", host);
+	else if (i->state != VS_ST_STOPPED)
+		printf("not used by this guest (started before lxcfs was, or it did not "
+		       "answer); %s\n", host);
+	else
+		printf("mounted at %s, used from the next start\n", dir);
+}
+
 int vs_status(struct vs *vs)
 {
-	char reply[256], mem[32], lim[32], when[64];
-	struct vu_cg_stats st;
-	struct vu_cgroup cg;
-	struct vu_gconf c;
-	struct vu_err e;
-	long long started = 0;
-	int init = 0, r;
-	const char *p;
+	struct vs_info i;
+	bool json = false;
+	int r;
 
-	if (vs->argc > 1)
-		return vs_failf(vs, VS_USAGE, "status: unexpected argument '%s'", vs->argv[1]);
+	for (int k = 1; k < vs->argc; k++) {
+		if (!strcmp(vs->argv[k], "--json"))
+			json = true;
+		else
+			return vs_failf(vs, VS_USAGE, "status: unexpected argument '%s'",
+					vs->argv[k]);
+	}
 	if ((r = vs_need_guest(vs)) != VS_OK)
 		return r;
-	if ((r = vs_load_conf(vs, &c)) != VS_OK)
+	vs_info_gather(&vs->l, VS_INFO_DISK | VS_INFO_ASK, &i);
+	if (!i.conf_ok) {
+		/* As before: a guest.conf that does not load is an error
+		 * (the JSON still says so, in config_error). */
+		if (json) {
+			struct vs_json j;
+
+			vs_json_begin(&j, stdout);
+			vs_info_json(&j, NULL, &i);
+			vs_json_end(&j);
+		}
+		r = vs_failf(vs, VS_FAIL, "%s", i.conf_err);   /* escaped there */
+		vs_info_free(&i);
 		return r;
-	if (!vu_layout_running(&vs->l) ||
-	    vu_ctl_call(vs->l.sock, "info", reply, sizeof(reply), NULL, 10000, &e) < 0) {
-		printf("%s: stopped\n", vs->name);
-		print_net(&c);
-		print_disk(vs, &c);
-		vu_gconf_free(&c);
-		return VS_STOPPED;
 	}
-	if ((p = strstr(reply, "init=")))
-		init = atoi(p + 5);
-	if ((p = strstr(reply, "started=")))
-		started = atoll(p + 8);
-	printf("%s: %s\n", vs->name, strstr(reply, "phase=stopping") ? "stopping" : "running");
-	{
-		time_t t = (time_t)started;
+	if (json) {
+		struct vs_json j;
+
+		vs_json_begin(&j, stdout);
+		vs_info_json(&j, NULL, &i);
+		vs_json_end(&j);
+	} else if (i.state == VS_ST_STOPPED) {
+		printf("%s: stopped\n", vs->name);
+		print_net(&i);
+		print_disk(&i);
+		print_lxcfs(&i);
+	} else {
+		char when[64] = "?";
+		time_t t = (time_t)i.started;
 		struct tm tm;
 
-		localtime_r(&t, &tm);
-		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		if (localtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+		printf("%s: %s\n", vs->name, vs_info_state(&i));
+		printf("  init:       pid %d, up since %s (%lld s)\n", (int)i.init, when, i.uptime);
+		print_cgroup(&i);
+		print_net(&i);
+		print_disk(&i);
+		print_lxcfs(&i);
 	}
-	printf("  init:       pid %d, up since %s (%lld s)\n", init, when,
-	       (long long)time(NULL) - started);
-	if (vu_cg_open(&cg, vs->l.key, vs->name, &e) == 0 && cg.ops->stats(&cg, &st, &e) == 0) {
-		printf("  cgroup:     %s %s/%s\n", cg.ops->name, cg.parent, vs->name);
-		printf("  processes:  %u", st.nprocs);
-		if (st.pids_limit)
-			printf(" (limit %llu)", (unsigned long long)st.pids_limit);
-		vs_human(st.memory, mem, sizeof(mem));
-		printf("\n  memory:     %s", st.have_memory ? mem : "(no memory controller)");
-		if (st.memory_limit) {
-			vs_human(st.memory_limit, lim, sizeof(lim));
-			printf(" (limit %s)", lim);
-		}
-		if (st.have_cpu)
-			printf("\n  cpu:        %.2f s\n", (double)st.cpu_ns / 1e9);
-		else
-			printf("\n  cpu:        (no cpu accounting)\n");
-	} else {
-		printf("  cgroup:     %s\n", e.msg);
-	}
-	print_net(&c);
-	print_disk(vs, &c);
-	vu_gconf_free(&c);
-	return VS_OK;
+	r = i.state == VS_ST_STOPPED ? VS_STOPPED : VS_OK;
+	vs_info_free(&i);
+	return r;
 }

@@ -37,7 +37,7 @@ int vs_exec(struct vs *vs);
 int vs_running(struct vs *vs);
 int vs_status(struct vs *vs);
 int vs_list(struct vs *vs);
-int vs_info(struct vs *vs);
+int vs_show_info(struct vs *vs);
 int vs_build(struct vs *vs);
 int vs_delete(struct vs *vs);
 int vs_snapshot(struct vs *vs);
