@@ -178,6 +178,29 @@ int vu_cg_mkparent(const struct vu_cgroup *cg, const char *root,
 	}
 }
 
+int vu_cg_mkgroup(const struct vu_cgroup *cg, const char *root,
+		  int (*level)(const char *upper, const char *dir, struct vu_err *e),
+		  const char *dir, struct vu_err *e)
+{
+	for (int tries = 0;; tries++) {
+		if (vu_cg_mkparent(cg, root, level, e) < 0)
+			return -1;
+		if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+			return 0;
+		if (errno != ENOENT || tries == 3)
+			return vu_err_set(e, errno, "%s", dir);
+	}
+}
+
+void vu_cg_rmparent(const struct vu_cgroup *cg, const char *root)
+{
+	char dir[PATH_MAX];
+
+	/* EBUSY or ENOTEMPTY: another guest of the base lives there. */
+	snprintf(dir, sizeof(dir), "%s/%s", root, cg->parent);
+	rmdir(dir);
+}
+
 int vu_cg_open(struct vu_cgroup *cg, const char *key, const char *name, struct vu_err *e)
 {
 	const char *force = getenv("VUNIFY_CGROUP");

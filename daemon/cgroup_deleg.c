@@ -64,11 +64,9 @@ int vu_cg_deleg_create(const struct vu_cgroup *cg, struct vu_err *e)
 
 	if (!cg->deleg[0])
 		return 0;
-	if (vu_cg_mkparent(cg, cg->deleg, NULL, e) < 0)
-		return -1;
 	group_dir(cg, dir, sizeof(dir));
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", dir);
+	if (vu_cg_mkgroup(cg, cg->deleg, NULL, dir, e) < 0)
+		return -1;
 	if (vu_cg_write(dir, "cgroup.max.descendants", DELEG_MAX_DESCENDANTS, e) < 0 ||
 	    vu_cg_write(dir, "cgroup.max.depth", DELEG_MAX_DEPTH, e) < 0 ||
 	    offer_all(dir, e) < 0)
@@ -236,7 +234,10 @@ int vu_cg_deleg_destroy(const struct vu_cgroup *cg, struct vu_err *e)
 	if (!cg->deleg[0])
 		return 0;
 	group_dir(cg, dir, sizeof(dir));
-	return vu_cg_destroy_tree(dir, e);
+	if (vu_cg_destroy_tree(dir, e) < 0)
+		return -1;
+	vu_cg_rmparent(cg, cg->deleg);
+	return 0;
 }
 
 bool vu_cg_deleg_exists(const struct vu_cgroup *cg)

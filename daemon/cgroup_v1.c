@@ -148,12 +148,10 @@ static int v1_create(struct vu_cgroup *cg, struct vu_err *e)
 	for (size_t h = 0; h < cg->n_hier; h++) {
 		bool cpuset = opts_have(cg->hier_opts[h], "cpuset");
 
-		if (vu_cg_mkparent(cg, cg->hier[h], cpuset ? cpuset_inherit : NULL, e) < 0)
-			return -1;
 		snprintf(parent, sizeof(parent), "%s/%s", cg->hier[h], cg->parent);
 		group_dir(cg, h, dir, sizeof(dir));
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return vu_err_set(e, errno, "%s", dir);
+		if (vu_cg_mkgroup(cg, cg->hier[h], cpuset ? cpuset_inherit : NULL, dir, e) < 0)
+			return -1;
 		if (cpuset && cpuset_inherit(parent, dir, e) < 0)
 			return -1;
 	}
@@ -412,6 +410,8 @@ static int v1_destroy(struct vu_cgroup *cg, struct vu_err *e)
 		/* Every hierarchy is tried; the first failure is the one told. */
 		if (vu_cg_rmdir(AT_FDCWD, dir, ret == 0 ? e : &later) < 0)
 			ret = -1;
+		else
+			vu_cg_rmparent(cg, cg->hier[h]);
 	}
 	if (ret == 0)
 		ret = vu_cg_deleg_destroy(cg, e);

@@ -68,10 +68,9 @@ static int v2_create(struct vu_cgroup *cg, struct vu_err *e)
 
 	parent_dir(cg, parent, sizeof(parent));
 	group_dir(cg, dir, sizeof(dir));
-	if (vu_cg_mkparent(cg, cg->hier[0], offer, e) < 0 || offer(parent, dir, e) < 0)
+	/* KEY offers to the guest once the guest's group holds it. */
+	if (vu_cg_mkgroup(cg, cg->hier[0], offer, dir, e) < 0 || offer(parent, dir, e) < 0)
 		return -1;
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return vu_err_set(e, errno, "%s", dir);
 	return vu_cg_deleg_create(cg, e);
 }
 

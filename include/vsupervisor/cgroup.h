@@ -122,6 +122,16 @@ int vu_cg_mkparent(const struct vu_cgroup *cg, const char *root,
 		   int (*level)(const char *upper, const char *dir, struct vu_err *e),
 		   struct vu_err *e);
 
+/* vu_cg_mkparent, then the guest's group @dir (below it); made again if
+ * another guest's stop removed the then empty "vunify/KEY" in between. */
+int vu_cg_mkgroup(const struct vu_cgroup *cg, const char *root,
+		  int (*level)(const char *upper, const char *dir, struct vu_err *e),
+		  const char *dir, struct vu_err *e);
+
+/* Remove "vunify/KEY" below @root if no guest of the base is left in it
+ * (a base's level does not outlive its guests: a test base each run). */
+void vu_cg_rmparent(const struct vu_cgroup *cg, const char *root);
+
 /* Parse a mountinfo stream for cgroup v1 hierarchies into @cg (exposed for
  * the unit tests). */
 int vu_cg_v1_scan(struct vu_cgroup *cg, const char *mountinfo, struct vu_err *e);

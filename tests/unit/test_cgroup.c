@@ -343,6 +343,17 @@ static void test_mkparent(void **state)
 	levels[0] = 0;
 	assert_int_equal(vu_cg_mkparent(&cg, tmp, record_level, &e), 0);
 	assert_string_equal(levels, ">/vunify;/vunify>/vunify/b-0a1b2c3d;");
+	/* the base's level goes with its last guest, not before */
+	snprintf(dir, sizeof(dir), "%s/vunify/b-0a1b2c3d/g", tmp);
+	assert_int_equal(vu_cg_mkgroup(&cg, tmp, NULL, dir, &e), 0);
+	vu_cg_rmparent(&cg, tmp);
+	assert_int_equal(access(dir, F_OK), 0);
+	assert_int_equal(rmdir(dir), 0);
+	vu_cg_rmparent(&cg, tmp);
+	snprintf(dir, sizeof(dir), "%s/vunify/b-0a1b2c3d", tmp);
+	assert_int_equal(access(dir, F_OK), -1);
+	snprintf(dir, sizeof(dir), "%s/vunify", tmp);
+	assert_int_equal(access(dir, F_OK), 0);
 	/* a failing level stops there */
 	snprintf(dir, sizeof(dir), "%s/nothere", tmp);
 	assert_int_equal(vu_cg_mkparent(&cg, dir, NULL, &e), -1);

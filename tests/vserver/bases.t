@@ -55,6 +55,10 @@ t_timeout 60 env VUNIFY_BASE="$B" "$VS" "$g" stop || t_fail "B's stop failed"
 ip link show "vuA$x" >/dev/null 2>&1 || t_fail "B's stop removed A's veth"
 ! ip link show "vuB$x" >/dev/null 2>&1 || t_fail "B's stop left its veth"
 [ -z "$(cgb_dirs)" ] || t_fail "B's cgroup left: $(cgb_dirs)"
+# B's level (vunify/KEY) went with its last guest; A's stays with A's.
+! ls -d /sys/fs/cgroup/*/"${cgb%/*}" /sys/fs/cgroup/unified/"${cgb%/*}" 2>/dev/null ||
+	t_fail "B's vunify/$keyb is left"
+[ -d "$(vs_cg "$g" pids)/.." ] || t_fail "A's level went with B's stop"
 [ -n "$(vs_cgroup_dirs "$g")" ] || t_fail "A's cgroup went with B's stop"
 t_eq "A answers after B's stop" "$(vs_exec "$g" hostname)" "$g"
 
