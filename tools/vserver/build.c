@@ -249,22 +249,21 @@ int vs_build(struct vs *vs)
 		r = mkdir(vs->l.root, 0755) < 0 ? vu_err_set(&e, errno, "%s", vs->l.root) : 0;
 		break;
 	}
-	if (r < 0)
-		goto fail;
-	if (write_conf(vs, o.method == VS_BUILD_TEMPLATE ? o.tmpl :
-		       o.method == VS_BUILD_DEBOOTSTRAP ? "debootstrap" : NULL, &e) < 0)
-		goto fail;
-	if (vs_build_signal) {
-		vu_err_set(&e, 0, "interrupted (%s)", strsignal(vs_build_signal));
-		goto fail;
-	}
-	return VS_OK;
-fail:
-	{
-		struct vu_err e2;
+	if (r == 0)
+		r = write_conf(vs, o.method == VS_BUILD_TEMPLATE ? o.tmpl :
+			       o.method == VS_BUILD_DEBOOTSTRAP ? "debootstrap" : NULL, &e);
+	return vs_build_end(vs, vs->l.guest, r, &e);
+}
 
-		if (vs_rmtree(vs->l.guest, &e2) < 0)
-			vs_fail(vs, VS_FAIL, &e2);
-	}
-	return vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, &e);
+int vs_build_end(struct vs *vs, const char *guest, int r, struct vu_err *e)
+{
+	struct vu_err e2;
+
+	if (r == 0 && vs_build_signal)
+		r = vu_err_set(e, 0, "interrupted (%s)", strsignal(vs_build_signal));
+	if (r == 0)
+		return VS_OK;
+	if (vs_rmtree(guest, &e2) < 0)
+		vs_fail(vs, VS_FAIL, &e2);
+	return vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, e);
 }

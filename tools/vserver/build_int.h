@@ -54,6 +54,11 @@ int vs_build_run(char *const argv[], const char *log, struct vu_err *e);
  * quiet: vclone's summary goes to standard output (build.c). */
 int vs_build_vclone(struct vs *vs, const char *src, bool quiet, struct vu_err *e);
 
+/* The end of a build (or snapshot) of @guest: VS_OK if @r is 0 and no
+ * signal came; else @guest is removed and @e (or "interrupted") told, and
+ * the exit code returned. */
+int vs_build_end(struct vs *vs, const char *guest, int r, struct vu_err *e);
+
 /* build_debootstrap.c: a Debian root at @root (must not exist), made in a
  * temporary directory next to it and unified into the store before it is
  * renamed into place. */

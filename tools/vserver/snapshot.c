@@ -76,20 +76,8 @@ int vs_snapshot(struct vs *vs)
 	/* The barrier, as build makes it (vserver(8), BARRIER). */
 	if (mkdir(snap.l.guest, 0) < 0)
 		return vs_failf(vs, VS_FAIL, "%s: %s", snap.l.guest, strerror(errno));
-	if (vs_build_vclone(&snap, vs->l.root, quiet, &e) < 0 ||
-	    copy_conf(vs->l.conf, snap.l.conf, &e) < 0)
-		goto fail;
-	if (vs_build_signal) {
-		vu_err_set(&e, 0, "interrupted (%s)", strsignal(vs_build_signal));
-		goto fail;
-	}
-	return VS_OK;
-fail:
-	{
-		struct vu_err e2;
-
-		if (vs_rmtree(snap.l.guest, &e2) < 0)
-			vs_fail(vs, VS_FAIL, &e2);
-	}
-	return vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, &e);
+	r = vs_build_vclone(&snap, vs->l.root, quiet, &e);
+	if (r == 0)
+		r = copy_conf(vs->l.conf, snap.l.conf, &e);
+	return vs_build_end(vs, snap.l.guest, r, &e);
 }
