@@ -20,6 +20,10 @@ t_require_root
 export VUNIFY_BASE=$T/base
 export VUNIFY_RUNDIR=$T/run
 export VUNIFY_LOGDIR=$T/log
+# Guests use lxcfs only where a test starts its own (lxcfs.t): a host whose
+# lxcfs service runs would otherwise change every guest's /proc under the
+# tests (vserver(8), LXCFS).
+export VUNIFY_LXCFS=$T/no-lxcfs
 VS=$VU_BIN/vserver
 VS_PROBE=$VU_TEST_BIN/vs_probe
 VS_GUESTS=()
