@@ -39,6 +39,14 @@ void vu_gconf_defaults(struct vu_gconf *c, const char *name)
 	snprintf(c->guest_ifname, sizeof(c->guest_ifname), "eth0");
 }
 
+const char *vu_net_mode_name(enum vu_net_mode m)
+{
+	static const char *const names[] = { "none", "host", "veth", "bridge", "macvlan",
+					     "ipvlan" };
+
+	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";
+}
+
 void vu_gconf_free(struct vu_gconf *c)
 {
 	for (size_t i = 0; c->init_argv[i]; i++) {
@@ -289,7 +297,7 @@ static bool once(struct parse *p, unsigned bit)
 enum {
 	K_HOSTNAME, K_DOMAIN, K_INIT, K_STOPSIG, K_STOPTMO,
 	K_MEM, K_SWAP, K_CPUW, K_CPUQ, K_CPUP, K_PIDS, K_IOW, K_DISK, K_INODES, K_RESV,
-	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF,
+	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF, K_BRIDGE, K_LINK,
 	K_KEEP, K_DROP, K_SECCOMP,
 };
 
@@ -520,8 +528,15 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 			c->net_mode = VU_NET_HOST;
 		else if (!strcmp(value, "veth"))
 			c->net_mode = VU_NET_VETH;
+		else if (!strcmp(value, "bridge"))
+			c->net_mode = VU_NET_BRIDGE;
+		else if (!strcmp(value, "macvlan"))
+			c->net_mode = VU_NET_MACVLAN;
+		else if (!strcmp(value, "ipvlan"))
+			c->net_mode = VU_NET_IPVLAN;
 		else
-			return perr(p, "network", key, "'%s' is not none, host or veth", value);
+			return perr(p, "network", key, "'%s' is not none, host, veth, bridge, "
+				    "macvlan or ipvlan", value);
 	} else if (!strcmp(key, "address") || !strcmp(key, "host_address")) {
 		bool host = key[0] == 'h';
 		size_t *n = host ? &c->n_host_addrs : &c->n_addrs;
@@ -545,6 +560,14 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 		if (!ifname_ok(value))
 			return perr(p, "network", key, "'%s' is not an interface name", value);
 		snprintf(host ? c->host_ifname : c->guest_ifname, VU_IFNAMSIZ, "%s", value);
+	} else if (!strcmp(key, "bridge") || !strcmp(key, "link")) {
+		bool br = key[0] == 'b';
+
+		if (!once(p, br ? K_BRIDGE : K_LINK))
+			return perr(p, "network", key, "given twice");
+		if (!ifname_ok(value))
+			return perr(p, "network", key, "'%s' is not an interface name", value);
+		snprintf(br ? c->bridge : c->link, VU_IFNAMSIZ, "%s", value);
 	} else {
 		return perr(p, NULL, NULL, "unknown key '%s' in [network]", key);
 	}
@@ -674,6 +697,8 @@ static char *reader(char *str, int num, void *stream)
 }
 
 /* Checks that need the whole file. */
+static int finish_network(struct parse *p);
+
 static int finish(struct parse *p)
 {
 	struct vu_gconf *c = p->c;
@@ -698,10 +723,37 @@ static int finish(struct parse *p)
 		return cerr(p->e, "%s: [limits] cpu_period without cpu_quota", p->fname);
 	if (c->memory_swap_set && !c->memory)
 		return cerr(p->e, "%s: [limits] memory_swap without memory", p->fname);
-	if (c->net_mode != VU_NET_VETH &&
+	if ((c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST) &&
 	    (c->n_addrs || c->n_host_addrs || c->n_gateways || c->host_ifname[0]))
 		return cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
 				  "need mode = veth", p->fname);
+	return finish_network(p);
+}
+
+/* The keys of the modes after veth: each names the one host interface the
+ * mode uses, and only that mode. */
+static int finish_network(struct parse *p)
+{
+	struct vu_gconf *c = p->c;
+	const char *mode = vu_net_mode_name(c->net_mode);
+
+	if (c->net_mode == VU_NET_BRIDGE && !c->bridge[0])
+		return cerr(p->e, "%s: [network] mode = bridge needs bridge = BRIDGE", p->fname);
+	if (c->net_mode != VU_NET_BRIDGE && c->bridge[0])
+		return cerr(p->e, "%s: [network] bridge needs mode = bridge", p->fname);
+	if ((c->net_mode == VU_NET_MACVLAN || c->net_mode == VU_NET_IPVLAN) && !c->link[0])
+		return cerr(p->e, "%s: [network] mode = %s needs link = HOST_INTERFACE",
+			    p->fname, mode);
+	if (c->net_mode != VU_NET_MACVLAN && c->net_mode != VU_NET_IPVLAN && c->link[0])
+		return cerr(p->e, "%s: [network] link needs mode = macvlan or ipvlan", p->fname);
+	/* The host end of a bridged veth is a bridge port: an address on it
+	 * would be ignored by the host's stack, so it is refused. */
+	if (c->net_mode != VU_NET_VETH && c->n_host_addrs)
+		return cerr(p->e, "%s: [network] host_address needs mode = veth (mode = %s "
+				  "has no host end of its own to address)", p->fname, mode);
+	if (!vu_net_has_veth(c->net_mode) && c->host_ifname[0])
+		return cerr(p->e, "%s: [network] host_ifname needs mode = veth or bridge "
+				  "(mode = %s makes no host interface)", p->fname, mode);
 	return 0;
 }
 

@@ -7,8 +7,8 @@
  *               io_weight, io_read_bps, io_write_bps, io_read_iops,
  *               io_write_iops (each "DEVICE VALUE", repeatable),
  *               disk, inodes, disk_reserved (passed to vunifyfs)
- *   [network]   mode (none|host|veth), address, host_address, gateway,
- *               host_ifname, guest_ifname
+ *   [network]   mode (none|host|veth|bridge|macvlan|ipvlan), address,
+ *               host_address, gateway, host_ifname, guest_ifname, bridge, link
  *   [security]  cap_keep, cap_drop, seccomp
  *   [mounts]    /target/in/guest = /host/source [ro|rw]
  *
@@ -34,7 +34,28 @@
 #define VU_GCONF_MAX_ARGS   16
 #define VU_IFNAMSIZ         16   /* IFNAMSIZ, including the NUL */
 
-enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
+enum vu_net_mode {
+	VU_NET_NONE, VU_NET_HOST, VU_NET_VETH,
+	VU_NET_BRIDGE,              /* a veth whose host end joins [network] bridge */
+	VU_NET_MACVLAN,             /* a macvlan (mode bridge) on [network] link */
+	VU_NET_IPVLAN,              /* an ipvlan (mode l2) on [network] link */
+};
+
+/* The mode's name in guest.conf. */
+const char *vu_net_mode_name(enum vu_net_mode m);
+
+/* Modes with a veth pair, whose host end vserver makes, marks and deletes. */
+static inline bool vu_net_has_veth(enum vu_net_mode m)
+{
+	return m == VU_NET_VETH || m == VU_NET_BRIDGE;
+}
+
+/* Modes that put the guest on a link shared with others (a bridge, the
+ * host's own link): its default capabilities lose CAP_NET_RAW there. */
+static inline bool vu_net_shared(enum vu_net_mode m)
+{
+	return m == VU_NET_BRIDGE || m == VU_NET_MACVLAN || m == VU_NET_IPVLAN;
+}
 
 enum vu_io_kind { VU_IO_READ_BPS, VU_IO_WRITE_BPS, VU_IO_READ_IOPS, VU_IO_WRITE_IOPS };
 
@@ -90,6 +111,8 @@ struct vu_gconf {
 	size_t n_gateways;
 	char host_ifname[VU_IFNAMSIZ];
 	char guest_ifname[VU_IFNAMSIZ];
+	char bridge[VU_IFNAMSIZ];   /* mode = bridge: the host's bridge */
+	char link[VU_IFNAMSIZ];     /* mode = macvlan|ipvlan: the host's link */
 
 	/* [security] */
 	uint64_t cap_keep;          /* added to the default set */

@@ -301,6 +301,11 @@ static void test_caps(void **state)
 	}
 	c.net_mode = VU_NET_HOST;
 	assert_false(vu_caps_of(&c) & (1ull << 13));     /* no NET_RAW on the host's stack */
+	/* ... nor on a link shared with neighbours; a veth of its own keeps it. */
+	assert_false(vu_caps_default(VU_NET_BRIDGE) & (1ull << 13));
+	assert_false(vu_caps_default(VU_NET_MACVLAN) & (1ull << 13));
+	assert_false(vu_caps_default(VU_NET_IPVLAN) & (1ull << 13));
+	assert_true(vu_caps_default(VU_NET_VETH) & (1ull << 13));
 	c.cap_keep = 1ull << 12;
 	c.cap_drop = 1ull << 0;
 	assert_true(vu_caps_of(&c) & (1ull << 12));

@@ -21,7 +21,7 @@ static int only_guests(const struct dirent *d)
 
 int vs_list(struct vs *vs)
 {
-	static const char *const modes[] = { "none", "host", "veth" };
+	static const char *const modes[] = { "none", "host", "veth", "bridge", "macvlan", "ipvlan" };
 	char dir[4200];
 	struct dirent **names;
 	int n;

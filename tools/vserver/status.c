@@ -41,12 +41,17 @@ static void print_disk(struct vs *vs, const struct vu_gconf *c)
 
 static void print_net(const struct vu_gconf *c)
 {
-	static const char *const modes[] = { "none", "host", "veth" };
+	static const char *const modes[] = { "none", "host", "veth", "bridge", "macvlan", "ipvlan" };
 	char a[INET6_ADDRSTRLEN];
 
 	printf("  network:    %s", modes[c->net_mode]);
-	if (c->net_mode == VU_NET_VETH) {
-		printf(" (host end %s", c->host_ifname);
+	if (vu_net_has_veth(c->net_mode) || c->link[0]) {
+		if (c->link[0])
+			printf(" (on %s", c->link);
+		else
+			printf(" (host end %s", c->host_ifname);
+		if (c->bridge[0])
+			printf(" in bridge %s", c->bridge);
 		for (size_t i = 0; i < c->n_addrs; i++) {
 			inet_ntop(c->addrs[i].family, c->addrs[i].addr, a, sizeof(a));
 			printf(", %s %s/%u", i ? "" : "guest", a, c->addrs[i].prefix);
