@@ -20,6 +20,7 @@
 #include "vunify/cleanup.h"
 #include "vsupervisor/context.h"
 #include "vsupervisor/fdpass.h"
+#include "vsupervisor/nat.h"
 #include "vsupervisor/netlink.h"
 #include "vsupervisor/rootfs.h"
 #include "vsupervisor/secpolicy.h"
@@ -259,6 +260,8 @@ static int host_network(const struct vu_ctx_spec *s, pid_t pid, struct vu_err *e
 		if (vu_nl_addr_add(&nl, c->host_ifname, &c->host_addrs[i], e) < 0)
 			goto out;
 	if (vu_nl_link_up(&nl, c->host_ifname, e) < 0)
+		goto out;
+	if (c->nat && vu_nat_add(s->l, c, master > 0 ? c->bridge : c->host_ifname, e) < 0)
 		goto out;
 	r = 0;
 out:

@@ -39,6 +39,14 @@ void vu_gconf_defaults(struct vu_gconf *c, const char *name)
 	snprintf(c->guest_ifname, sizeof(c->guest_ifname), "eth0");
 }
 
+const struct vu_gconf_addr *vu_gconf_ipv4(const struct vu_gconf *c)
+{
+	for (size_t i = 0; i < c->n_addrs; i++)
+		if (c->addrs[i].family == AF_INET)
+			return &c->addrs[i];
+	return NULL;
+}
+
 const char *vu_net_mode_name(enum vu_net_mode m)
 {
 	static const char *const names[] = { "none", "host", "veth", "bridge", "macvlan",
@@ -297,7 +305,7 @@ static bool once(struct parse *p, unsigned bit)
 enum {
 	K_HOSTNAME, K_DOMAIN, K_INIT, K_STOPSIG, K_STOPTMO,
 	K_MEM, K_SWAP, K_CPUW, K_CPUQ, K_CPUP, K_PIDS, K_IOW, K_DISK, K_INODES, K_RESV,
-	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF, K_BRIDGE, K_LINK,
+	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF, K_BRIDGE, K_LINK, K_NAT,
 	K_KEEP, K_DROP, K_SECCOMP,
 };
 
@@ -514,6 +522,35 @@ static int ifname_ok(const char *s)
 	return 1;
 }
 
+/* "HOSTPORT:GUESTPORT[/tcp|/udp]", ports 1-65535. */
+static int parse_publish(const char *s, struct vu_gconf_publish *pub)
+{
+	char buf[32], *colon, *slash;
+	uint64_t h, g;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	pub->udp = false;
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash++ = 0;
+		if (!strcmp(slash, "udp"))
+			pub->udp = true;
+		else if (strcmp(slash, "tcp"))
+			return -1;
+	}
+	colon = strchr(buf, ':');
+	if (!colon)
+		return -1;
+	*colon++ = 0;
+	if (vu_parse_uint(buf, 1, 65535, &h) < 0 || vu_parse_uint(colon, 1, 65535, &g) < 0)
+		return -1;
+	pub->host_port = (uint16_t)h;
+	pub->guest_port = (uint16_t)g;
+	return 0;
+}
+
 static int sec_network(struct parse *p, const char *key, const char *value)
 {
 	struct vu_gconf *c = p->c;
@@ -568,6 +605,23 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 		if (!ifname_ok(value))
 			return perr(p, "network", key, "'%s' is not an interface name", value);
 		snprintf(br ? c->bridge : c->link, VU_IFNAMSIZ, "%s", value);
+	} else if (!strcmp(key, "nat")) {
+		if (!once(p, K_NAT))
+			return perr(p, "network", key, "given twice");
+		if (!parse_bool(value, &c->nat))
+			return perr(p, "network", key, "'%s' is not yes or no", value);
+	} else if (!strcmp(key, "publish")) {
+		if (c->n_publish == VU_GCONF_MAX_PUBLISH)
+			return perr(p, "network", key, "more than %d ports", VU_GCONF_MAX_PUBLISH);
+		if (parse_publish(value, &c->publish[c->n_publish]) < 0)
+			return perr(p, "network", key, "'%s' is not HOSTPORT:GUESTPORT[/tcp|/udp]",
+				    value);
+		for (size_t i = 0; i < c->n_publish; i++)
+			if (c->publish[i].host_port == c->publish[c->n_publish].host_port &&
+			    c->publish[i].udp == c->publish[c->n_publish].udp)
+				return perr(p, "network", key, "host port %s published twice",
+					    value);
+		c->n_publish++;
 	} else {
 		return perr(p, NULL, NULL, "unknown key '%s' in [network]", key);
 	}
@@ -754,6 +808,13 @@ static int finish_network(struct parse *p)
 	if (!vu_net_has_veth(c->net_mode) && c->host_ifname[0])
 		return cerr(p->e, "%s: [network] host_ifname needs mode = veth or bridge "
 				  "(mode = %s makes no host interface)", p->fname, mode);
+	if (c->n_publish && !c->nat)
+		return cerr(p->e, "%s: [network] publish needs nat = yes", p->fname);
+	if (c->nat && !vu_net_has_veth(c->net_mode))
+		return cerr(p->e, "%s: [network] nat = yes needs mode = veth or bridge "
+				  "(the host routes for the guest only there)", p->fname);
+	if (c->nat && !vu_gconf_ipv4(c))
+		return cerr(p->e, "%s: [network] nat = yes needs an IPv4 address", p->fname);
 	return 0;
 }
 

@@ -292,6 +292,7 @@ static int write_state(struct sup *s, struct vu_err *e)
 	};
 
 	snprintf(st.cgroup, sizeof(st.cgroup), "%s", s->cg.ops->name);
+	st.nat = s->conf->nat;
 	if (vu_net_has_veth(s->conf->net_mode))
 		snprintf(st.host_ifname, sizeof(st.host_ifname), "%s", s->conf->host_ifname);
 	return vu_state_write(s->l->state, &st, e);
@@ -693,7 +694,8 @@ static __attribute__((noreturn)) void sup_main(const struct vu_layout *l, struct
 		s.clients[i].fd = -1;
 	s.td = (struct vu_teardown){ .l = l, .cg = &s.cg, .umount = false,
 				     .host_ifname = vu_net_has_veth(conf->net_mode) ?
-						    conf->host_ifname : NULL };
+						    conf->host_ifname : NULL,
+				     .nat = conf->nat };
 	slog(&s, "starting");
 	if (vu_cg_open(&s.cg, l->name, &e) < 0 || setup_events(&s, &e) < 0 ||
 	    setup_mount(&s, &own, &e) < 0)

@@ -8,7 +8,8 @@
  *               io_write_iops (each "DEVICE VALUE", repeatable),
  *               disk, inodes, disk_reserved (passed to vunifyfs)
  *   [network]   mode (none|host|veth|bridge|macvlan|ipvlan), address,
- *               host_address, gateway, host_ifname, guest_ifname, bridge, link
+ *               host_address, gateway, host_ifname, guest_ifname, bridge, link,
+ *               nat, publish (repeatable)
  *   [security]  cap_keep, cap_drop, seccomp
  *   [mounts]    /target/in/guest = /host/source [ro|rw]
  *
@@ -33,6 +34,7 @@
 #define VU_GCONF_MAX_MOUNTS 32
 #define VU_GCONF_MAX_ARGS   16
 #define VU_IFNAMSIZ         16   /* IFNAMSIZ, including the NUL */
+#define VU_GCONF_MAX_PUBLISH 16
 
 enum vu_net_mode {
 	VU_NET_NONE, VU_NET_HOST, VU_NET_VETH,
@@ -40,6 +42,10 @@ enum vu_net_mode {
 	VU_NET_MACVLAN,             /* a macvlan (mode bridge) on [network] link */
 	VU_NET_IPVLAN,              /* an ipvlan (mode l2) on [network] link */
 };
+
+/* The guest's first IPv4 address (nat's and publish's), or NULL. */
+struct vu_gconf;
+const struct vu_gconf_addr *vu_gconf_ipv4(const struct vu_gconf *c);
 
 /* The mode's name in guest.conf. */
 const char *vu_net_mode_name(enum vu_net_mode m);
@@ -69,6 +75,12 @@ struct vu_gconf_addr {
 	int family;                 /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	unsigned prefix;
+};
+
+/* publish = HOSTPORT:GUESTPORT[/tcp|udp] */
+struct vu_gconf_publish {
+	uint16_t host_port, guest_port;
+	bool udp;
 };
 
 struct vu_gconf_mount {
@@ -113,6 +125,9 @@ struct vu_gconf {
 	char guest_ifname[VU_IFNAMSIZ];
 	char bridge[VU_IFNAMSIZ];   /* mode = bridge: the host's bridge */
 	char link[VU_IFNAMSIZ];     /* mode = macvlan|ipvlan: the host's link */
+	bool nat;                   /* masquerade the guest's IPv4 (veth, bridge) */
+	struct vu_gconf_publish publish[VU_GCONF_MAX_PUBLISH];
+	size_t n_publish;
 
 	/* [security] */
 	uint64_t cap_keep;          /* added to the default set */

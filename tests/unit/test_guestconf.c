@@ -214,6 +214,24 @@ static void test_errors(void **state)
 	    "makes no host interface)");
 	bad("[network]\nmode = macvlan\nlink = eth0\nlink = eth1\n",
 	    "guest.conf:4: [network] link: given twice");
+	bad("[network]\nmode = veth\naddress = 10.0.0.2/24\npublish = 80:80\n",
+	    "guest.conf: [network] publish needs nat = yes");
+	bad("[network]\nmode = macvlan\nlink = eth0\naddress = 10.0.0.2/24\nnat = yes\n",
+	    "guest.conf: [network] nat = yes needs mode = veth or bridge (the host routes for "
+	    "the guest only there)");
+	bad("[network]\nmode = veth\naddress = fd00::2/64\nnat = yes\n",
+	    "guest.conf: [network] nat = yes needs an IPv4 address");
+	bad("[network]\nnat = maybe\n", "guest.conf:2: [network] nat: 'maybe' is not yes or no");
+	bad("[network]\npublish = 80\n",
+	    "guest.conf:2: [network] publish: '80' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 0:80\n",
+	    "guest.conf:2: [network] publish: '0:80' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:65536\n",
+	    "guest.conf:2: [network] publish: '80:65536' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:80/sctp\n",
+	    "guest.conf:2: [network] publish: '80:80/sctp' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:80\npublish = 80:81/tcp\n",
+	    "guest.conf:3: [network] publish: host port 80:81/tcp published twice");
 	bad("[network]\nmode = bridge\nbridge = a/b\n",
 	    "guest.conf:3: [network] bridge: 'a/b' is not an interface name");
 	bad("[network]\naddress = 10.0.0.2\n",
@@ -274,6 +292,19 @@ static void test_net_modes(void **state)
 	assert_int_equal(parse(&c, "[network]\nmode = ipvlan\nlink = bond0\n", &e), 0);
 	assert_int_equal(c.net_mode, VU_NET_IPVLAN);
 	assert_string_equal(vu_net_mode_name(c.net_mode), "ipvlan");
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[network]\nmode = veth\naddress = fd00::2/64\n"
+				  "address = 10.0.0.2/24\nnat = yes\npublish = 8080:80\n"
+				  "publish = 53:5353/udp\npublish = 53:53/tcp\n", &e), 0);
+	assert_true(c.nat);
+	assert_int_equal(c.n_publish, 3);
+	assert_int_equal(c.publish[0].host_port, 8080);
+	assert_int_equal(c.publish[0].guest_port, 80);
+	assert_false(c.publish[0].udp);
+	assert_true(c.publish[1].udp);
+	assert_int_equal(c.publish[1].guest_port, 5353);
+	assert_false(c.publish[2].udp);
+	assert_ptr_equal(vu_gconf_ipv4(&c), &c.addrs[1]);
 	vu_gconf_free(&c);
 	assert_false(vu_net_shared(VU_NET_VETH));
 	assert_true(vu_net_has_veth(VU_NET_VETH));

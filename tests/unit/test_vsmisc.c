@@ -259,13 +259,18 @@ static void test_state(void **state)
 	assert_string_equal(b.cgroup, "v2");
 	assert_string_equal(b.host_ifname, "vu-g1");
 	assert_true(b.own_mount);
+	assert_false(b.nat);
+	a.nat = true;
+	assert_int_equal(vu_state_write(path, &a, &e), 0);
+	assert_int_equal(vu_state_read(path, &b, &e), 0);
+	assert_true(b.nat);
 	snprintf(path, sizeof(path), "%s/nothing", tmp);
 	assert_int_equal(vu_state_read(path, &b, &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	/* A damaged file is an error, not pid 0 or a wrapped pid. */
 	static const char *const damaged[] = {
 		"supervisor=12x\n", "init=-1\n", "fs=4294967308\n", "init=\n", "started=1e9\n",
-		"own_mount=2\n",
+		"own_mount=2\n", "nat=2\n",
 	};
 	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
 		FILE *f;

@@ -15,6 +15,9 @@
 # its own namespace, nothing appears on the host) and reaches a neighbour
 # on that link both ways; it cannot add addresses, bind to a neighbour's
 # address or open raw sockets (no CAP_NET_ADMIN, no CAP_NET_RAW).
+# nat = yes: the guest reaches beyond the host through masquerading (a
+# guest without it does not), a published port reaches the guest's; its
+# nftables table (and no other) goes with it and with the stale cleanup.
 if [ -z "${VU_NETMODES_NETNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "skip: needs root"; exit 77; }
 	command -v unshare >/dev/null || { echo "skip: needs unshare"; exit 77; }
@@ -55,9 +58,13 @@ nbx ip link set lo up
 
 # reach G ADDR: the guest reaches ADDR (a TCP port nobody listens on
 # answers with a reset: "refused" proves the round trip, bounded by -w).
+# Three tries: a port just added to a bridge may drop the first frames.
 reach() {
-	vs_exec "$1" nc -w 3 "$2" 9 < /dev/null > "$T/reach" 2>&1
-	grep -q refused "$T/reach" && return 0
+	local i
+	for i in 1 2 3; do
+		vs_exec "$1" nc -w 3 "$2" 9 < /dev/null > "$T/reach" 2>&1
+		grep -q refused "$T/reach" && return 0
+	done
 	t_log "$1 -> $2: $(cat "$T/reach")"
 	return 1
 }
@@ -191,4 +198,58 @@ nbx ip neigh show 10.77.2.5 | grep -q " lladdr $mac " ||
 for g in "$m1" "$m2" "${ipvlan[@]}"; do vs_stop "$g"; vs_assert_gone "$g"; done
 t_eq "interfaces of the host after the stops" "$(ifs)" "$ifs_before"
 nbping 10.77.2.5 && t_fail "$m1 still answers after its stop"
+
+# ---- nat = yes and publish (veth) ----
+# The test namespace routes between the guest's veth and an "uplink"
+# (vtlan2, the neighbour at 10.77.4.100), which has no route back to the
+# guest's 10.77.5.0/24: only masquerading gets replies to the guest.
+command -v nft >/dev/null || t_skip "nat: needs nft (nftables); the modes above passed"
+ip link add vtlan2 type veth peer name vtnb2 && ip link set vtnb2 netns "$nb" || t_fail "uplink"
+ip addr add 10.77.4.1/24 dev vtlan2 && ip link set vtlan2 up || t_fail "uplink up"
+nbx ip addr add 10.77.4.100/24 dev vtnb2 && nbx ip link set vtnb2 up || t_fail "neighbour uplink"
+echo 1 > /proc/sys/net/ipv4/ip_forward || t_fail "forwarding in the test namespace"
+# A table that is not ours, named like ours would be for another guest.
+nft add table ip vunify-0123456789abcdef-other || t_fail "nft add table"
+n1=$(vs_guest n1 "[network]" "mode = veth" "address = 10.77.5.2/24" "host_address = 10.77.5.1/24" \
+	"gateway = 10.77.5.1" "nat = yes" "publish = 8080:80" "publish = 5353:53/udp")
+n0=$(vs_guest n0 "[network]" "mode = veth" "address = 10.77.6.2/24" "host_address = 10.77.6.1/24" \
+	"gateway = 10.77.6.1")
+vs_start "$n1"
+vs_start "$n0"
+tables() { nft list tables | awk '{ print $3 }' | sort | tr '\n' ' '; }
+tbl=$(nft list tables | awk -v g="-$n1" '$3 ~ /^vunify-[0-9a-f]+-/ && substr($3, length($3) - length(g) + 1) == g { print $3 }')
+[ -n "$tbl" ] || t_fail "no nftables table for $n1: $(tables)"
+nft list table ip "$tbl" > "$T/rules" || t_fail "nft list table $tbl"
+grep -q "tcp dport 8080 dnat to 10.77.5.2:80" "$T/rules" || t_fail "no tcp publish rule: $(cat "$T/rules")"
+grep -q "udp dport 5353 dnat to 10.77.5.2:53" "$T/rules" || t_fail "no udp publish rule: $(cat "$T/rules")"
+t_eq "tables with $n1 and $n0 running" "$(tables)" \
+	"$(printf '%s\n' "$tbl" vunify-0123456789abcdef-other | sort | tr '\n' ' ')"
+reach "$n1" 10.77.4.100 || t_fail "$n1 does not reach the uplink's neighbour through nat"
+vs_exec "$n0" nc -w 3 10.77.4.100 9 < /dev/null 2>&1 | grep -q refused &&
+	t_fail "$n0 (no nat) got an answer from beyond the host: the check above proves nothing"
+# A published port: the neighbour connects to the host's 10.77.4.1:8080
+# and talks to the guest's port 80 (bounded: nc -w, a few tries).
+for i in 1 2 3 4 5; do
+	timeout 20 "$VS" "$n1" exec nc -l -p 80 -e /bin/echo published-ok > /dev/null 2>&1 &
+	lpid=$!
+	sleep 0.5
+	got=$(nbx timeout 10 busybox nc -w 3 10.77.4.1 8080 < /dev/null 2>/dev/null)
+	kill "$lpid" 2>/dev/null; wait "$lpid" 2>/dev/null
+	[ "$got" = published-ok ] && break
+done
+t_eq "the neighbour through the published port" "$got" published-ok
+vs_stop "$n1"
+vs_assert_gone "$n1"
+t_eq "tables after $n1 stopped" "$(tables)" "vunify-0123456789abcdef-other "
+# The cleanup after a dead supervisor deletes the table its state names
+# (nat=1), and only that one.
+nft add table ip "$tbl" || t_fail "nft add table $tbl"
+mkdir -p "$(vs_run "$n1")"
+printf '%s\n' supervisor=999999 init=0 fs=0 started=0 cgroup=v1 host_ifname= own_mount=0 nat=1 \
+	> "$(vs_run "$n1")/state"
+"$VS" "$n1" stop >/dev/null 2>&1
+[ ! -e "$(vs_run "$n1")/state" ] || t_fail "the stale state was not cleaned up"
+t_eq "tables after the stale cleanup" "$(tables)" "vunify-0123456789abcdef-other "
+vs_stop "$n0"
+vs_assert_gone "$n0"
 t_done

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vsupervisor/nat.h"
 #include "vsupervisor/netlink.h"
 #include "vsupervisor/supervisor.h"
 #include "vserver.h"
@@ -25,6 +26,9 @@ static int check_host_ifname(struct vs *vs, const struct vu_gconf *c, struct vu_
 
 	if (c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST)
 		return 0;
+	if (c->nat && !vu_nat_nft())
+		return vu_err_set(e, ENOENT, "[network] nat = yes needs nft(8), which is not "
+				  "installed (Debian: apt-get install nftables)");
 	if (vu_nl_open(&nl, e) < 0)
 		return -1;
 	/* The bridge or link guest.conf names must exist (and be a bridge). */
