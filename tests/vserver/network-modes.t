@@ -91,6 +91,15 @@ refused() {
 }
 # What must not change of an interface: index, name, addresses (a bridge's
 # carrier follows its ports).
+# reboot_guest G: reboot(2) in the guest; wait for its new init.
+init_of() { awk -F= '$1 == "init" { print $2 }' "$(vs_run "$1")/state" 2>/dev/null; }
+newinit() { [ -n "$(init_of "$1")" ] && [ "$(init_of "$1")" != "$2" ]; }
+reboot_guest() {
+	local p
+	p=$(init_of "$1")
+	vs_exec "$1" reboot || t_fail "reboot in $1 failed"
+	vs_wait newinit "$1" "$p" || t_fail "$1: no new init after the reboot"
+}
 snap() { ip -o link show dev "$1" | awk '{ print $1, $2 }'; ip -o addr show dev "$1" | awk '{ print $4 }'; }
 # The test namespace's interfaces (its /sys is the host's: ip asks netlink).
 ifs() { ip -o link show "$@" | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | tr '\n' ' '; }
@@ -119,6 +128,10 @@ vs_stop "$b1"
 vs_assert_gone "$b1"
 t_eq "vtbr0 after $b1 went" "$(snap vtbr0)" "$brsnap"
 t_eq "ports of vtbr0 with $b2 running" "$(ports)" "vu-$b2"
+# A reboot inside the guest: a new veth, a port of the bridge again.
+reboot_guest "$b2"
+t_eq "ports of vtbr0 after $b2 rebooted" "$(ports)" "vu-$b2"
+reach "$b2" 10.77.1.1 || t_fail "$b2 cannot reach the bridge's address after its reboot"
 vs_stop "$b2"
 vs_assert_gone "$b2"
 t_eq "ports of vtbr0 after the stops" "$(ports)" ""
@@ -238,6 +251,10 @@ for i in 1 2 3 4 5; do
 	[ "$got" = published-ok ] && break
 done
 t_eq "the neighbour through the published port" "$got" published-ok
+reboot_guest "$n1"
+t_eq "tables after $n1 rebooted" "$(tables)" \
+	"$(printf '%s\n' "$tbl" vunify-0123456789abcdef-other | sort | tr '\n' ' ')"
+reach "$n1" 10.77.4.100 || t_fail "$n1 does not reach beyond the host after its reboot"
 vs_stop "$n1"
 vs_assert_gone "$n1"
 t_eq "tables after $n1 stopped" "$(tables)" "vunify-0123456789abcdef-other "
