@@ -296,6 +296,14 @@ int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e)
 		e->code = ENODEV;
 		return -1;
 	}
+	/* A guest's veth end is that guest's link, not the host's: a macvlan
+	 * on it would put this guest on the other's private wire. */
+	if (!strncmp(k.alias, "vunify:", 7)) {
+		vu_err_set(e, 0, "[network] link %s is a guest's veth (its alias is '%.80s'), "
+			   "not a link of the host's", name, k.alias);
+		e->code = EINVAL;
+		return -1;
+	}
 	return k.index;
 }
 

@@ -38,7 +38,8 @@ int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_
  * such interface or it is not a bridge. */
 int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e);
 
-/* The index of link @name ([network] link); -1 if there is none. */
+/* The index of link @name ([network] link); -1 if there is none or it is
+ * a guest's veth (marked "vunify:..."). */
 int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e);
 
 /* Make link @name a port of the bridge whose index is @master. */

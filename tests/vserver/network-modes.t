@@ -150,6 +150,12 @@ refused "$x" "host interface vtbr0 exists and is not this guest's veth .*"
 t_eq "vtbr0 after the refused starts" "$(snap vtbr0)" "$brsnap"
 printf '%s\n' "[guest]" "[network]" "mode = macvlan" "link = vtnone0" > "$conf"
 refused "$x" "\[network\] link vtnone0: no such interface on the host"
+# Another guest's veth end (its mark) is not a link of the host's.
+ip link add vtal0 type veth peer name vtal1 || t_fail "cannot create a veth pair"
+ip link set dev vtal0 alias "vunify:0123456789abcdef:other"
+printf '%s\n' "[guest]" "[network]" "mode = macvlan" "link = vtal0" > "$conf"
+refused "$x" "\[network\] link vtal0 is a guest's veth \(its alias is 'vunify:0123456789abcdef:other'\), not a link of the host's"
+ip link del vtal0
 
 # ---- macvlan and ipvlan on the host's links ----
 ifs_before=$(ifs)
