@@ -39,22 +39,6 @@ void vu_gconf_defaults(struct vu_gconf *c, const char *name)
 	snprintf(c->guest_ifname, sizeof(c->guest_ifname), "eth0");
 }
 
-const struct vu_gconf_addr *vu_gconf_ipv4(const struct vu_gconf *c)
-{
-	for (size_t i = 0; i < c->n_addrs; i++)
-		if (c->addrs[i].family == AF_INET)
-			return &c->addrs[i];
-	return NULL;
-}
-
-const char *vu_net_mode_name(enum vu_net_mode m)
-{
-	static const char *const names[] = { "none", "host", "veth", "bridge", "macvlan",
-					     "ipvlan" };
-
-	return (unsigned)m < sizeof(names) / sizeof(names[0]) ? names[m] : "?";
-}
-
 void vu_gconf_free(struct vu_gconf *c)
 {
 	for (size_t i = 0; c->init_argv[i]; i++) {
@@ -522,35 +506,6 @@ static int ifname_ok(const char *s)
 	return 1;
 }
 
-/* "HOSTPORT:GUESTPORT[/tcp|/udp]", ports 1-65535. */
-static int parse_publish(const char *s, struct vu_gconf_publish *pub)
-{
-	char buf[32], *colon, *slash;
-	uint64_t h, g;
-
-	if (strlen(s) >= sizeof(buf))
-		return -1;
-	snprintf(buf, sizeof(buf), "%s", s);
-	pub->udp = false;
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash++ = 0;
-		if (!strcmp(slash, "udp"))
-			pub->udp = true;
-		else if (strcmp(slash, "tcp"))
-			return -1;
-	}
-	colon = strchr(buf, ':');
-	if (!colon)
-		return -1;
-	*colon++ = 0;
-	if (vu_parse_uint(buf, 1, 65535, &h) < 0 || vu_parse_uint(colon, 1, 65535, &g) < 0)
-		return -1;
-	pub->host_port = (uint16_t)h;
-	pub->guest_port = (uint16_t)g;
-	return 0;
-}
-
 static int sec_network(struct parse *p, const char *key, const char *value)
 {
 	struct vu_gconf *c = p->c;
@@ -613,7 +568,7 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 	} else if (!strcmp(key, "publish")) {
 		if (c->n_publish == VU_GCONF_MAX_PUBLISH)
 			return perr(p, "network", key, "more than %d ports", VU_GCONF_MAX_PUBLISH);
-		if (parse_publish(value, &c->publish[c->n_publish]) < 0)
+		if (vu_parse_publish(value, &c->publish[c->n_publish]) < 0)
 			return perr(p, "network", key, "'%s' is not HOSTPORT:GUESTPORT[/tcp|/udp]",
 				    value);
 		for (size_t i = 0; i < c->n_publish; i++)
@@ -751,8 +706,6 @@ static char *reader(char *str, int num, void *stream)
 }
 
 /* Checks that need the whole file. */
-static int finish_network(struct parse *p);
-
 static int finish(struct parse *p)
 {
 	struct vu_gconf *c = p->c;
@@ -781,41 +734,7 @@ static int finish(struct parse *p)
 	    (c->n_addrs || c->n_host_addrs || c->n_gateways || c->host_ifname[0]))
 		return cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
 				  "need mode = veth", p->fname);
-	return finish_network(p);
-}
-
-/* The keys of the modes after veth: each names the one host interface the
- * mode uses, and only that mode. */
-static int finish_network(struct parse *p)
-{
-	struct vu_gconf *c = p->c;
-	const char *mode = vu_net_mode_name(c->net_mode);
-
-	if (c->net_mode == VU_NET_BRIDGE && !c->bridge[0])
-		return cerr(p->e, "%s: [network] mode = bridge needs bridge = BRIDGE", p->fname);
-	if (c->net_mode != VU_NET_BRIDGE && c->bridge[0])
-		return cerr(p->e, "%s: [network] bridge needs mode = bridge", p->fname);
-	if ((c->net_mode == VU_NET_MACVLAN || c->net_mode == VU_NET_IPVLAN) && !c->link[0])
-		return cerr(p->e, "%s: [network] mode = %s needs link = HOST_INTERFACE",
-			    p->fname, mode);
-	if (c->net_mode != VU_NET_MACVLAN && c->net_mode != VU_NET_IPVLAN && c->link[0])
-		return cerr(p->e, "%s: [network] link needs mode = macvlan or ipvlan", p->fname);
-	/* The host end of a bridged veth is a bridge port: an address on it
-	 * would be ignored by the host's stack, so it is refused. */
-	if (c->net_mode != VU_NET_VETH && c->n_host_addrs)
-		return cerr(p->e, "%s: [network] host_address needs mode = veth (mode = %s "
-				  "has no host end of its own to address)", p->fname, mode);
-	if (!vu_net_has_veth(c->net_mode) && c->host_ifname[0])
-		return cerr(p->e, "%s: [network] host_ifname needs mode = veth or bridge "
-				  "(mode = %s makes no host interface)", p->fname, mode);
-	if (c->n_publish && !c->nat)
-		return cerr(p->e, "%s: [network] publish needs nat = yes", p->fname);
-	if (c->nat && !vu_net_has_veth(c->net_mode))
-		return cerr(p->e, "%s: [network] nat = yes needs mode = veth or bridge "
-				  "(the host routes for the guest only there)", p->fname);
-	if (c->nat && !vu_gconf_ipv4(c))
-		return cerr(p->e, "%s: [network] nat = yes needs an IPv4 address", p->fname);
-	return 0;
+	return vu_gconf_check_network(c, p->fname, p->e);
 }
 
 int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err *e)

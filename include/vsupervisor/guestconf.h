@@ -161,6 +161,11 @@ int vu_parse_u64(const char *s, uint64_t *out);
 int vu_parse_devnum(const char *s, unsigned *maj, unsigned *min);
 /* A signal: "SIGINT", "INT", "RTMIN+3", "SIGRTMIN+3" or a number. */
 int vu_parse_signal(const char *s, int *sig);
+/* "HOSTPORT:GUESTPORT[/tcp|/udp]", ports 1-65535, tcp if not said. */
+int vu_parse_publish(const char *s, struct vu_gconf_publish *pub);
+/* The checks of [network] across keys (mode and the keys it needs or
+ * excludes), once the file is read; @fname names it in the message. */
+int vu_gconf_check_network(const struct vu_gconf *c, const char *fname, struct vu_err *e);
 /* "ADDR/PREFIX" (or "ADDR" if @need_prefix is false: full-length prefix). */
 int vu_parse_addr(const char *s, bool need_prefix, struct vu_gconf_addr *a);
 /* A guest name: [A-Za-z0-9][A-Za-z0-9._-]{0,62}. */
