@@ -128,6 +128,8 @@ DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
              ca-certificates fio jq lxcfs
+# [network] nat = yes runs nft(8) (tests/vserver/network-modes.t).
+DEB_TEST  += nftables
 # make fuzz: clang and its libFuzzer/sanitizer runtimes.
 DEB_FUZZ  := clang libclang-rt-14-dev
 # make deb, make deb-check: dpkg-shlibdeps and lintian.

@@ -17,7 +17,12 @@ uint64_t vu_caps_default(enum vu_net_mode mode)
 			BIT(CAP_SETPCAP) | BIT(CAP_NET_BIND_SERVICE) | BIT(CAP_SYS_CHROOT) |
 			BIT(CAP_AUDIT_WRITE) | BIT(CAP_SETFCAP);
 
-	if (mode != VU_NET_HOST)
+	/* With CAP_NET_RAW a guest forges packets (any source, any MAC).  On
+	 * a veth of its own they arrive at the host's end, to be routed or
+	 * filtered like anything else from the guest; on a bridge or the
+	 * host's own link they reach the neighbours directly, so there the
+	 * guest does without.  Host mode shares the host's stack: no sniffing. */
+	if (mode != VU_NET_HOST && !vu_net_shared(mode))
 		caps |= BIT(CAP_NET_RAW);
 	return caps;
 }

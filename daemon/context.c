@@ -20,6 +20,7 @@
 #include "vunify/cleanup.h"
 #include "vsupervisor/context.h"
 #include "vsupervisor/fdpass.h"
+#include "vsupervisor/nat.h"
 #include "vsupervisor/netlink.h"
 #include "vsupervisor/rootfs.h"
 #include "vsupervisor/secpolicy.h"
@@ -64,6 +65,44 @@ static __attribute__((noreturn)) void child_fail(int sync, const struct vu_err *
 	_exit(127);
 }
 
+/* Write @value to /proc/sys/@path, which is the guest's own namespace's
+ * (a network sysctl is the opener's); a missing one (no IPv6) is fine. */
+static int netns_sysctl(const char *path, const char *value, struct vu_err *e)
+{
+	char p[128];
+	int fd;
+	size_t n = strlen(value);
+
+	snprintf(p, sizeof(p), "/proc/sys/%s", path);
+	fd = open(p, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : vu_err_set(e, errno, "%s", p);
+	if (write(fd, value, n) != (ssize_t)n) {
+		vu_err_set(e, errno, "%s", p);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* On a link shared with others the guest has exactly the addresses of its
+ * guest.conf: no IPv6 autoconfiguration from someone's router
+ * advertisements.  It has no CAP_NET_RAW there (vu_caps_default), so ping
+ * goes through ICMP datagram sockets, which only send from its addresses. */
+static int shared_link_sysctls(const struct vu_gconf *c, struct vu_err *e)
+{
+	char p[96];
+
+	snprintf(p, sizeof(p), "net/ipv6/conf/%s/accept_ra", c->guest_ifname);
+	if (netns_sysctl(p, "0", e) < 0)
+		return -1;
+	snprintf(p, sizeof(p), "net/ipv6/conf/%s/autoconf", c->guest_ifname);
+	if (netns_sysctl(p, "0", e) < 0)
+		return -1;
+	return netns_sysctl("net/ipv4/ping_group_range", "0 2147483647", e);
+}
+
 static int child_network(const struct vu_gconf *c, struct vu_err *e)
 {
 	struct vu_nl nl;
@@ -75,7 +114,9 @@ static int child_network(const struct vu_gconf *c, struct vu_err *e)
 		return -1;
 	if (vu_nl_link_up(&nl, "lo", e) < 0)
 		goto out;
-	if (c->net_mode == VU_NET_VETH) {
+	if (vu_net_shared(c->net_mode) && shared_link_sysctls(c, e) < 0)
+		goto out;
+	if (c->net_mode != VU_NET_NONE) {
 		for (size_t i = 0; i < c->n_addrs; i++)
 			if (vu_nl_addr_add(&nl, c->guest_ifname, &c->addrs[i], e) < 0)
 				goto out;
@@ -189,19 +230,38 @@ static int host_network(const struct vu_ctx_spec *s, pid_t pid, struct vu_err *e
 	const struct vu_gconf *c = s->conf;
 	char mark[VU_NL_MARKSZ];
 	struct vu_nl nl;
-	int r = -1;
+	int r = -1, master = 0;
 
-	if (c->net_mode != VU_NET_VETH)
+	if (c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST)
 		return 0;
 	if (vu_nl_open(&nl, e) < 0)
 		return -1;
+	if (c->net_mode == VU_NET_MACVLAN || c->net_mode == VU_NET_IPVLAN) {
+		int link = vu_nl_link_index(&nl, c->link, e);
+
+		if (link < 0 || vu_nl_vlan_create(&nl, c->net_mode, link, c->guest_ifname, pid,
+						  e) < 0)
+			goto out;
+		r = 0;
+		goto out;
+	}
+	if (c->net_mode == VU_NET_BRIDGE) {
+		master = vu_nl_bridge_check(&nl, c->bridge, e);
+		if (master < 0)
+			goto out;
+	}
 	vu_nl_mark(s->l->base, s->l->name, mark);
 	if (vu_nl_veth_create(&nl, c->host_ifname, c->guest_ifname, pid, mark, e) < 0)
+		goto out;
+	/* Ours now (marked): the teardown deletes it whatever fails next. */
+	if (master > 0 && vu_nl_set_master(&nl, c->host_ifname, master, e) < 0)
 		goto out;
 	for (size_t i = 0; i < c->n_host_addrs; i++)
 		if (vu_nl_addr_add(&nl, c->host_ifname, &c->host_addrs[i], e) < 0)
 			goto out;
 	if (vu_nl_link_up(&nl, c->host_ifname, e) < 0)
+		goto out;
+	if (c->nat && vu_nat_add(s->l, c, master > 0 ? c->bridge : c->host_ifname, e) < 0)
 		goto out;
 	r = 0;
 out:

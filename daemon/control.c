@@ -35,6 +35,8 @@ int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e)
 	fprintf(f, "supervisor=%d\ninit=%d\nfs=%d\nstarted=%lld\ncgroup=%s\nhost_ifname=%s\n"
 		"own_mount=%d\n", (int)s->supervisor, (int)s->init, (int)s->fs, s->started,
 		s->cgroup, s->host_ifname, s->own_mount ? 1 : 0);
+	if (s->nat)
+		fprintf(f, "nat=1\n");
 	if (fclose(f) != 0)
 		return vu_err_set(e, errno, "%s", tmp);
 	if (rename(tmp, path) < 0)
@@ -51,9 +53,10 @@ static int state_field(struct vu_state *s, const char *key, const char *val, con
 	pid_t *pid = !strcmp(key, "supervisor") ? &s->supervisor : !strcmp(key, "init") ? &s->init :
 		     !strcmp(key, "fs") ? &s->fs : NULL;
 	bool started = !strcmp(key, "started"), own = !strcmp(key, "own_mount");
+	bool nat = !strcmp(key, "nat");
 	uint64_t max = pid ? INT_MAX : started ? INT64_MAX : 1, v;
 
-	if (!pid && !started && !own)
+	if (!pid && !started && !own && !nat)
 		return 0;
 	if (vu_parse_uint(val, 0, max, &v) < 0)
 		return vu_err_set(e, EINVAL, "%s: %s=%s: not a number from 0 to %llu", path, key, val,
@@ -62,6 +65,8 @@ static int state_field(struct vu_state *s, const char *key, const char *val, con
 		*pid = (pid_t)v;
 	else if (started)
 		s->started = (long long)v;
+	else if (nat)
+		s->nat = v != 0;
 	else
 		s->own_mount = v != 0;
 	return 0;

@@ -290,7 +290,7 @@ static bool once(struct parse *p, unsigned bit)
 enum {
 	K_HOSTNAME, K_DOMAIN, K_INIT, K_STOPSIG, K_STOPTMO,
 	K_MEM, K_SWAP, K_CPUW, K_CPUQ, K_CPUP, K_PIDS, K_IOW, K_DISK, K_INODES, K_RESV,
-	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF,
+	K_MODE, K_GW4, K_GW6, K_HIF, K_GIF, K_BRIDGE, K_LINK, K_NAT,
 	K_KEEP, K_DROP, K_SECCOMP,
 	K_AUTOSTART, K_ORDER, K_LXCFS,
 };
@@ -545,8 +545,15 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 			c->net_mode = VU_NET_HOST;
 		else if (!strcmp(value, "veth"))
 			c->net_mode = VU_NET_VETH;
+		else if (!strcmp(value, "bridge"))
+			c->net_mode = VU_NET_BRIDGE;
+		else if (!strcmp(value, "macvlan"))
+			c->net_mode = VU_NET_MACVLAN;
+		else if (!strcmp(value, "ipvlan"))
+			c->net_mode = VU_NET_IPVLAN;
 		else
-			return perr(p, "network", key, "'%s' is not none, host or veth", value);
+			return perr(p, "network", key, "'%s' is not none, host, veth, bridge, "
+				    "macvlan or ipvlan", value);
 	} else if (!strcmp(key, "address") || !strcmp(key, "host_address")) {
 		bool host = key[0] == 'h';
 		size_t *n = host ? &c->n_host_addrs : &c->n_addrs;
@@ -570,6 +577,31 @@ static int sec_network(struct parse *p, const char *key, const char *value)
 		if (!ifname_ok(value))
 			return perr(p, "network", key, "'%s' is not an interface name", value);
 		snprintf(host ? c->host_ifname : c->guest_ifname, VU_IFNAMSIZ, "%s", value);
+	} else if (!strcmp(key, "bridge") || !strcmp(key, "link")) {
+		bool br = key[0] == 'b';
+
+		if (!once(p, br ? K_BRIDGE : K_LINK))
+			return perr(p, "network", key, "given twice");
+		if (!ifname_ok(value))
+			return perr(p, "network", key, "'%s' is not an interface name", value);
+		snprintf(br ? c->bridge : c->link, VU_IFNAMSIZ, "%s", value);
+	} else if (!strcmp(key, "nat")) {
+		if (!once(p, K_NAT))
+			return perr(p, "network", key, "given twice");
+		if (!parse_bool(value, &c->nat))
+			return perr(p, "network", key, "'%s' is not yes or no", value);
+	} else if (!strcmp(key, "publish")) {
+		if (c->n_publish == VU_GCONF_MAX_PUBLISH)
+			return perr(p, "network", key, "more than %d ports", VU_GCONF_MAX_PUBLISH);
+		if (vu_parse_publish(value, &c->publish[c->n_publish]) < 0)
+			return perr(p, "network", key, "'%s' is not HOSTPORT:GUESTPORT[/tcp|/udp]",
+				    value);
+		for (size_t i = 0; i < c->n_publish; i++)
+			if (c->publish[i].host_port == c->publish[c->n_publish].host_port &&
+			    c->publish[i].udp == c->publish[c->n_publish].udp)
+				return perr(p, "network", key, "host port %s published twice",
+					    value);
+		c->n_publish++;
 	} else {
 		return perr(p, NULL, NULL, "unknown key '%s' in [network]", key);
 	}
@@ -723,11 +755,11 @@ static int finish(struct parse *p)
 		return cerr(p->e, "%s: [limits] cpu_period without cpu_quota", p->fname);
 	if (c->memory_swap_set && !c->memory)
 		return cerr(p->e, "%s: [limits] memory_swap without memory", p->fname);
-	if (c->net_mode != VU_NET_VETH &&
+	if ((c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST) &&
 	    (c->n_addrs || c->n_host_addrs || c->n_gateways || c->host_ifname[0]))
 		return cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
 				  "need mode = veth", p->fname);
-	return 0;
+	return vu_gconf_check_network(c, p->fname, p->e);
 }
 
 int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err *e)

@@ -157,7 +157,27 @@ void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ])
 struct link {
 	int index;                  /* 0: no reply */
 	char alias[256];            /* IFALIASZ; control characters as '?' */
+	char kind[32];              /* IFLA_INFO_KIND: "bridge", "veth"; "" if none */
 };
+
+static void parse_linkinfo(const struct rtattr *info, struct link *k)
+{
+	size_t len = RTA_PAYLOAD(info);
+
+	for (const struct rtattr *a = RTA_DATA(info); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_INFO_KIND) {
+			size_t n = RTA_PAYLOAD(a);
+
+			if (n >= sizeof(k->kind))
+				n = sizeof(k->kind) - 1;
+			memcpy(k->kind, RTA_DATA(a), n);
+			k->kind[n] = 0;
+			for (char *c = k->kind; *c; c++)
+				if ((unsigned char)*c < 0x20 || *c == 0x7f)
+					*c = '?';
+		}
+	}
+}
 
 static void parse_link(const struct nlmsghdr *h, void *arg)
 {
@@ -169,8 +189,11 @@ static void parse_link(const struct nlmsghdr *h, void *arg)
 		return;
 	k->index = ifi->ifi_index;
 	k->alias[0] = 0;
+	k->kind[0] = 0;
 	len = h->nlmsg_len - NLMSG_LENGTH(sizeof(*ifi));
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+		if (a->rta_type == IFLA_LINKINFO)
+			parse_linkinfo(a, k);
 		if (a->rta_type == IFLA_IFALIAS) {
 			size_t n = RTA_PAYLOAD(a);
 
@@ -230,6 +253,114 @@ static int set_alias(struct vu_nl *nl, const char *name, const char *alias, stru
 		return vu_err_set(e, -ret, "reading %s back", name);
 	if (k.index != idx || strcmp(k.alias, alias))
 		return vu_err_set(e, EIO, "marking %s: the alias reads back as '%s'", name, k.alias);
+	return 0;
+}
+
+int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e)
+{
+	struct link k;
+	int ret = get_link(nl, name, &k);
+
+	if (ret < 0)
+		return vu_err_set(e, -ret, "[network] bridge %s: looking it up", name);
+	if (!k.index) {
+		vu_err_set(e, 0, "[network] bridge %s: no such interface on the host "
+			   "(vserver joins an existing bridge, it makes none)", name);
+		e->code = ENODEV;
+		return -1;
+	}
+	if (strcmp(k.kind, "bridge")) {
+		vu_err_set(e, 0, "[network] bridge %s is not a bridge (it is %s%s%s)", name,
+			   k.kind[0] ? "a " : "a plain interface", k.kind,
+			   k.kind[0] ? " interface" : "");
+		e->code = EINVAL;
+		return -1;
+	}
+	return k.index;
+}
+
+int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e)
+{
+	struct link k;
+	int ret = get_link(nl, name, &k);
+
+	if (ret < 0)
+		return vu_err_set(e, -ret, "[network] link %s: looking it up", name);
+	if (!k.index) {
+		vu_err_set(e, 0, "[network] link %s: no such interface on the host", name);
+		e->code = ENODEV;
+		return -1;
+	}
+	/* A guest's veth end is that guest's link, not the host's: a macvlan
+	 * on it would put this guest on the other's private wire. */
+	if (!strncmp(k.alias, "vunify:", 7)) {
+		vu_err_set(e, 0, "[network] link %s is a guest's veth (its alias is '%.80s'), "
+			   "not a link of the host's", name, k.alias);
+		e->code = EINVAL;
+		return -1;
+	}
+	return k.index;
+}
+
+int vu_nl_set_master(struct vu_nl *nl, const char *name, int master, struct vu_err *e)
+{
+	struct req r;
+	struct ifinfomsg *ifi;
+	uint32_t m = (uint32_t)master;
+	int idx = ifindex(name, e), ret;
+
+	if (idx < 0)
+		return -1;
+	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	attr_add(&r, IFLA_MASTER, &m, sizeof(m));
+	ret = talk(nl, &r);
+	if (ret < 0)
+		return vu_err_set(e, -ret, "adding %s to its bridge", name);
+	return 0;
+}
+
+int vu_nl_vlan_create(struct vu_nl *nl, enum vu_net_mode mode, int link, const char *name,
+		      pid_t pid, struct vu_err *e)
+{
+	bool mac = mode == VU_NET_MACVLAN;
+	struct req r;
+	struct ifinfomsg *ifi;
+	struct rtattr *linkinfo, *data;
+	uint32_t l = (uint32_t)link, p = (uint32_t)pid;
+	uint32_t macmode = MACVLAN_MODE_BRIDGE;
+	uint16_t ipmode = IPVLAN_MODE_L2;
+	int ret;
+
+	/* Made directly in the guest's namespace: it never has a name on
+	 * the host, and it goes with that namespace. */
+	req_init(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	attr_add(&r, IFLA_IFNAME, name, strlen(name) + 1);
+	attr_add(&r, IFLA_LINK, &l, sizeof(l));
+	attr_add(&r, IFLA_NET_NS_PID, &p, sizeof(p));
+	linkinfo = nest_begin(&r, IFLA_LINKINFO);
+	attr_add(&r, IFLA_INFO_KIND, mac ? "macvlan" : "ipvlan", mac ? 7 : 6);
+	data = nest_begin(&r, IFLA_INFO_DATA);
+	if (mac)
+		attr_add(&r, IFLA_MACVLAN_MODE, &macmode, sizeof(macmode));
+	else
+		attr_add(&r, IFLA_IPVLAN_MODE, &ipmode, sizeof(ipmode));
+	nest_end(&r, data);
+	nest_end(&r, linkinfo);
+	ret = talk(nl, &r);
+	/* An unknown link kind: the module is missing (or not built). */
+	if (ret == -EOPNOTSUPP)
+		return vu_err_set(e, -ret, "creating the guest's %s: this kernel has no %s "
+				  "(CONFIG_%s; modprobe %s)", mac ? "macvlan" : "ipvlan",
+				  mac ? "macvlan" : "ipvlan", mac ? "MACVLAN" : "IPVLAN",
+				  mac ? "macvlan" : "ipvlan");
+	if (ret < 0)
+		return vu_err_set(e, -ret, "creating the guest's %s on the host's link",
+				  mac ? "macvlan" : "ipvlan");
 	return 0;
 }
 

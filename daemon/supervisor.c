@@ -265,7 +265,7 @@ static int start_init(struct sup *s, struct vu_err *e)
 	/* A veth end left from a previous boot of this guest goes first: the
 	 * kernel removes it only when the old network namespace is gone.
 	 * Only one with this guest's mark: host_ifname may name anything. */
-	if (s->conf->net_mode == VU_NET_VETH && vu_nl_link_exists(s->conf->host_ifname)) {
+	if (vu_net_has_veth(s->conf->net_mode) && vu_nl_link_exists(s->conf->host_ifname)) {
 		char mark[VU_NL_MARKSZ];
 		struct vu_nl nl;
 
@@ -292,7 +292,8 @@ static int write_state(struct sup *s, struct vu_err *e)
 	};
 
 	snprintf(st.cgroup, sizeof(st.cgroup), "%s", s->cg.ops->name);
-	if (s->conf->net_mode == VU_NET_VETH)
+	st.nat = s->conf->nat;
+	if (vu_net_has_veth(s->conf->net_mode))
 		snprintf(st.host_ifname, sizeof(st.host_ifname), "%s", s->conf->host_ifname);
 	return vu_state_write(s->l->state, &st, e);
 }
@@ -715,8 +716,9 @@ static __attribute__((noreturn)) void sup_main(const struct vu_layout *l, struct
 	for (size_t i = 0; i < MAX_CLIENTS; i++)
 		s.clients[i].fd = -1;
 	s.td = (struct vu_teardown){ .l = l, .cg = &s.cg, .umount = false,
-				     .host_ifname = conf->net_mode == VU_NET_VETH ?
-						    conf->host_ifname : NULL };
+				     .host_ifname = vu_net_has_veth(conf->net_mode) ?
+						    conf->host_ifname : NULL,
+				     .nat = conf->nat };
 	slog(&s, "starting");
 	if (vu_cg_open(&s.cg, l->key, l->name, &e) < 0 || setup_events(&s, &e) < 0 ||
 	    setup_mount(&s, &own, &e) < 0)

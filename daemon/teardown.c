@@ -15,6 +15,7 @@
 
 #include "vsupervisor/control.h"
 #include "vsupervisor/guestfs.h"
+#include "vsupervisor/nat.h"
 #include "vsupervisor/netlink.h"
 #include "vsupervisor/supervisor.h"
 
@@ -41,6 +42,8 @@ int vu_teardown(const struct vu_teardown *t, struct vu_err *e)
 			vu_nl_close(&nl);
 		}
 	}
+	if (t->nat && vu_nat_del(t->l, &e2) < 0 && ret == 0)
+		ret = -1, *e = e2;
 	if (t->umount && vu_guestfs_umount(t->l->mnt, &e2) < 0 && ret == 0)
 		ret = -1, *e = e2;
 	if (!vu_guestfs_mounted(t->l->mnt, NULL, 0))
@@ -64,6 +67,7 @@ int vu_sup_cleanup(const struct vu_layout *l, struct vu_err *e)
 	if (vu_state_read(l->state, &st, &e2) == 0) {
 		t.host_ifname = st.host_ifname;
 		t.umount = st.own_mount;
+		t.nat = st.nat;
 	}
 	return vu_teardown(&t, e);
 }

@@ -31,6 +31,7 @@ struct vu_state {
 	char cgroup[8];             /* "v1" or "v2" */
 	char host_ifname[VU_IFNAMSIZ];
 	bool own_mount;
+	bool nat;                   /* the guest has an nftables table */
 };
 
 int vu_state_write(const char *path, const struct vu_state *s, struct vu_err *e);

@@ -8,8 +8,9 @@
  *               io_weight, io_read_bps, io_write_bps, io_read_iops,
  *               io_write_iops (each "DEVICE VALUE", repeatable),
  *               disk, inodes, disk_reserved (passed to vunifyfs)
- *   [network]   mode (none|host|veth), address, host_address, gateway,
- *               host_ifname, guest_ifname
+ *   [network]   mode (none|host|veth|bridge|macvlan|ipvlan), address,
+ *               host_address, gateway, host_ifname, guest_ifname, bridge, link,
+ *               nat, publish (repeatable)
  *   [security]  cap_keep, cap_drop, seccomp
  *   [mounts]    /target/in/guest = /host/source [ro|rw]
  *
@@ -37,8 +38,34 @@
 /* start_order: `vserver --all start` starts lower numbers first. */
 #define VU_GCONF_DEFAULT_ORDER 100u
 #define VU_GCONF_MAX_ORDER     999999u
+#define VU_GCONF_MAX_PUBLISH 16
 
-enum vu_net_mode { VU_NET_NONE, VU_NET_HOST, VU_NET_VETH };
+enum vu_net_mode {
+	VU_NET_NONE, VU_NET_HOST, VU_NET_VETH,
+	VU_NET_BRIDGE,              /* a veth whose host end joins [network] bridge */
+	VU_NET_MACVLAN,             /* a macvlan (mode bridge) on [network] link */
+	VU_NET_IPVLAN,              /* an ipvlan (mode l2) on [network] link */
+};
+
+/* The guest's first IPv4 address (nat's and publish's), or NULL. */
+struct vu_gconf;
+const struct vu_gconf_addr *vu_gconf_ipv4(const struct vu_gconf *c);
+
+/* The mode's name in guest.conf. */
+const char *vu_net_mode_name(enum vu_net_mode m);
+
+/* Modes with a veth pair, whose host end vserver makes, marks and deletes. */
+static inline bool vu_net_has_veth(enum vu_net_mode m)
+{
+	return m == VU_NET_VETH || m == VU_NET_BRIDGE;
+}
+
+/* Modes that put the guest on a link shared with others (a bridge, the
+ * host's own link): its default capabilities lose CAP_NET_RAW there. */
+static inline bool vu_net_shared(enum vu_net_mode m)
+{
+	return m == VU_NET_BRIDGE || m == VU_NET_MACVLAN || m == VU_NET_IPVLAN;
+}
 
 /* [guest] lxcfs: auto (the default: when lxcfs is mounted), yes, no. */
 enum vu_lxcfs_mode { VU_LXCFS_AUTO, VU_LXCFS_YES, VU_LXCFS_NO };
@@ -55,6 +82,12 @@ struct vu_gconf_addr {
 	int family;                 /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	unsigned prefix;
+};
+
+/* publish = HOSTPORT:GUESTPORT[/tcp|udp] */
+struct vu_gconf_publish {
+	uint16_t host_port, guest_port;
+	bool udp;
 };
 
 struct vu_gconf_mount {
@@ -100,6 +133,11 @@ struct vu_gconf {
 	size_t n_gateways;
 	char host_ifname[VU_IFNAMSIZ];
 	char guest_ifname[VU_IFNAMSIZ];
+	char bridge[VU_IFNAMSIZ];   /* mode = bridge: the host's bridge */
+	char link[VU_IFNAMSIZ];     /* mode = macvlan|ipvlan: the host's link */
+	bool nat;                   /* masquerade the guest's IPv4 (veth, bridge) */
+	struct vu_gconf_publish publish[VU_GCONF_MAX_PUBLISH];
+	size_t n_publish;
 
 	/* [security] */
 	uint64_t cap_keep;          /* added to the default set */
@@ -133,6 +171,11 @@ int vu_parse_u64(const char *s, uint64_t *out);
 int vu_parse_devnum(const char *s, unsigned *maj, unsigned *min);
 /* A signal: "SIGINT", "INT", "RTMIN+3", "SIGRTMIN+3" or a number. */
 int vu_parse_signal(const char *s, int *sig);
+/* "HOSTPORT:GUESTPORT[/tcp|/udp]", ports 1-65535, tcp if not said. */
+int vu_parse_publish(const char *s, struct vu_gconf_publish *pub);
+/* The checks of [network] across keys (mode and the keys it needs or
+ * excludes), once the file is read; @fname names it in the message. */
+int vu_gconf_check_network(const struct vu_gconf *c, const char *fname, struct vu_err *e);
 /* "ADDR/PREFIX" (or "ADDR" if @need_prefix is false: full-length prefix). */
 int vu_parse_addr(const char *s, bool need_prefix, struct vu_gconf_addr *a);
 /* A guest name: [A-Za-z0-9][A-Za-z0-9._-]{0,62}. */

@@ -34,6 +34,24 @@ void vu_nl_mark(const char *base, const char *name, char out[VU_NL_MARKSZ]);
 int vu_nl_veth_create(struct vu_nl *nl, const char *host_name, const char *peer_name,
 		      pid_t peer_pid, const char *mark, struct vu_err *e);
 
+/* The index of bridge @name; -1 with a one-line message if there is no
+ * such interface or it is not a bridge. */
+int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e);
+
+/* The index of link @name ([network] link); -1 if there is none or it is
+ * a guest's veth (marked "vunify:..."). */
+int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e);
+
+/* Make link @name a port of the bridge whose index is @master. */
+int vu_nl_set_master(struct vu_nl *nl, const char *name, int master, struct vu_err *e);
+
+/* Create a macvlan (mode bridge) or ipvlan (mode l2), as @mode says, on
+ * the link of index @link, named @name, directly in the network namespace
+ * of process @pid.  Nothing is left on the host: it goes with that
+ * namespace. */
+int vu_nl_vlan_create(struct vu_nl *nl, enum vu_net_mode mode, int link, const char *name,
+		      pid_t pid, struct vu_err *e);
+
 /* Is host link @name ours?  0: there is none; 1: it carries @mark; -1 (e
  * EEXIST, a message that says so) when it is someone else's. */
 int vu_nl_link_check(struct vu_nl *nl, const char *name, const char *mark, struct vu_err *e);

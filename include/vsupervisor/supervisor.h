@@ -52,6 +52,7 @@ struct vu_teardown {
 	struct vu_cgroup *cg;
 	const char *host_ifname;    /* "" or NULL: no veth */
 	bool umount;                /* unmount RUN/NAME/root */
+	bool nat;                   /* delete the guest's nftables table */
 };
 int vu_teardown(const struct vu_teardown *t, struct vu_err *e);
 

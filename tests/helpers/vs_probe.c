@@ -12,6 +12,8 @@
  *   vs_probe open-by-handle | unshare-user | setns PATH | bpf | keyctl
  *   vs_probe tiocsti | write PATH TEXT | reboot | perf | userfaultfd
  *   vs_probe memhog MIB | caps
+ *   vs_probe sendfrom SRC DST (a UDP datagram from IPv4 SRC, bound with
+ *            IP_FREEBIND, to DST port 9) | transparent (IP_TRANSPARENT)
  *
  * The *-escape probes try to leave the guest's root and then look for
  * MARKER, a path that exists only on the host: "ok" means it escaped.
@@ -39,6 +41,9 @@
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <linux/reboot.h>
 
 static int fail(void)
@@ -144,6 +149,35 @@ static int caps(void)
 	return 0;
 }
 
+/* IP_FREEBIND needs no privilege and lets a socket bind to any address;
+ * what must still stop a guest is the route lookup, which takes a source
+ * only if it is one of the namespace's own addresses. */
+static int sendfrom(const char *src, const char *dst)
+{
+	struct sockaddr_in s = { .sin_family = AF_INET }, d = { .sin_family = AF_INET,
+								.sin_port = htons(9) };
+	int one = 1, fd;
+
+	if (inet_pton(AF_INET, src, &s.sin_addr) != 1 || inet_pton(AF_INET, dst, &d.sin_addr) != 1) {
+		errno = EINVAL;
+		return fail();
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&s, sizeof(s)) < 0)
+		return fail();
+	return check(sendto(fd, "x", 1, 0, (struct sockaddr *)&d, sizeof(d)));
+}
+
+static int transparent(void)
+{
+	int one = 1, fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	if (fd < 0)
+		return fail();
+	return check(setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one)));
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -237,6 +271,10 @@ int main(int argc, char **argv)
 		return memhog(atol(a));
 	if (!strcmp(m, "caps"))
 		return caps();
+	if (!strcmp(m, "sendfrom") && argc > 3)
+		return sendfrom(a, argv[3]);
+	if (!strcmp(m, "transparent"))
+		return transparent();
 	fprintf(stderr, "vs_probe: unknown probe '%s'\n", m);
 	return 2;
 }

@@ -197,8 +197,46 @@ static void test_errors(void **state)
 	    "guest.conf:2: [limits] io_write_iops: '1k' is not a positive number");
 	bad("[limits]\ndisk_reserved = 60\n",
 	    "guest.conf:2: [limits] disk_reserved: '60' is not a percentage (0-50)");
+	bad("[network]\nmode = nat\n",
+	    "guest.conf:2: [network] mode: 'nat' is not none, host, veth, bridge, macvlan or ipvlan");
 	bad("[network]\nmode = bridge\n",
-	    "guest.conf:2: [network] mode: 'bridge' is not none, host or veth");
+	    "guest.conf: [network] mode = bridge needs bridge = BRIDGE");
+	bad("[network]\nmode = veth\nbridge = br0\n",
+	    "guest.conf: [network] bridge needs mode = bridge");
+	bad("[network]\nmode = macvlan\n",
+	    "guest.conf: [network] mode = macvlan needs link = HOST_INTERFACE");
+	bad("[network]\nmode = ipvlan\naddress = 10.0.0.2/24\n",
+	    "guest.conf: [network] mode = ipvlan needs link = HOST_INTERFACE");
+	bad("[network]\nmode = bridge\nbridge = br0\nlink = eth0\n",
+	    "guest.conf: [network] link needs mode = macvlan or ipvlan");
+	bad("[network]\nmode = bridge\nbridge = br0\nhost_address = 10.0.0.1/24\n",
+	    "guest.conf: [network] host_address needs mode = veth (mode = bridge has no host "
+	    "end of its own to address)");
+	bad("[network]\nmode = macvlan\nlink = eth0\nhost_ifname = vu-x\n",
+	    "guest.conf: [network] host_ifname needs mode = veth or bridge (mode = macvlan "
+	    "makes no host interface)");
+	bad("[network]\nmode = macvlan\nlink = eth0\nlink = eth1\n",
+	    "guest.conf:4: [network] link: given twice");
+	bad("[network]\nmode = veth\naddress = 10.0.0.2/24\npublish = 80:80\n",
+	    "guest.conf: [network] publish needs nat = yes");
+	bad("[network]\nmode = macvlan\nlink = eth0\naddress = 10.0.0.2/24\nnat = yes\n",
+	    "guest.conf: [network] nat = yes needs mode = veth or bridge (the host routes for "
+	    "the guest only there)");
+	bad("[network]\nmode = veth\naddress = fd00::2/64\nnat = yes\n",
+	    "guest.conf: [network] nat = yes needs an IPv4 address");
+	bad("[network]\nnat = maybe\n", "guest.conf:2: [network] nat: 'maybe' is not yes or no");
+	bad("[network]\npublish = 80\n",
+	    "guest.conf:2: [network] publish: '80' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 0:80\n",
+	    "guest.conf:2: [network] publish: '0:80' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:65536\n",
+	    "guest.conf:2: [network] publish: '80:65536' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:80/sctp\n",
+	    "guest.conf:2: [network] publish: '80:80/sctp' is not HOSTPORT:GUESTPORT[/tcp|/udp]");
+	bad("[network]\npublish = 80:80\npublish = 80:81/tcp\n",
+	    "guest.conf:3: [network] publish: host port 80:81/tcp published twice");
+	bad("[network]\nmode = bridge\nbridge = a/b\n",
+	    "guest.conf:3: [network] bridge: 'a/b' is not an interface name");
 	bad("[network]\naddress = 10.0.0.2\n",
 	    "guest.conf:2: [network] address: '10.0.0.2' is not ADDRESS/PREFIX");
 	bad("[network]\nhost_ifname = a/b\n",
@@ -233,6 +271,48 @@ static void test_errors(void **state)
 	    "guest.conf:2: syntax error (want [section] or key = value)");
 	bad("[limits]\ncpu_period = 20000\n", "guest.conf: [limits] cpu_period without cpu_quota");
 	bad("[limits]\nmemory_swap = 1G\n", "guest.conf: [limits] memory_swap without memory");
+}
+
+static void test_net_modes(void **state)
+{
+	struct vu_gconf c;
+	struct vu_err e = { 0 };
+
+	assert_int_equal(parse(&c, "[network]\nmode = bridge\nbridge = br0\n"
+				  "address = 10.0.0.2/24\ngateway = 10.0.0.1\nhost_ifname = vh0\n",
+			       &e), 0);
+	assert_int_equal(c.net_mode, VU_NET_BRIDGE);
+	assert_string_equal(c.bridge, "br0");
+	assert_string_equal(c.host_ifname, "vh0");
+	assert_int_equal(c.n_addrs, 1);
+	assert_true(vu_net_has_veth(c.net_mode) && vu_net_shared(c.net_mode));
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[network]\nmode = macvlan\nlink = eth0\n"
+				  "address = 10.0.0.3/24\n", &e), 0);
+	assert_int_equal(c.net_mode, VU_NET_MACVLAN);
+	assert_string_equal(c.link, "eth0");
+	assert_false(vu_net_has_veth(c.net_mode));
+	assert_true(vu_net_shared(c.net_mode));
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[network]\nmode = ipvlan\nlink = bond0\n", &e), 0);
+	assert_int_equal(c.net_mode, VU_NET_IPVLAN);
+	assert_string_equal(vu_net_mode_name(c.net_mode), "ipvlan");
+	vu_gconf_free(&c);
+	assert_int_equal(parse(&c, "[network]\nmode = veth\naddress = fd00::2/64\n"
+				  "address = 10.0.0.2/24\nnat = yes\npublish = 8080:80\n"
+				  "publish = 53:5353/udp\npublish = 53:53/tcp\n", &e), 0);
+	assert_true(c.nat);
+	assert_int_equal(c.n_publish, 3);
+	assert_int_equal(c.publish[0].host_port, 8080);
+	assert_int_equal(c.publish[0].guest_port, 80);
+	assert_false(c.publish[0].udp);
+	assert_true(c.publish[1].udp);
+	assert_int_equal(c.publish[1].guest_port, 5353);
+	assert_false(c.publish[2].udp);
+	assert_ptr_equal(vu_gconf_ipv4(&c), &c.addrs[1]);
+	vu_gconf_free(&c);
+	assert_false(vu_net_shared(VU_NET_VETH));
+	assert_true(vu_net_has_veth(VU_NET_VETH));
 }
 
 static void test_long_line(void **state)
@@ -365,6 +445,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_everything),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_net_modes),
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_names),

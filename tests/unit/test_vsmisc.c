@@ -280,13 +280,18 @@ static void test_state(void **state)
 	assert_string_equal(b.cgroup, "v2");
 	assert_string_equal(b.host_ifname, "vu-g1");
 	assert_true(b.own_mount);
+	assert_false(b.nat);
+	a.nat = true;
+	assert_int_equal(vu_state_write(path, &a, &e), 0);
+	assert_int_equal(vu_state_read(path, &b, &e), 0);
+	assert_true(b.nat);
 	snprintf(path, sizeof(path), "%s/nothing", tmp);
 	assert_int_equal(vu_state_read(path, &b, &e), -1);
 	assert_int_equal(e.code, ENOENT);
 	/* A damaged file is an error, not pid 0 or a wrapped pid. */
 	static const char *const damaged[] = {
 		"supervisor=12x\n", "init=-1\n", "fs=4294967308\n", "init=\n", "started=1e9\n",
-		"own_mount=2\n",
+		"own_mount=2\n", "nat=2\n",
 	};
 	for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
 		FILE *f;
@@ -322,6 +327,11 @@ static void test_caps(void **state)
 	}
 	c.net_mode = VU_NET_HOST;
 	assert_false(vu_caps_of(&c) & (1ull << 13));     /* no NET_RAW on the host's stack */
+	/* ... nor on a link shared with neighbours; a veth of its own keeps it. */
+	assert_false(vu_caps_default(VU_NET_BRIDGE) & (1ull << 13));
+	assert_false(vu_caps_default(VU_NET_MACVLAN) & (1ull << 13));
+	assert_false(vu_caps_default(VU_NET_IPVLAN) & (1ull << 13));
+	assert_true(vu_caps_default(VU_NET_VETH) & (1ull << 13));
 	c.cap_keep = 1ull << 12;
 	c.cap_drop = 1ull << 0;
 	assert_true(vu_caps_of(&c) & (1ull << 12));

@@ -57,7 +57,7 @@ int vs_load_conf(struct vs *vs, struct vu_gconf *c)
 	vu_gconf_defaults(c, vs->name);
 	if (vu_gconf_load(c, vs->l.conf, &e) < 0)
 		return vs_fail(vs, VS_FAIL, &e);
-	if (c->net_mode == VU_NET_VETH && !c->host_ifname[0])
+	if (vu_net_has_veth(c->net_mode) && !c->host_ifname[0])
 		vu_gconf_default_host_ifname(vs->name, c->host_ifname);
 	return VS_OK;
 }

@@ -117,9 +117,13 @@ const char *vs_info_state(const struct vs_info *i)
 
 const char *vs_info_net_mode(const struct vs_info *i)
 {
-	static const char *const modes[] = { "none", "host", "veth" };
+	static const char *const modes[] = {
+		[VU_NET_NONE] = "none", [VU_NET_HOST] = "host", [VU_NET_VETH] = "veth",
+		[VU_NET_BRIDGE] = "bridge", [VU_NET_MACVLAN] = "macvlan", [VU_NET_IPVLAN] = "ipvlan",
+	};
 
-	return i->conf_ok ? modes[i->c.net_mode] : "?";
+	return i->conf_ok && (size_t)i->c.net_mode < sizeof(modes) / sizeof(modes[0]) &&
+	       modes[i->c.net_mode] ? modes[i->c.net_mode] : "?";
 }
 
 void vs_info_addrs(const struct vs_info *i, const char *sep, bool prefix, char *buf, size_t len)

@@ -10,24 +10,38 @@
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
+#include "vsupervisor/nat.h"
 #include "vsupervisor/netlink.h"
 #include "vsupervisor/supervisor.h"
 #include "vserver.h"
 
 /* Refuse a host_ifname that names someone else's interface (a bridge, the
- * uplink) before anything is set up; the supervisor checks again. */
+ * uplink), a missing bridge or link, before anything is set up; the
+ * supervisor checks again. */
 static int check_host_ifname(struct vs *vs, const struct vu_gconf *c, struct vu_err *e)
 {
 	char mark[VU_NL_MARKSZ];
 	struct vu_nl nl;
 	int r;
 
-	if (c->net_mode != VU_NET_VETH)
+	if (c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST)
 		return 0;
+	if (c->nat && !vu_nat_nft())
+		return vu_err_set(e, ENOENT, "[network] nat = yes needs nft(8), which is not "
+				  "installed (Debian: apt-get install nftables)");
 	if (vu_nl_open(&nl, e) < 0)
 		return -1;
-	vu_nl_mark(vs->l.base, vs->l.name, mark);
-	r = vu_nl_link_check(&nl, c->host_ifname, mark, e);
+	/* The bridge or link guest.conf names must exist (and be a bridge). */
+	if (c->net_mode == VU_NET_BRIDGE)
+		r = vu_nl_bridge_check(&nl, c->bridge, e);
+	else if (c->link[0])
+		r = vu_nl_link_index(&nl, c->link, e);
+	else
+		r = 0;
+	if (r >= 0 && vu_net_has_veth(c->net_mode)) {
+		vu_nl_mark(vs->l.base, vs->l.name, mark);
+		r = vu_nl_link_check(&nl, c->host_ifname, mark, e);
+	}
 	vu_nl_close(&nl);
 	return r < 0 ? -1 : 0;
 }

@@ -40,9 +40,17 @@ static void print_net(const struct vs_info *i)
 	char a[256];
 
 	printf("  network:    %s", vs_info_net_mode(i));
-	if (i->c.net_mode == VU_NET_VETH) {
+	if (i->conf_ok && (vu_net_has_veth(i->c.net_mode) || i->c.link[0])) {
 		vs_info_addrs(i, ", ", true, a, sizeof(a));
-		printf(" (host end %s, guest %s)", i->c.host_ifname, a);
+		if (i->c.link[0])
+			printf(" (on %s", i->c.link);
+		else
+			printf(" (host end %s", i->c.host_ifname);
+		if (i->c.bridge[0])
+			printf(" in bridge %s", i->c.bridge);
+		printf(", guest %s)", a);
+		if (i->c.nat)
+			printf(", nat%s", i->c.n_publish ? ", published ports" : "");
 	}
 	printf("\n");
 }
