@@ -153,7 +153,9 @@ static void vu_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int va
 		uid_t uid = (valid & FUSE_SET_ATTR_UID) ? attr->st_uid : (uid_t)-1;
 		gid_t gid = (valid & FUSE_SET_ATTR_GID) ? attr->st_gid : (gid_t)-1;
 
-		if (fchownat(n->fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
+		int fd = vu_node_fd(n);
+
+		if (fd < 0 || fchownat(fd, "", uid, gid, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
 			err = -errno;
 			goto out;
 		}
@@ -190,7 +192,8 @@ out:
 static void vu_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	char buf[PATH_MAX + 1];
-	ssize_t len = readlinkat(vu_node_get(ino)->fd, "", buf, sizeof(buf));
+	int fd = vu_node_fd(vu_node_get(ino));
+	ssize_t len = fd < 0 ? -1 : readlinkat(fd, "", buf, sizeof(buf));
 
 	if (len < 0) {
 		fuse_reply_err(req, errno);

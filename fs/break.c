@@ -194,7 +194,11 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 		goto out_close;
 	}
 	/* A name that was unlinked while open gets an anonymous copy. */
-	dirfd = parent ? parent->fd : vu_fs.root_fd;
+	dirfd = parent ? vu_node_fd(parent) : vu_fs.root_fd;
+	if (dirfd < 0) {
+		err = -errno;
+		goto out_close;
+	}
 
 	tmp = make_tmp(dirfd, tmpname, sizeof(tmpname), &named);
 	if (tmp < 0) {
@@ -247,6 +251,9 @@ int vu_break(struct vu_node *n, off_t keep, uid_t uid)
 	n->fd_old = n->fd;
 	n->fd = newfd;
 	newfd = -1;
+	/* Another inode now: its old handle must never open the object. */
+	free(n->fh);
+	n->fh = NULL;
 	vu_node_privatised(n, &st);
 	atomic_fetch_add(&n->gen, 1);
 	vu_usage_track_locked(n);       /* charged nothing while shared */

@@ -69,7 +69,10 @@ int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_par
 
 	if (!vu_name_ok(name))
 		return -ENOENT;
-	fd = open_beneath(parent->fd, name);
+	fd = vu_node_fd(parent);
+	if (fd < 0)
+		return -errno;
+	fd = open_beneath(fd, name);
 	if (fd < 0)
 		return -errno;
 	if (fstatat(fd, "", &st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) < 0) {
@@ -128,7 +131,7 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, e
 	struct vu_node *parent = vu_node_get(parent_ino);
 	struct fuse_entry_param e;
 	struct vu_creds creds;
-	int err, res;
+	int err, res, pfd;
 
 	/* A directory gets a block; a symlink too, unless its target fits
 	 * in the inode. */
@@ -136,6 +139,13 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, e
 
 	if (!vu_name_ok(name)) {
 		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* As root: opening by handle needs CAP_DAC_READ_SEARCH, which the
+	 * caller's fsuid drops. */
+	pfd = vu_node_fd(parent);
+	if (pfd < 0) {
+		fuse_reply_err(req, errno);
 		return;
 	}
 	err = vu_usage_reserve(need, 1, ctx->uid);
@@ -151,13 +161,13 @@ static void make_node(fuse_req_t req, fuse_ino_t parent_ino, const char *name, e
 	}
 	switch (kind) {
 	case MK_DIR:
-		res = mkdirat(parent->fd, name, mode);
+		res = mkdirat(pfd, name, mode);
 		break;
 	case MK_NODE:
-		res = mknodat(parent->fd, name, mode, rdev);
+		res = mknodat(pfd, name, mode, rdev);
 		break;
 	default:
-		res = symlinkat(target, parent->fd, name);
+		res = symlinkat(target, pfd, name);
 		break;
 	}
 	err = res < 0 ? -errno : 0;
@@ -205,8 +215,12 @@ static void vu_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent_ino, co
 	 * both names see each other's writes and nothing else does. */
 	err = vu_break(n, -1, uid);
 	/* An O_TMPFILE file was counted from its creation on (usage.c). */
-	if (!err && linkat(n->fd, "", newparent->fd, newname, AT_EMPTY_PATH) < 0)
-		err = -errno;
+	if (!err) {
+		int fd = vu_node_fd(n), pfd = vu_node_fd(newparent);
+
+		if (fd < 0 || pfd < 0 || linkat(fd, "", pfd, newname, AT_EMPTY_PATH) < 0)
+			err = -errno;
+	}
 	if (!err)
 		err = vu_do_lookup(newparent, newname, &e);
 	if (!err) {
@@ -253,26 +267,35 @@ static void unlock_names(struct vu_node *a, struct vu_node *b)
 	}
 }
 
-/* The private node behind @name in @parent, held, for charging what a
- * namespace change frees; NULL without limits or without such a node. */
+/* The private node behind @name in @parent, held, its descriptor kept
+ * open for good (fdcache.c), for charging what a namespace change frees;
+ * NULL without such a node. */
 static struct vu_node *private_of(struct vu_node *parent, const char *name)
 {
+	struct vu_node *n;
 	struct stat st;
+	int pfd = vu_node_fd(parent);
 
-	if (!vu_usage.enabled || fstatat(parent->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (pfd < 0 || fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return NULL;
-	return vu_node_find_inode(st.st_dev, st.st_ino);
+	n = vu_node_find_inode(st.st_dev, st.st_ino);
+	/* Its last name may go: the kernel may still ask about it (an open
+	 * file, a working directory), and a handle no longer opens it. */
+	if (n)
+		vu_fdc_keep(n);
+	return n;
 }
 
 /* Charge what a namespace change did to @victim and the directories. */
 static void track_removal(struct vu_node *victim, struct vu_node *d1, struct vu_node *d2)
 {
-	if (!vu_usage.enabled)
-		return;
 	if (victim) {
-		vu_usage_track(victim);
+		if (vu_usage.enabled)
+			vu_usage_track(victim);
 		vu_node_release(victim);
 	}
+	if (!vu_usage.enabled)
+		return;
 	vu_usage_track(d1);
 	if (d2 != d1)
 		vu_usage_track(d2);
@@ -281,7 +304,7 @@ static void track_removal(struct vu_node *victim, struct vu_node *d1, struct vu_
 static void remove_name(fuse_req_t req, fuse_ino_t parent_ino, const char *name, int flags)
 {
 	struct vu_node *parent = vu_node_get(parent_ino), *a, *b, *victim;
-	int err = 0;
+	int err = 0, pfd;
 
 	if (!vu_name_ok(name)) {
 		fuse_reply_err(req, ENOENT);
@@ -289,7 +312,8 @@ static void remove_name(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	}
 	lock_names(parent, name, NULL, NULL, &a, &b);
 	victim = private_of(parent, name);
-	if (unlinkat(parent->fd, name, flags) < 0)
+	pfd = vu_node_fd(parent);
+	if (pfd < 0 || unlinkat(pfd, name, flags) < 0)
 		err = errno;
 	else if (a)
 		vu_node_unnamed(a);     /* lives on while open, nameless */
@@ -315,7 +339,7 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 {
 	struct vu_node *parent = vu_node_get(parent_ino), *newparent = vu_node_get(newparent_ino);
 	struct vu_node *a, *b, *victim;
-	int err = 0;
+	int err = 0, pfd, npfd;
 
 	if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
 		fuse_reply_err(req, EINVAL);    /* RENAME_WHITEOUT is for overlayfs */
@@ -327,7 +351,9 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 	}
 	lock_names(parent, name, newparent, newname, &a, &b);
 	victim = private_of(newparent, newname);        /* if renamed over */
-	if (renameat2(parent->fd, name, newparent->fd, newname, flags) < 0)
+	pfd = vu_node_fd(parent);
+	npfd = vu_node_fd(newparent);
+	if (pfd < 0 || npfd < 0 || renameat2(pfd, name, npfd, newname, flags) < 0)
 		err = errno;
 	else if (a || b)
 		vu_node_moved(a, b, parent, name, newparent, newname, flags & RENAME_EXCHANGE);
@@ -354,7 +380,9 @@ static void vu_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	fd = openat(n->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = vu_node_fd(n);
+	if (fd >= 0)
+		fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || !(d->dp = fdopendir(fd))) {
 		err = errno;
 		if (fd >= 0)
@@ -454,6 +482,11 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset
 			e.attr.st_mode = d->entry->d_type << 12;
 			entsize = fuse_add_direntry_plus(req, p, rem, name, &e, d->entry->d_off);
 		} else {
+			/* Each entry may take a descriptor, closed only between
+			 * requests (fdcache.c): a long listing goes in parts
+			 * while the cache is full, the kernel asks for the rest. */
+			if (rem != size && !vu_fdc_room())
+				break;
 			err = -vu_do_lookup(parent, name, &e);
 			if (err == ENOENT) {    /* gone since readdir saw it */
 				err = 0;

@@ -219,13 +219,20 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct vu_node *parent = vu_node_get(parent_ino);
-	int bflags = backing_flags(fi->flags), fd, err;
+	int bflags = backing_flags(fi->flags), fd, pfd, err;
 	struct fuse_entry_param e;
 	struct vu_creds creds;
 	struct vu_file *f;
 
 	if (!vu_name_ok(name)) {
 		fuse_reply_err(req, EPERM);
+		return;
+	}
+	/* As root: opening by handle needs CAP_DAC_READ_SEARCH, which the
+	 * caller's fsuid drops. */
+	pfd = vu_node_fd(parent);
+	if (pfd < 0) {
+		fuse_reply_err(req, errno);
 		return;
 	}
 	err = vu_usage_reserve(0, 1, ctx->uid);
@@ -239,7 +246,7 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 	}
 	/* Always exclusive on the backing side: an existing name might be a
 	 * store object, which must be opened through the break logic. */
-	fd = openat(parent->fd, name, bflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+	fd = openat(pfd, name, bflags | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
 	err = fd < 0 ? -errno : 0;
 	vu_creds_leave(&creds);
 
@@ -259,7 +266,7 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		}
 		if (err) {
 			/* Nobody can have seen it yet: undo the creation. */
-			unlinkat(parent->fd, name, 0);
+			unlinkat(pfd, name, 0);
 			close(fd);
 		} else {
 			vu_usage_created(vu_node_get(e.ino));
@@ -276,9 +283,13 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,
 		  mode_t mask, struct fuse_entry_param *e, struct vu_file **fp)
 {
-	int bflags = backing_flags(flags) & ~O_TMPFILE, fd, err;
+	int bflags = backing_flags(flags) & ~O_TMPFILE, fd, pfd, err;
 	struct vu_creds creds;
 
+	/* As root (see create). */
+	pfd = vu_node_fd(parent);
+	if (pfd < 0)
+		return -errno;
 	/* An unnamed file is a private inode like any other (usage.c). */
 	err = vu_usage_reserve(0, 1, uid);
 	if (err)
@@ -287,7 +298,7 @@ int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid
 	if (err)
 		goto out_release;
 	/* O_EXCL passes through: such a file must never be linkable. */
-	fd = openat(parent->fd, ".", bflags | (flags & O_EXCL) | O_TMPFILE | O_CLOEXEC, mode);
+	fd = openat(pfd, ".", bflags | (flags & O_EXCL) | O_TMPFILE | O_CLOEXEC, mode);
 	err = fd < 0 ? -errno : 0;
 	vu_creds_leave(&creds);
 	if (err)

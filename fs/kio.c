@@ -95,14 +95,17 @@ static void note_kill_privs(const struct fuse_in_header *in, size_t len)
 
 static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 {
-	/* Back for the next request: the last one is done. */
+	/* Back for the next request: the last one is done (and with it
+	 * every use of node descriptors it made: fdcache.c). */
 	vu_stats_end();
+	vu_fdc_request_end();
 	for (;;) {
 		ssize_t n = read(fd, buf, len);
 		const struct fuse_in_header *in = buf;
 
 		if (n < (ssize_t)sizeof(*in))
 			return n;
+		vu_fdc_request_begin();
 		vu_stats_begin(in->opcode);
 		if (vu_fs.killpriv_v2)
 			note_kill_privs(in, n);
@@ -112,6 +115,7 @@ static ssize_t kio_read(int fd, void *buf, size_t len, void *userdata)
 			return n;
 		serve_tmpfile(fd, in, n);
 		vu_stats_end();
+		vu_fdc_request_end();
 	}
 }
 

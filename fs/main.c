@@ -150,10 +150,11 @@ static void check_guest(const struct vu_opts *o, const char *guest, const char *
 }
 
 /*
- * vunifyfs holds one O_PATH descriptor per inode the kernel has cached, so
- * the open-file limit bounds how much of a guest can be in use at once:
- * take as much as the system allows (fs.nr_open, which needs
- * CAP_SYS_RESOURCE), else the hard limit, and say so if that is little.
+ * Descriptors: the guest's open files, and one O_PATH descriptor per inode
+ * in use (fdcache.c closes cold ones, or, where inodes cannot be opened by
+ * handle, keeps one per inode the kernel caches).  Take as much as the
+ * system allows (fs.nr_open, which needs CAP_SYS_RESOURCE), else the hard
+ * limit, and say so if that is little.
  */
 static void raise_fd_limit(void)
 {
@@ -177,9 +178,9 @@ static void raise_fd_limit(void)
 	}
 	rl.rlim_cur = rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
-	if (rl.rlim_cur < 262144)
-		vu_log(LOG_WARNING, "the open-file limit is %lu: the guest can use about that many "
-		       "files and directories at once before it gets EMFILE (raise LimitNOFILE or "
+	if (rl.rlim_cur < 4096)
+		vu_log(LOG_WARNING, "the open-file limit is %lu: the guest can keep about half "
+		       "that many files open at once before it gets EMFILE (raise LimitNOFILE or "
 		       "ulimit -Hn, or give vunifyfs CAP_SYS_RESOURCE)", (unsigned long)rl.rlim_cur);
 }
 
@@ -241,6 +242,8 @@ static void serve_init(struct fuse_session *se, const char *mnt)
 		die("%s: no INIT from the kernel: %s", mnt, strerror(res < 0 ? -res : EIO));
 	}
 	fuse_session_process_buf(se, &buf);
+	/* This thread reads no more requests: INIT is over (fdcache.c). */
+	vu_fdc_request_end();
 	free(buf.mem);
 }
 
@@ -378,7 +381,7 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 	/* Creation modes come with the caller's umask applied per thread. */
 	umask(0);
-	if (vu_table_init(vu_fs.root_fd) < 0)
+	if (vu_table_init(vu_fs.root_fd) < 0 || vu_fdc_init(vu_fs.root_fd) < 0)
 		die("out of memory");
 	vu_usage.space = o.space_bytes;
 	vu_usage.inode_limit = o.inodes;

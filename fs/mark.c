@@ -100,7 +100,7 @@ bool vu_fd_marked(int fd)
 	return fgetxattr(fd, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
 }
 
-bool vu_node_marked(const struct vu_node *n)
+bool vu_node_marked(struct vu_node *n)
 {
 	char path[64];
 

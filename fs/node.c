@@ -202,6 +202,7 @@ static void free_dead(struct vu_node *n)
 		struct vu_node *next = n->next_priv;
 
 		vu_usage_drop(n);
+		vu_fdc_remove(n);
 		if (n->fd >= 0)
 			close(n->fd);
 		if (n->fd_old >= 0)
@@ -311,6 +312,7 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 	n->nlookup = 1;
 	vu_usage_adopt(n, st);
 	pthread_mutex_unlock(&tab.mutex);
+	vu_fdc_add(n);
 	free_dead(stale_parent);
 	return n;
 

@@ -111,6 +111,13 @@ static void report(FILE *f)
 	fprintf(f, "uptime_ms %llu\n", (unsigned long long)((now_ns() - started_ns) / 1000000));
 	fprintf(f, "requests %llu\n", (unsigned long long)total);
 	fprintf(f, "daemon_us %llu\n", (unsigned long long)(total_ns / 1000));
+	{
+		unsigned long ev, re;
+		size_t warm, budget;
+
+		vu_fdc_counts(&warm, &budget, &ev, &re);
+		fprintf(f, "node_fds %zu %zu %lu %lu\n", warm, budget, ev, re);
+	}
 	for (unsigned i = 0; i < STATS_NOPS; i++) {
 		uint64_t n = atomic_load_explicit(&ops[i].n, memory_order_relaxed);
 		uint64_t ns = atomic_load_explicit(&ops[i].ns, memory_order_relaxed);

@@ -23,24 +23,37 @@ static bool use_syslog;
  * have been replaced meanwhile).  N is our own descriptor, never anything a
  * guest controls, and the lookup is relative to a held /proc/self/fd.
  */
-int vu_reopen(const struct vu_node *n, int flags)
+int vu_reopen(struct vu_node *n, int flags)
 {
+	int fd = vu_node_fd(n);
 	char num[16];
 
-	snprintf(num, sizeof(num), "%d", n->fd);
+	if (fd < 0)
+		return -1;
+	snprintf(num, sizeof(num), "%d", fd);
 	return openat(vu_fs.proc_fd, num, (flags & ~O_NOFOLLOW) | O_CLOEXEC);
 }
 
 /* The same magic link as a path, for the *xattr and *at calls that have no
  * descriptor form working on O_PATH descriptors. */
-int vu_proc_path(const struct vu_node *n, char *buf, size_t len)
+int vu_proc_path(struct vu_node *n, char *buf, size_t len)
 {
-	return snprintf(buf, len, "/proc/self/fd/%d", n->fd);
+	int fd = vu_node_fd(n);
+
+	/* No descriptor (its inode is gone): a path that names nothing, so
+	 * that the call made with it fails (ENOENT), never reaches another. */
+	if (fd < 0)
+		return snprintf(buf, len, "/proc/self/fd/-");
+	return snprintf(buf, len, "/proc/self/fd/%d", fd);
 }
 
-int vu_stat(const struct vu_node *n, struct stat *st)
+int vu_stat(struct vu_node *n, struct stat *st)
 {
-	return fstatat(n->fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
+	int fd = vu_node_fd(n);
+
+	if (fd < 0)
+		return -1;
+	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);
 }
 
 /* A fresh temporary name of this instance (see format.h, Reserved names). */

@@ -41,8 +41,13 @@ struct vu_node {
 	mode_t type;                /* S_IFMT bits; fixed for the node's life */
 	uint64_t ino_shown;         /* st_ino the guest sees */
 
-	_Atomic int fd;             /* O_PATH|O_NOFOLLOW; changed only by a break */
+	_Atomic int fd;             /* O_PATH|O_NOFOLLOW, -1 while cold (fdcache.c);
+	                             * changed to another inode only by a break */
 	int fd_old;                 /* the one before the break, closed with the node */
+	struct file_handle *fh;     /* to open fd again once it was closed, or NULL */
+	atomic_bool fd_used;        /* used since the clock last passed */
+	atomic_bool fd_keep;        /* never closed before the node dies */
+	struct vu_node *fd_next, *fd_prev; /* the clock's list, if fd is open */
 	atomic_bool unified;        /* shares a store object; only ever goes false */
 
 	/* Unified nodes only: the one name this node stands for; the unified
@@ -172,7 +177,7 @@ bool vu_mark_check(int fd, const struct stat *st);
 /* Does the inode open as @fd (not O_PATH) carry the mark?  Uncached. */
 bool vu_fd_marked(int fd);
 /* The same for a node's backing inode, without opening it.  Uncached. */
-bool vu_node_marked(const struct vu_node *n);
+bool vu_node_marked(struct vu_node *n);
 
 /* creds.c: act as the calling guest process for object creation. */
 struct vu_creds {
@@ -208,9 +213,28 @@ int64_t vu_usage_write_need(int fd, off_t off, size_t len);
 int vu_usage_statfs(struct statvfs *sv);
 
 /* util.c */
-int vu_reopen(const struct vu_node *n, int flags);
-int vu_proc_path(const struct vu_node *n, char *buf, size_t len);
-int vu_stat(const struct vu_node *n, struct stat *st);
+int vu_reopen(struct vu_node *n, int flags);
+int vu_proc_path(struct vu_node *n, char *buf, size_t len);
+int vu_stat(struct vu_node *n, struct stat *st);
+
+/* fdcache.c: node descriptors, closed while cold, opened by handle again. */
+int vu_fdc_init(int root_fd);
+/* @n's O_PATH descriptor, valid until this request's end; -1 with errno
+ * (ESTALE) if its inode cannot be opened again. */
+int vu_node_fd(struct vu_node *n);
+/* As vu_node_fd(), and never closed again before the node dies: for an
+ * inode about to lose a name (it may lose its last). */
+int vu_fdc_keep(struct vu_node *n);
+void vu_fdc_add(struct vu_node *n);          /* n->fd was just set */
+void vu_fdc_remove(struct vu_node *n);       /* n dies */
+struct file_handle *vu_fdc_handle_of(int fd);
+/* Is there room for another node descriptor before the next eviction?
+ * (A request that makes many, READDIRPLUS, stops at none.) */
+bool vu_fdc_room(void);
+void vu_fdc_request_begin(void);
+void vu_fdc_request_end(void);
+void vu_fdc_counts(size_t *warm, size_t *budget, unsigned long *evictions,
+		   unsigned long *reopens);
 void vu_tmp_name(char *buf, size_t len);
 bool vu_name_ok(const char *name);
 void vu_log(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
