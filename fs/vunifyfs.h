@@ -243,8 +243,9 @@ bool vu_pt_offered_at_init(void);
 void vu_pt_amend_init(struct iovec *iov, int count);
 int vu_pt_probe(int dirfd);
 /* The node's backing id for one more open: > 0 the id, 0 serve without
- * passthrough, < 0 an error (passthrough=on only). */
-int vu_pt_get(struct vu_node *n, int flags);
+ * passthrough, < 0 an error (passthrough=on only).  @f, the open file the
+ * id is for (or NULL), may lend its descriptor to the registration. */
+int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f);
 /* FUSE_DEV_IOC_BACKING_OPEN with the calling thread's credentials: the
  * backing id, or -errno. */
 int vu_pt_backing_open(int fd);
