@@ -202,6 +202,7 @@ static void free_dead(struct vu_node *n)
 		struct vu_node *next = n->next_priv;
 
 		vu_usage_drop(n);
+		vu_pt_forget(n);
 		if (n->fd >= 0)
 			close(n->fd);
 		if (n->fd_old >= 0)

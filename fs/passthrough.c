@@ -263,15 +263,32 @@ out:
 	return id;
 }
 
+/*
+ * A private node keeps its backing id after its last open is released,
+ * until the node dies (vu_pt_forget): the next open of the file then costs
+ * no registration (two ioctls per open and close).  The kernel holds one
+ * read-only file per such node, no descriptor of ours; a private node never
+ * turns into a store object (a break makes a new inode, a name unified on
+ * the host a new node), and an open for writing of a marked inode is
+ * refused before it gets here (file.c).  A store object's id goes at once:
+ * the break (break.c) relies on bk_opens to know whether it is in use.
+ */
 void vu_pt_put(struct vu_node *n)
 {
 	pthread_mutex_lock(&n->lock);
-	if (n->bk_opens && --n->bk_opens == 0) {
+	if (n->bk_opens && --n->bk_opens == 0 && n->bk_shared) {
 		backing_close(n->bk_id);
 		n->bk_id = 0;
 		n->bk_shared = false;
 	}
 	pthread_mutex_unlock(&n->lock);
+}
+
+void vu_pt_forget(struct vu_node *n)
+{
+	if (n->bk_id > 0)
+		backing_close(n->bk_id);
+	n->bk_id = 0;
 }
 
 static void fill_open(struct vu_fuse_open_out *o, uint64_t fh, int backing_id)

@@ -261,6 +261,8 @@ int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f);
  * backing id, or -errno. */
 int vu_pt_backing_open(int fd);
 void vu_pt_put(struct vu_node *n);
+/* The node dies: let go of a backing id it kept (no open file left). */
+void vu_pt_forget(struct vu_node *n);
 int vu_pt_reply_open(fuse_req_t req, uint64_t fh, int backing_id);
 int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_t fh,
 		       int backing_id);
