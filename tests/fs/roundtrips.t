@@ -5,7 +5,10 @@
 # - readdirplus of a directory whose files the daemon already has a node
 #   for opens no new descriptor per entry (no openat2: one fstatat);
 # - open+close of a private file opens the backing inode once, not twice
-#   (in passthrough mode the open file's descriptor is the one registered);
+#   (in passthrough mode the open file's descriptor is the one registered),
+#   and registers it with the kernel once, not at every open; a write
+#   through such a kept registration lands in the file, and the file can
+#   still be executed (the kept registration is not a writer);
 # - the cheap readdirplus path still sees a private inode marked in place
 #   on the host since its node was made: the name turns unified, and a
 #   write through it breaks the link instead of writing the object.
@@ -49,6 +52,16 @@ t_log "ls -l of $n known files: $c openat2"
 c=$(count openat bash -c 'for i in $(seq "$1"); do : < "$2/f$i"; done' - $n "$m/d")
 t_log "$n open+close: $c openat"
 [ "$c" -le $((n + n / 10)) ] 2>/dev/null || t_fail "$n open+close: $c openat in the daemon (more than one per open)"
+c=$(count ioctl bash -c 'for i in $(seq "$1"); do : < "$2/f$i"; : < "$2/f$i"; done' - $n "$m/d")
+t_log "2 x $n open+close: $c ioctl"
+[ "$c" -le $((n / 10)) ] 2>/dev/null || t_fail "2 x $n open+close: $c ioctl (a backing registration per open)"
+echo more >> "$m/d/f1" || t_fail "append to f1"
+t_eq "f1 after append" "$(cat "$m/d/f1")" "1
+more"
+printf '#!/bin/sh\necho ran\n' > "$m/d/run"
+chmod +x "$m/d/run"
+: < "$m/d/run"
+t_eq "exec after a kept registration" "$("$m/d/run" 2>&1)" ran
 
 # A private file, known to the daemon and the kernel, marked in place on the
 # host (what a store made of a guest's own inode would look like).
