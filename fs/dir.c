@@ -63,9 +63,10 @@ void vu_fill_entry(const struct vu_node *n, const struct stat *st, struct fuse_e
 
 /*
  * The node for @name if we already have it (readdirplus of a directory
- * whose files the kernel knows, e.g. just made): 0 with *np holding one more reference and
- * @st filled, -ENOENT if there is no such name, 1 if the full lookup must
- * decide.  One fstatat() of the single name instead
+ * whose files the kernel knows, e.g. just made): 0 with *np holding one
+ * more reference and @st filled, -ENOENT if there is no such name, 1 if the
+ * full lookup must decide.  One fstatat() of the single name (no '/', not
+ * "." or "..", not followed if a symlink: it cannot leave @parent) instead
  * of openat2() + fstat() + close(): the node keeps the descriptor it had.
  * The name may change between the stat and the table: the node returned
  * is then the one the name stood for at the stat, as with the full lookup.

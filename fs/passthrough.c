@@ -177,9 +177,9 @@ int vu_pt_probe(int dirfd)
  * with n->lock held, which a link break holds too.  Only:
  * - of a private node: objects are registered by the guard, under its
  *   credentials;
- * - read-only: the kernel keeps the registered file until the node's last
- *   passthrough open is released, and a writable one would count as a
- *   writer of the inode all that time (ETXTBSY on exec);
+ * - read-only: the kernel keeps the registered file as long as the node
+ *   keeps its id (vu_pt_put), and a writable one would count as a writer
+ *   of the inode all that time (ETXTBSY on exec);
  * - of the node's current generation: after a break since the descriptor
  *   was opened it may name the store object (the generation is read before
  *   the descriptor is opened and bumped after n->fd moves: file.c).
