@@ -61,6 +61,53 @@ void vu_fill_entry(const struct vu_node *n, const struct stat *st, struct fuse_e
 	e->entry_timeout = vu_fs.timeout;
 }
 
+/*
+ * The node for @name if we already have it (readdirplus of a directory
+ * whose files the kernel knows, e.g. just made): 0 with *np holding one
+ * more reference and @st filled, -ENOENT if there is no such name, 1 if the
+ * full lookup must decide.  One fstatat() of the single name (no '/', not
+ * "." or "..", not followed if a symlink: it cannot leave @parent) instead
+ * of openat2() + fstat() + close(): the node keeps the descriptor it had.
+ * The name may change between the stat and the table: the node returned
+ * is then the one the name stood for at the stat, as with the full lookup.
+ */
+static int lookup_known(struct vu_node *parent, const char *name, struct stat *st,
+			struct vu_node **np)
+{
+	struct vu_node *n;
+	bool marked;
+	int pfd = vu_node_fd(parent), fd;
+
+	if (pfd < 0)
+		return 1;
+	if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -ENOENT : 1;
+	if (vu_mark_cached(st, &marked)) {
+		*np = vu_node_lookup_known(parent, name, st, marked);
+		return *np ? 0 : 1;
+	}
+	/*
+	 * Not in the cache (the inode's ctime moved, e.g. by a write): a
+	 * private node we hold for this very inode can read the mark through
+	 * its own descriptor, which names the inode (a private node's
+	 * descriptor never changes; one opened again by handle is checked
+	 * to be the inode, generation included: fdcache.c).  Marked since (vhashify at work on the host):
+	 * the full lookup makes it the unified node it now is.
+	 */
+	n = vu_node_lookup_known(parent, name, st, false);
+	if (!n)
+		return 1;
+	/* A cold node's descriptor is opened again by handle, which names
+	 * the very inode (its generation too) or fails. */
+	fd = vu_node_fd(n);
+	if (fd < 0 || vu_mark_check(fd, st)) {
+		vu_node_forget(n, 1);
+		return 1;
+	}
+	*np = n;
+	return 0;
+}
+
 int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_param *e)
 {
 	struct vu_node *n;
@@ -433,6 +480,28 @@ static ino_t entry_ino(struct vu_node *parent, int dirfd, const struct dirent *d
 	return ino;
 }
 
+/* The lookup readdirplus does for @de: the cheap one when the table may
+ * already hold its node (no syscall to ask), else the full one. */
+static int readdir_lookup(struct vu_node *parent, const struct dirent *de,
+			  struct fuse_entry_param *e)
+{
+	struct vu_node *n;
+	struct stat st;
+	int res;
+
+	if (!vu_name_ok(de->d_name))
+		return -ENOENT;
+	if (vu_node_maybe_known(parent, de->d_name, de->d_ino)) {
+		res = lookup_known(parent, de->d_name, &st, &n);
+		if (res <= 0) {
+			if (res == 0)
+				vu_fill_entry(n, &st, e);
+			return res;
+		}
+	}
+	return vu_do_lookup(parent, de->d_name, e);
+}
+
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
 		       struct fuse_file_info *fi, bool plus)
 {
@@ -487,7 +556,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset
 			 * while the cache is full, the kernel asks for the rest. */
 			if (rem != size && !vu_fdc_room())
 				break;
-			err = -vu_do_lookup(parent, name, &e);
+			err = -readdir_lookup(parent, d->entry, &e);
 			if (err == ENOENT) {    /* gone since readdir saw it */
 				err = 0;
 				goto next;

@@ -144,7 +144,7 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_info *fi,
 			 struct vu_file *f, const struct fuse_entry_param *e)
 {
-	int id = vu_pt_get(n, fi->flags), res;
+	int id = vu_pt_get(n, fi->flags, f), res;
 
 	if (id < 0) {
 		if (e)

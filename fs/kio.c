@@ -38,7 +38,7 @@ static void serve_tmpfile(int fd, const struct fuse_in_header *in, size_t len)
 		err = vu_do_tmpfile(vu_node_get(in->nodeid), arg->flags, arg->mode, in->uid,
 				    in->gid, arg->umask, &e, &f);
 	if (!err) {
-		id = vu_pt_get(vu_node_get(e.ino), arg->flags);
+		id = vu_pt_get(vu_node_get(e.ino), arg->flags, f);
 		if (id < 0) {
 			err = id;
 			vu_node_forget(vu_node_get(e.ino), 1);

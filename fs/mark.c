@@ -64,26 +64,43 @@ static bool read_mark(int fd, const struct stat *st)
 	return true;
 }
 
-bool vu_mark_check(int fd, const struct stat *st)
+static size_t slot_of(const struct stat *st)
 {
 	uint64_t k[2] = { st->st_dev, st->st_ino };
-	size_t h = XXH3_64bits(k, sizeof(k));
+
+	return XXH3_64bits(k, sizeof(k));
+}
+
+bool vu_mark_cached(const struct stat *st, bool *marked)
+{
+	size_t h = slot_of(st);
+	struct mark_slot *s = &slots[h & (MARK_SLOTS - 1)];
+	pthread_mutex_t *lock = &locks[h % MARK_LOCKS];
+	bool hit;
+
+	if (!S_ISREG(st->st_mode)) {
+		*marked = false;
+		return true;
+	}
+	pthread_once(&locks_once, init_locks);
+	pthread_mutex_lock(lock);
+	hit = s->valid && s->dev == st->st_dev && s->ino == st->st_ino &&
+	      vu_time_eq(&s->ctime, &st->st_ctim);
+	if (hit)
+		*marked = s->marked;
+	pthread_mutex_unlock(lock);
+	return hit;
+}
+
+bool vu_mark_check(int fd, const struct stat *st)
+{
+	size_t h = slot_of(st);
 	struct mark_slot *s = &slots[h & (MARK_SLOTS - 1)];
 	pthread_mutex_t *lock = &locks[h % MARK_LOCKS];
 	bool marked;
 
-	if (!S_ISREG(st->st_mode))
-		return false;
-	pthread_once(&locks_once, init_locks);
-
-	pthread_mutex_lock(lock);
-	if (s->valid && s->dev == st->st_dev && s->ino == st->st_ino &&
-	    vu_time_eq(&s->ctime, &st->st_ctim)) {
-		marked = s->marked;
-		pthread_mutex_unlock(lock);
+	if (vu_mark_cached(st, &marked))
 		return marked;
-	}
-	pthread_mutex_unlock(lock);
 
 	marked = read_mark(fd, st);
 

@@ -202,6 +202,7 @@ static void free_dead(struct vu_node *n)
 		struct vu_node *next = n->next_priv;
 
 		vu_usage_drop(n);
+		vu_pt_forget(n);
 		vu_fdc_remove(n);
 		if (n->fd >= 0)
 			close(n->fd);
@@ -363,6 +364,35 @@ void vu_node_release(struct vu_node *n)
 		dead = reap(n);
 	pthread_mutex_unlock(&tab.mutex);
 	free_dead(dead);
+}
+
+struct vu_node *vu_node_lookup_known(struct vu_node *parent, const char *name,
+				     const struct stat *st, bool unified)
+{
+	struct vu_node *n;
+
+	pthread_mutex_lock(&tab.mutex);
+	if (unified) {
+		n = unif_find(parent, name);
+		if (n && !(n->unified && n->dev == st->st_dev && n->ino == st->st_ino))
+			n = NULL;
+	} else {
+		n = priv_find(st->st_dev, st->st_ino);
+	}
+	if (n)
+		n->nlookup++;
+	pthread_mutex_unlock(&tab.mutex);
+	return n;
+}
+
+bool vu_node_maybe_known(struct vu_node *parent, const char *name, ino_t ino)
+{
+	bool known;
+
+	pthread_mutex_lock(&tab.mutex);
+	known = priv_find(parent->dev, ino) || unif_find(parent, name);
+	pthread_mutex_unlock(&tab.mutex);
+	return known;
 }
 
 struct vu_node *vu_node_find_inode(dev_t dev, ino_t ino)

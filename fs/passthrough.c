@@ -171,9 +171,31 @@ int vu_pt_probe(int dirfd)
 	return err;
 }
 
-int vu_pt_get(struct vu_node *n, int flags)
+/*
+ * The open file's own descriptor, when it can stand for the node in the
+ * registration (saving an open and a close per FUSE open), else -1.  Called
+ * with n->lock held, which a link break holds too.  Only:
+ * - of a private node: objects are registered by the guard, under its
+ *   credentials;
+ * - read-only: the kernel keeps the registered file as long as the node
+ *   keeps its id (vu_pt_put), and a writable one would count as a writer
+ *   of the inode all that time (ETXTBSY on exec);
+ * - of the node's current generation: after a break since the descriptor
+ *   was opened it may name the store object (the generation is read before
+ *   the descriptor is opened and bumped after n->fd moves: file.c).
+ */
+static int reusable_fd(const struct vu_node *n, const struct vu_file *f)
+{
+	if (!f || n->unified || n->bk_shared || (f->flags & O_ACCMODE) != O_RDONLY ||
+	    atomic_load(&f->gen) != atomic_load(&n->gen))
+		return -1;
+	return f->fd;
+}
+
+int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f)
 {
 	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
+	bool own = true;
 	int fd, id = 0;
 
 	pthread_mutex_lock(&n->lock);
@@ -211,16 +233,22 @@ int vu_pt_get(struct vu_node *n, int flags)
 	 * O_NOATIME: see vunifyfs.8.)  Objects are registered by the guard
 	 * (guard.c), whose credentials cannot open anything for writing.
 	 */
-	fd = vu_reopen(n, n->unified ? O_RDONLY | O_NOATIME : O_RDONLY);
-	if (fd < 0) {
-		id = -errno;
-		goto out;
+	fd = reusable_fd(n, f);
+	if (fd >= 0) {
+		own = false;
+	} else {
+		fd = vu_reopen(n, n->unified ? O_RDONLY | O_NOATIME : O_RDONLY);
+		if (fd < 0) {
+			id = -errno;
+			goto out;
+		}
 	}
 	if (n->unified && !vu_fs.test_no_guard)
 		id = vu_guard_backing_open(fd);
 	else
 		id = vu_pt_backing_open(fd);
-	close(fd);              /* the kernel holds its own reference */
+	if (own)
+		close(fd);      /* the kernel holds its own reference */
 	if (id < 0) {
 		if (vu_fs.pt_mode == VU_PT_AUTO)
 			pt_refused(-id);
@@ -235,15 +263,32 @@ out:
 	return id;
 }
 
+/*
+ * A private node keeps its backing id after its last open is released,
+ * until the node dies (vu_pt_forget): the next open of the file then costs
+ * no registration (two ioctls per open and close).  The kernel holds one
+ * read-only file per such node, no descriptor of ours; a private node never
+ * turns into a store object (a break makes a new inode, a name unified on
+ * the host a new node), and an open for writing of a marked inode is
+ * refused before it gets here (file.c).  A store object's id goes at once:
+ * the break (break.c) relies on bk_opens to know whether it is in use.
+ */
 void vu_pt_put(struct vu_node *n)
 {
 	pthread_mutex_lock(&n->lock);
-	if (n->bk_opens && --n->bk_opens == 0) {
+	if (n->bk_opens && --n->bk_opens == 0 && n->bk_shared) {
 		backing_close(n->bk_id);
 		n->bk_id = 0;
 		n->bk_shared = false;
 	}
 	pthread_mutex_unlock(&n->lock);
+}
+
+void vu_pt_forget(struct vu_node *n)
+{
+	if (n->bk_id > 0)
+		backing_close(n->bk_id);
+	n->bk_id = 0;
 }
 
 static void fill_open(struct vu_fuse_open_out *o, uint64_t fh, int backing_id)

@@ -147,6 +147,14 @@ fuse_ino_t vu_node_id(const struct vu_node *n);
 struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 				int fd, const struct stat *st, bool unified);
 void vu_node_forget(struct vu_node *n, uint64_t nlookup);
+/* The node we already have for @name in @parent with backing @st (the
+ * unified one for that name and inode if @unified, else the private one of
+ * that inode), with one more kernel reference; NULL if there is none. */
+struct vu_node *vu_node_lookup_known(struct vu_node *parent, const char *name,
+				     const struct stat *st, bool unified);
+/* Might the table hold a node for @name in @parent, backing inode number
+ * @ino on the parent's device?  A hint, for skipping a stat. */
+bool vu_node_maybe_known(struct vu_node *parent, const char *name, ino_t ino);
 /* The private node of backing inode (dev, ino), held, or NULL. */
 struct vu_node *vu_node_find_inode(dev_t dev, ino_t ino);
 /* The unified node currently standing for (parent, name), or NULL; pinned
@@ -174,6 +182,9 @@ uint64_t vu_node_peek_ino(struct vu_node *parent, const char *name, const struct
 
 /* mark.c: is a backing inode a store object? */
 bool vu_mark_check(int fd, const struct stat *st);
+/* The cached answer for @st, if the cache has one for its very ctime
+ * (*marked set, true returned); no syscall. */
+bool vu_mark_cached(const struct stat *st, bool *marked);
 /* Does the inode open as @fd (not O_PATH) carry the mark?  Uncached. */
 bool vu_fd_marked(int fd);
 /* The same for a node's backing inode, without opening it.  Uncached. */
@@ -267,12 +278,15 @@ bool vu_pt_offered_at_init(void);
 void vu_pt_amend_init(struct iovec *iov, int count);
 int vu_pt_probe(int dirfd);
 /* The node's backing id for one more open: > 0 the id, 0 serve without
- * passthrough, < 0 an error (passthrough=on only). */
-int vu_pt_get(struct vu_node *n, int flags);
+ * passthrough, < 0 an error (passthrough=on only).  @f, the open file the
+ * id is for (or NULL), may lend its descriptor to the registration. */
+int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f);
 /* FUSE_DEV_IOC_BACKING_OPEN with the calling thread's credentials: the
  * backing id, or -errno. */
 int vu_pt_backing_open(int fd);
 void vu_pt_put(struct vu_node *n);
+/* The node dies: let go of a backing id it kept (no open file left). */
+void vu_pt_forget(struct vu_node *n);
 int vu_pt_reply_open(fuse_req_t req, uint64_t fh, int backing_id);
 int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_t fh,
 		       int backing_id);
