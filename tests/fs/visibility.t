@@ -55,6 +55,7 @@ python_free_size=$(getfattr --absolute-names -m - "$m/p" | grep -c '^user.x')
 
 # --- a descriptor opened before another process breaks the name ---
 coproc HOLD { $vt hold "$m/b"; }
+hold_pid=$HOLD_PID      # bash unsets HOLD_PID as soon as the coprocess ends
 read -r first <&"${HOLD[0]}"
 [ "$first" = "shared content" ] || t_fail "hold: first read '$first'"
 echo "changed by another process" > "$m/b"       # O_TRUNC: breaks b
@@ -72,7 +73,7 @@ else
 fi
 [ "$(cat "$m/b")" = "changed by another process" ] || t_fail "a new open does not see the private copy"
 exec {HOLD[1]}>&-
-wait $HOLD_PID 2>/dev/null
+wait "$hold_pid" 2>/dev/null
 [ "$(cat "$g/sub/c")" = "shared content" ] || t_fail "other name changed"
 [ "$(cat "$store/objects/01/23456789abcdef0123456789abcdef")" = "shared content" ] || t_fail "store changed"
 

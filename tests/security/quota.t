@@ -42,6 +42,7 @@ for i in $(seq 50); do [ "$(used)" -le $((base + 65536)) ] && break; sleep 0.1; 
 
 # 3. While an unnamed file holds 15 MiB, a visible file cannot take 10 MiB.
 coproc HOLD { "$sf" tmpfile "$m" $((15 * M)) hold; }
+hold_pid=$HOLD_PID      # bash unsets HOLD_PID as soon as the coprocess ends
 read -r -t 30 line <&"${HOLD[0]}" || t_fail "holder did not report"
 t_eq "15M into O_TMPFILE" "$line" "$((15 * M)) ok"
 [ "$(iused)" = $((ibase + 1)) ] || t_fail "O_TMPFILE inode not counted: iused $(iused), was $ibase"
@@ -61,7 +62,7 @@ t_log "record while an O_TMPFILE holds 15M: $rb bytes"
 [ "$rb" -le $((2 * M)) ] || t_fail "the usage record counts the unnamed file: $rb bytes"
 rm -f "$m/vis"
 echo >&"${HOLD[1]}"
-wait "$HOLD_PID" 2>/dev/null
+wait "$hold_pid" 2>/dev/null
 
 # 4. linkat of an O_TMPFILE: 50 MiB never fits; 5 MiB links and is counted once.
 out=$(t_timeout 60 "$sf" tmpfile "$m" $((50 * M)) link:fifty)
