@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
@@ -228,6 +229,16 @@ static int read_target(const struct vu_walk_entry *ent, char **out, size_t *len)
 	if (n < 0) {
 		free(t);
 		return -1;
+	}
+	/* readlink(2) moves a symlink's atime (there is no O_NOATIME for
+	 * it): put it back, sending changes nothing a guest sees. */
+	{
+		struct timespec ts[2] = { vu_meta_ts(&ent->stx->stx_atime), { .tv_nsec = UTIME_OMIT } };
+		struct statx now;
+
+		if (vu_meta_statx(ent->dirfd, ent->name, &now) == 0 && S_ISLNK(now.stx_mode) &&
+		    !vu_meta_ts_eq(&now.stx_atime, &ent->stx->stx_atime))
+			utimensat(ent->dirfd, ent->name, ts, AT_SYMLINK_NOFOLLOW);
 	}
 	*out = t;
 	*len = (size_t)n;
