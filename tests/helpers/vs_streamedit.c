@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vs_streamedit: read a guest stream (include/vunify/stream.h) on stdin and
+ * write it again on stdout with every record's checksum made anew, so that
+ * tests can craft streams a careful receiver must refuse on their content,
+ * not on a checksum:
+ *
+ *   vs_streamedit --list                print "OFFSET TYPE LENGTH" per record
+ *   vs_streamedit --rename OLD NEW      INODE records named OLD get NEW
+ *                                       ("../x", "/etc/x", "a/b" ...)
+ *   vs_streamedit --flip-data N         flip the last byte of the Nth (from 1)
+ *                                       DATA record: content that is not
+ *                                       what its id says, checksums good
+ *
+ * It checks the stream it reads like a receiver's reader does.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vunify/stream.h"
+
+static int edit(const char *old, const char *new, long flip)
+{
+	long ndata = 0;
+	struct vu_sreader r;
+	struct vu_swriter w;
+	struct vu_sbuf b = { 0 };
+	struct vu_scur c;
+	struct vu_err e;
+	uint32_t type;
+	int k;
+
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
+		goto fail;
+	if ((old || flip) && vu_swriter_start(&w, 1, &e) < 0)
+		goto fail;
+	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
+		if (type == VU_SREC_DATA && ++ndata == flip && c.len > 8) {
+			((uint8_t *)c.p)[c.len - 1] ^= 0x01;
+			if (vu_swriter_put(&w, type, c.p, c.len, &e) < 0)
+				goto fail;
+			continue;
+		}
+		if (!old && !flip) {
+			printf("%llu %u %zu\n", (unsigned long long)r.rec_off, type, c.len);
+			continue;
+		}
+		if (type == VU_SREC_INODE && old) {
+			size_t nl;
+			const char *name;
+
+			vu_sbuf_reset(&b);
+			vu_sbuf_raw(&b, vu_scur_raw(&c, 16), 16);
+			name = vu_scur_str(&c, 1 << 20, &nl);
+			if (c.bad)
+				goto bad;
+			if (nl == strlen(old) && !memcmp(name, old, nl))
+				vu_sbuf_str(&b, new, strlen(new));
+			else
+				vu_sbuf_str(&b, name, nl);
+			vu_sbuf_raw(&b, c.p + c.pos, c.len - c.pos);
+			if (vu_swriter_put(&w, type, b.p, b.len, &e) < 0)
+				goto fail;
+			continue;
+		}
+		if (vu_swriter_put(&w, type, c.p, c.len, &e) < 0)
+			goto fail;
+	}
+	if (k < 0)
+		goto fail;
+	return 0;
+bad:
+	fprintf(stderr, "vs_streamedit: bad INODE record\n");
+	return 1;
+fail:
+	fprintf(stderr, "vs_streamedit: %s\n", e.msg);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 2 && !strcmp(argv[1], "--list"))
+		return edit(NULL, NULL, 0);
+	if (argc == 4 && !strcmp(argv[1], "--rename"))
+		return edit(argv[2], argv[3], 0);
+	if (argc == 3 && !strcmp(argv[1], "--flip-data") && atol(argv[2]) > 0)
+		return edit(NULL, NULL, atol(argv[2]));
+	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N  (stdin to stdout)\n");
+	return 2;
+}
