@@ -172,7 +172,7 @@ static void test_moved_record_refused(void **state)
 
 	/* Swap the second and third records (both empty-ish): each is good
 	 * where it was written, and must fail at another offset. */
-	first = VU_STREAM_HEADER_LEN + 8 + (4 + 4 + 8 + 4 + 4) + 8;
+	first = VU_STREAM_HEADER_LEN + 8 + (8 + 4 + 4 + 4) + 8;   /* after the INODE */
 	second = first + 8 + 0 + 8;
 	q = malloc(len);
 	memcpy(q, p, first);
