@@ -27,6 +27,7 @@ struct rinode {
 
 struct robj {
 	struct vu_id id;
+	struct statx want;           /* what its names' manifest entries say */
 	bool staged;                 /* its OBJECT arrived and checked */
 	unsigned kflags;
 	struct statx stx;
@@ -49,6 +50,7 @@ struct recv {
 	bool top_made;
 	struct rinode *in;           /* in[ino - 1] */
 	uint64_t nin, capin;
+	uint64_t manifest_bytes;     /* bounded: VU_STREAM_MANIFEST_MAX */
 	struct robj *obj;            /* sorted by id */
 	size_t nobj;
 	uint64_t cache_ino;          /* one directory descriptor kept open */
@@ -60,6 +62,14 @@ struct recv {
 	struct robj *sink_obj;
 	struct vu_key *key;
 };
+
+/* The stat a guest sees of a unified name: its object's. */
+static inline bool vu_srecv_same_stat(const struct statx *a, const struct statx *b)
+{
+	return a->stx_mode == b->stx_mode && a->stx_uid == b->stx_uid && a->stx_gid == b->stx_gid &&
+	       a->stx_size == b->stx_size && a->stx_mtime.tv_sec == b->stx_mtime.tv_sec &&
+	       a->stx_mtime.tv_nsec == b->stx_mtime.tv_nsec;
+}
 
 /* "stream offset N: MSG[: strerror(err)]" for the record being read; -1. */
 int vu_srecv_bad(struct recv *r, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

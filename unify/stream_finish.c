@@ -55,11 +55,13 @@ static int find_instance(struct recv *r, struct robj *ob, int src, bool *any)
 		*any = true;
 		if (!vu_store_has_room(st, &ostx))
 			continue;
+		/* What the names must show (an instance of an id made with
+		 * the mtime ignored may have another). */
+		if (!vu_srecv_same_stat(&ostx, &ob->want))
+			continue;
 		if (src >= 0) {
 			/* Ids are never trusted alone (store.h): the content
 			 * is compared before a link. */
-			if (ostx.stx_size != ob->stx.stx_size)
-				continue;
 			fd = vu_store_open_object(st, &ob->id, seq, &e);
 			if (fd < 0)
 				continue;
@@ -102,6 +104,9 @@ static int place_object(struct recv *r, struct robj *ob)
 
 	vu_id_hex(&ob->id, hex);
 	if (!ob->staged) {
+		if (!r->o->objects_from_store)
+			return vu_err_set(r->e, 0, "stream offset %llu: object %s is not in the "
+					  "stream", (unsigned long long)r->r.rec_off, hex);
 		/* Left out by a sender that knew we have it. */
 		if (find_instance(r, ob, -1, &any) == 1) {
 			r->st->objects_had++;
@@ -139,10 +144,9 @@ static int link_name(struct recv *r, struct rinode *n, int pfd)
 		return vu_err_set(r->e, 0, "%s: no object", n->name);
 	vu_id_hex(&ob->id, hex);
 	/* The guest sees the object's stat: it must be what the manifest says. */
-	if (ob->ostx.stx_mode != n->stx.stx_mode || ob->ostx.stx_uid != n->stx.stx_uid ||
-	    ob->ostx.stx_gid != n->stx.stx_gid || ob->ostx.stx_size != n->stx.stx_size)
-		return vu_err_set(r->e, 0, "%s: object %s does not have the file's owner, mode "
-				  "or size (refused)", n->name, hex);
+	if (!vu_srecv_same_stat(&ob->ostx, &n->stx))
+		return vu_err_set(r->e, 0, "%s: object %s does not have the file's owner, mode, "
+				  "size or mtime (refused)", n->name, hex);
 	for (int tries = 0; tries < 2; tries++) {
 		struct vu_err e2;
 		int dfd = vu_store_subdir(st, &ob->id, false, r->e), pin, rc;

@@ -242,6 +242,11 @@ static int rec_inode(struct recv *r, struct vu_scur *c)
 		return BAD(r, "bad inode record %llu", (unsigned long long)ino);
 	if (S_ISLNK(n->stx.stx_mode) != (tl > 0) || (tl && memchr(target, 0, tl)))
 		return BAD(r, "bad symlink target of inode %llu", (unsigned long long)ino);
+	r->manifest_bytes += sizeof(*n) + nl + tl + n->x.n * sizeof(*n->x.v);
+	for (size_t i = 0; i < n->x.n; i++)
+		r->manifest_bytes += strlen(n->x.v[i].name) + 1 + n->x.v[i].len;
+	if (r->manifest_bytes > VU_STREAM_MANIFEST_MAX)
+		return BAD(r, "the manifest is larger than %llu bytes", VU_STREAM_MANIFEST_MAX);
 	n->target = tl ? dupn(target, tl) : NULL;
 	if (tl && !n->target)
 		return vu_err_set(r->e, ENOMEM, "manifest");
@@ -338,12 +343,18 @@ static int rec_manifest_end(struct recv *r, struct vu_scur *c)
 		return vu_err_set(r->e, ENOMEM, "object list");
 	for (uint64_t i = 0; i < r->nin; i++)
 		if (r->in[i].flags & VU_STREAM_F_OBJECT)
-			r->obj[r->nobj++].id = r->in[i].id;
+			r->obj[r->nobj++] = (struct robj){ .id = r->in[i].id, .want = r->in[i].stx };
 	qsort(r->obj, r->nobj, sizeof(*r->obj), obj_cmp);
 	n = 0;
-	for (size_t i = 0; i < r->nobj; i++)
-		if (!n || !vu_id_eq(&r->obj[n - 1].id, &r->obj[i].id))
-			r->obj[n++] = r->obj[i];
+	for (size_t i = 0; i < r->nobj; i++) {
+		if (n && vu_id_eq(&r->obj[n - 1].id, &r->obj[i].id)) {
+			/* One inode at the sender: one stat. */
+			if (!vu_srecv_same_stat(&r->obj[n - 1].want, &r->obj[i].want))
+				return BAD(r, "names of one object disagree on its stat");
+			continue;
+		}
+		r->obj[n++] = r->obj[i];
+	}
 	r->nobj = n;
 	r->st->unified = 0;
 	for (uint64_t i = 0; i < r->nin; i++)
@@ -403,6 +414,8 @@ static int rec_object(struct recv *r, struct vu_scur *c)
 		return -1;
 	if (!vu_scur_done(c))
 		return BAD(r, "bad object record %s", hex);
+	if (!vu_srecv_same_stat(&ob->stx, &ob->want))
+		return BAD(r, "object %s: not the stat its names have", hex);
 	r->sinkfd = openat(r->stagefd, hex, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (r->sinkfd < 0)
 		return vu_srecv_bad(r, errno, "object %s: stage", hex);

@@ -58,7 +58,9 @@
  *
  * Names are 1..255 bytes, without '/' or NUL, not "." or "..", and not
  * reserved (format.h); xattr values at most 64 KiB, 1024 per inode;
- * symlink targets at most 4095 bytes.  A stream that breaks any rule is
+ * symlink targets at most 4095 bytes; the manifest at most
+ * VU_STREAM_MANIFEST_MAX bytes of them.  All names of one object agree on
+ * its mode, owner, size and mtime, and its OBJECT record with them.  A stream that breaks any rule is
  * refused with the offset of the record at fault.
  *
  * RECEIVING.  The stream is untrusted input.  The tree is built under
@@ -111,6 +113,7 @@ enum vu_stream_type {
 #define VU_STREAM_XATTR_VAL   65536
 #define VU_STREAM_DEPTH_MAX   1024
 #define VU_STREAM_INODES_MAX  (1ull << 28)
+#define VU_STREAM_MANIFEST_MAX (1ull << 30)   /* bytes of names, targets, xattrs */
 
 /* --- encoding a payload ------------------------------------------------- */
 
@@ -205,6 +208,11 @@ int vu_stream_send(int topfd, struct vu_store *store, int out,
 
 struct vu_stream_recv_opts {
 	volatile sig_atomic_t *stop;
+	/* Accept a stream that leaves out objects this store has (migrate,
+	 * after telling the sender what it has).  Off, every object must be
+	 * in the stream: a stream's author could otherwise put any object of
+	 * this store, known by its id, into a guest of theirs. */
+	bool objects_from_store;
 	void *conf;                  /* out: the CONFIG payload (malloc'd) or NULL */
 	size_t conflen;
 };
