@@ -11,9 +11,12 @@
  *   vs_streamedit --flip-data N         flip the last byte of the Nth (from 1)
  *                                       DATA record: content that is not
  *                                       what its id says, checksums good
+ *   vs_streamedit --drop-object N       leave out the Nth OBJECT record and
+ *                                       its DATA (END's counts made to fit)
  *
  * It checks the stream it reads like a receiver's reader does.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +24,10 @@
 
 #include "vunify/stream.h"
 
-static int edit(const char *old, const char *new, long flip)
+static int edit(const char *old, const char *new, long flip, long drop)
 {
-	long ndata = 0;
+	long ndata = 0, nobj = 0, dropped = 0;
+	bool dropping = false;
 	struct vu_sreader r;
 	struct vu_swriter w;
 	struct vu_sbuf b = { 0 };
@@ -34,16 +38,35 @@ static int edit(const char *old, const char *new, long flip)
 
 	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
 		goto fail;
-	if ((old || flip) && vu_swriter_start(&w, 1, &e) < 0)
+	if ((old || flip || drop) && vu_swriter_start(&w, 1, &e) < 0)
 		goto fail;
 	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
+		if (type == VU_SREC_OBJECT)
+			dropping = ++nobj == drop;
+		else if (type != VU_SREC_DATA)
+			dropping = false;
+		if (dropping) {
+			dropped++;
+			continue;
+		}
+		if (type == VU_SREC_END && drop) {
+			uint64_t recs = vu_scur_u64(&c), objs = vu_scur_u64(&c), files = vu_scur_u64(&c);
+
+			vu_sbuf_reset(&b);
+			vu_sbuf_u64(&b, recs - (uint64_t)dropped);
+			vu_sbuf_u64(&b, objs - 1);
+			vu_sbuf_u64(&b, files);
+			if (vu_swriter_put(&w, type, b.p, b.len, &e) < 0)
+				goto fail;
+			continue;
+		}
 		if (type == VU_SREC_DATA && ++ndata == flip && c.len > 8) {
 			((uint8_t *)c.p)[c.len - 1] ^= 0x01;
 			if (vu_swriter_put(&w, type, c.p, c.len, &e) < 0)
 				goto fail;
 			continue;
 		}
-		if (!old && !flip) {
+		if (!old && !flip && !drop) {
 			printf("%llu %u %zu\n", (unsigned long long)r.rec_off, type, c.len);
 			continue;
 		}
@@ -82,11 +105,13 @@ fail:
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--list"))
-		return edit(NULL, NULL, 0);
+		return edit(NULL, NULL, 0, 0);
 	if (argc == 4 && !strcmp(argv[1], "--rename"))
-		return edit(argv[2], argv[3], 0);
+		return edit(argv[2], argv[3], 0, 0);
 	if (argc == 3 && !strcmp(argv[1], "--flip-data") && atol(argv[2]) > 0)
-		return edit(NULL, NULL, atol(argv[2]));
-	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N  (stdin to stdout)\n");
+		return edit(NULL, NULL, atol(argv[2]), 0);
+	if (argc == 3 && !strcmp(argv[1], "--drop-object") && atol(argv[2]) > 0)
+		return edit(NULL, NULL, 0, atol(argv[2]));
+	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N  (stdin to stdout)\n");
 	return 2;
 }

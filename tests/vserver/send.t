@@ -6,7 +6,8 @@
 # objects it already had where their ids match --, and it boots.  Refused,
 # with the stream offset in one line and nothing left behind (no guest, no
 # temporary, the store's objects as they were): a truncated stream, one
-# flipped byte, an object whose content is not its id (checksums made good
+# flipped byte, an object whose content is not its id, an object left out
+# (checksums made good
 # by tests/helpers/vs_streamedit), names "../srv", "/srv" and "a/b", an
 # interrupted receive.  A running guest is not sent.
 . "$(dirname "$0")/../lib.sh"
@@ -144,6 +145,15 @@ refused "one flipped byte" "$T/flip" "stream offset $rec: record checksum mismat
 # An object whose content is not its id, with good checksums.
 "$EDIT" --flip-data 1 < "$T/s1" > "$T/badobj" || t_fail "vs_streamedit --flip-data"
 refused "object not its id" "$T/badobj" "does not have that id"
+# An object left out (END made to fit): busybox's, which B has -- its id
+# alone must not fetch B's object into the guest.  Objects are sent in
+# the order of their ids.
+bid=$(getfattr --only-values -n trusted.vunify "$root/bin/busybox")
+nth=$(find "$root" -type f -exec sh -c 'for f; do getfattr --only-values -n trusted.vunify "$f"; echo; done' _ {} + 2>/dev/null |
+	grep -x '[0-9a-f]\{32\}' | sort -u | grep -n -x "$bid" | cut -d: -f1)
+[ -n "$nth" ] || t_fail "busybox's id not among the objects"
+"$EDIT" --drop-object "$nth" < "$T/s1" > "$T/noobj" || t_fail "vs_streamedit --drop-object"
+refused "object left out" "$T/noobj" "is not in the stream"
 for n in ../srv /srv a/b ..; do
 	"$EDIT" --rename srv "$n" < "$T/s1" > "$T/name" || t_fail "vs_streamedit --rename"
 	refused "name $n" "$T/name" "refused (a name is one path component)"
