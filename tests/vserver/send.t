@@ -8,7 +8,7 @@
 # temporary, the store's objects as they were): a truncated stream, one
 # flipped byte, an object whose content is not its id, an object left out
 # (checksums made good
-# by tests/helpers/vs_streamedit), names "../srv", "/srv" and "a/b", an
+# by tests/helpers/vs_streamedit), a full disk, names "../srv", "/srv" and "a/b", an
 # interrupted receive.  A running guest is not sent.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
@@ -172,6 +172,22 @@ exec 3>&-
 [ "$rc" = 130 ] || t_fail "interrupted receive: exit $rc ($(cat "$T/err"))"
 [ -z "$(ls -A "$B/guests" | grep -v -x -e have -e "$r")" ] || t_fail "interrupt left $(ls -A "$B/guests")"
 [ "$(objs)" = "$store_before" ] || t_fail "interrupt: the store changed"
+
+# A full disk: a base on a small tmpfs.
+C=$T/baseC
+mkdir -p "$C"
+if mount -t tmpfs -o size=4m,mode=0755 vunify-send-test "$C" 2>/dev/null; then
+	t_on_exit "umount -l '$C' 2>/dev/null"
+	VUNIFY_BASE=$C "$VS" "$r" receive --from-file "$T/s1" 2> "$T/err"
+	t_eq "receive onto a full disk: exit" $? 1
+	[ "$(wc -l < "$T/err")" = 1 ] || t_fail "full disk: not one line: $(cat "$T/err")"
+	grep -q "No space left on device" "$T/err" || t_fail "full disk: $(cat "$T/err")"
+	[ -z "$(ls -A "$C/guests")" ] || t_fail "full disk: left $(ls -A "$C/guests")"
+	[ -z "$(find "$C/store/objects" -type f)" ] || t_fail "full disk: objects left"
+	umount "$C" || t_fail "umount $C"
+else
+	t_log "no tmpfs mount here: the full-disk case is not tested"
+fi
 
 vsb "$r" receive --from-file "$T/s1" 2>/dev/null; t_eq "receive onto an existing guest" $? 1
 vsb "${r}y" receive --from-file /dev/null 2> "$T/err"; t_eq "empty stream" $? 1
