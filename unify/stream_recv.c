@@ -569,8 +569,13 @@ static int read_stream(struct recv *r)
 			memcpy(r->o->conf, c.p, c.len);
 			r->o->conflen = c.len;
 			rc = 0;
+			if (r->o->check_conf && r->o->check_conf(r->o->arg, c.p, c.len, r->e) < 0)
+				rc = vu_err_prefix(r->e, "stream offset %llu",
+						   (unsigned long long)r->r.rec_off);
 			break;
 		case VU_SREC_INODE:
+			if (ph == PH_START && r->o->need_conf && !r->o->conf)
+				return BAD(r, "the stream carries no configuration (guest.conf)");
 			rc = ph > PH_MANIFEST ? BAD(r, "inode after the manifest") : rec_inode(r, &c);
 			ph = PH_MANIFEST;
 			break;

@@ -213,6 +213,11 @@ struct vu_stream_recv_opts {
 	 * in the stream: a stream's author could otherwise put any object of
 	 * this store, known by its id, into a guest of theirs. */
 	bool objects_from_store;
+	/* The CONFIG record is required (need_conf) and handed to check_conf
+	 * as soon as it is read, before anything is made: -1 refuses. */
+	bool need_conf;
+	int (*check_conf)(void *arg, const void *conf, size_t len, struct vu_err *e);
+	void *arg;
 	void *conf;                  /* out: the CONFIG payload (malloc'd) or NULL */
 	size_t conflen;
 };

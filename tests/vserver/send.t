@@ -8,7 +8,8 @@
 # temporary, the store's objects as they were): a truncated stream, one
 # flipped byte, an object whose content is not its id, an object left out
 # (checksums made good
-# by tests/helpers/vs_streamedit), a full disk, names "../srv", "/srv" and "a/b", an
+# by tests/helpers/vs_streamedit), a guest.conf with [mounts] unless
+# --trust-config, a full disk, names "../srv", "/srv" and "a/b", an
 # interrupted receive.  A running guest is not sent.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
@@ -172,6 +173,17 @@ exec 3>&-
 [ "$rc" = 130 ] || t_fail "interrupted receive: exit $rc ($(cat "$T/err"))"
 [ -z "$(ls -A "$B/guests" | grep -v -x -e have -e "$r")" ] || t_fail "interrupt left $(ls -A "$B/guests")"
 [ "$(objs)" = "$store_before" ] || t_fail "interrupt: the store changed"
+
+# A guest.conf that reaches into the host is taken only when trusted.
+conf=$VUNIFY_BASE/guests/$g/guest.conf
+cp "$conf" "$T/conf.orig"
+printf '[mounts]\n/mnt = %s ro\n' "$T" >> "$conf"
+t_check "send with mounts" "$VS" "$g" send -q --to-file "$T/s-mounts"
+cp "$T/conf.orig" "$conf"
+refused "guest.conf with [mounts]" "$T/s-mounts" "asks for \[mounts\] of host paths: receive it with --trust-config"
+t_check "receive --trust-config" vsb "${r}t" receive -q --trust-config --from-file "$T/s-mounts"
+grep -q "^/mnt = $T ro" "$B/guests/${r}t/guest.conf" || t_fail "trusted guest.conf not kept"
+t_check "delete the trusted one" vsb "${r}t" delete
 
 # A full disk: a base on a small tmpfs.
 C=$T/baseC

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vserver NAME receive [--from-file FILE | -] [-q]: make guest NAME of this
+ * vserver NAME receive [--from-file FILE | -] [--trust-config] [-q]: make
+ * guest NAME of this
  * base from a stream `send` wrote (include/vunify/stream.h).
  *
  * Built in BASE/guests/.receive-NAME-PID (mode 0000, the barrier, as
@@ -54,6 +55,50 @@ static void remove_remains(struct vs *vs, const char *guests)
 	closedir(d);
 }
 
+/*
+ * The stream's guest.conf is untrusted like the rest of it, but its tree
+ * stays behind the barrier and in the guest's context, while the
+ * configuration decides what of the host the guest reaches.  It must
+ * parse, and what widens the guest's reach into the host (bind mounts of
+ * host paths, capabilities kept, no seccomp filter, the host's network) is
+ * taken only when the operator says so (--trust-config).
+ */
+struct conf_check {
+	struct vs *vs;
+	bool trust;
+};
+
+static int check_conf(void *arg, const void *conf, size_t len, struct vu_err *e)
+{
+	struct vs *vs = ((struct conf_check *)arg)->vs;
+	bool trust = ((struct conf_check *)arg)->trust;
+	struct vu_gconf c;
+	FILE *f = fmemopen((void *)conf, len ? len : 1, "r");
+	const char *what = NULL;
+	int r;
+
+	if (!f)
+		return vu_err_set(e, errno, "guest.conf");
+	vu_gconf_defaults(&c, vs->name);
+	r = len ? vu_gconf_parse(&c, f, "the stream's guest.conf", e) : 0;
+	fclose(f);
+	if (r < 0)
+		return -1;
+	if (c.n_mounts)
+		what = "[mounts] of host paths";
+	else if (c.cap_keep)
+		what = "[security] cap_keep";
+	else if (!c.seccomp)
+		what = "[security] seccomp = no";
+	else if (c.net_mode == VU_NET_HOST)
+		what = "[network] mode = host";
+	vu_gconf_free(&c);
+	if (what && !trust)
+		return vu_err_set(e, 0, "the stream's guest.conf asks for %s: receive it with "
+				  "--trust-config if that is meant", what);
+	return 0;
+}
+
 static int write_conf(int dirfd, const void *conf, size_t len, struct vu_err *e)
 {
 	_cleanup_close_ int fd = openat(dirfd, "guest.conf", O_WRONLY | O_CREAT | O_EXCL |
@@ -80,9 +125,11 @@ static int write_conf(int dirfd, const void *conf, size_t len, struct vu_err *e)
 int vs_receive(struct vs *vs)
 {
 	const char *file = NULL;
-	bool quiet = false;
+	bool quiet = false, trust = false;
 	char guests[PATH_MAX + 16], tmp[PATH_MAX + 64];
-	struct vu_stream_recv_opts o = { .stop = &vs_build_signal };
+	struct conf_check cc = { .vs = vs };
+	struct vu_stream_recv_opts o = { .stop = &vs_build_signal, .need_conf = true,
+					 .check_conf = check_conf, .arg = &cc };
 	struct vu_stream_stats st;
 	struct vu_session sess;
 	bool have_sess = false, made = false;
@@ -94,14 +141,17 @@ int vs_receive(struct vs *vs)
 	for (int i = 1; i < vs->argc; i++) {
 		if (!strcmp(vs->argv[i], "-q") || !strcmp(vs->argv[i], "--quiet"))
 			quiet = true;
+		else if (!strcmp(vs->argv[i], "--trust-config"))
+			trust = true;
 		else if (!strcmp(vs->argv[i], "--from-file") && i + 1 < vs->argc)
 			file = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "-"))
 			file = NULL;
 		else
 			return vs_failf(vs, VS_USAGE, "receive: unexpected argument '%s' (receive "
-					"[--from-file FILE | -] [-q])", vs->argv[i]);
+					"[--from-file FILE | -] [--trust-config] [-q])", vs->argv[i]);
 	}
+	cc.trust = trust;
 	if (lstat(vs->l.guest, &sb) == 0)
 		return vs_failf(vs, VS_FAIL, "%s already exists", vs->l.guest);
 	if (!file && isatty(STDIN_FILENO))
@@ -141,10 +191,6 @@ int vs_receive(struct vs *vs)
 	}
 	if (vu_stream_receive(in, dfd, "root", &sess, &o, &st, &e) < 0)
 		goto fail;
-	if (!o.conf) {
-		vu_err_set(&e, 0, "the stream carries no guest.conf (not made by vserver send)");
-		goto fail;
-	}
 	if (write_conf(dfd, o.conf, o.conflen, &e) < 0)
 		goto fail;
 	if (vs_build_signal)
