@@ -28,13 +28,13 @@ static int edit(const char *old, const char *new, long flip, long drop)
 {
 	long ndata = 0, nobj = 0, dropped = 0;
 	bool dropping = false;
-	struct vu_sreader r;
-	struct vu_swriter w;
+	struct vu_sreader r = { 0 };
+	struct vu_swriter w = { 0 };
 	struct vu_sbuf b = { 0 };
 	struct vu_scur c;
 	struct vu_err e;
 	uint32_t type;
-	int k;
+	int k, rc = 1;
 
 	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
 		goto fail;
@@ -93,13 +93,18 @@ static int edit(const char *old, const char *new, long flip, long drop)
 	}
 	if (k < 0)
 		goto fail;
-	return 0;
+	rc = 0;
+	goto out;
 bad:
 	fprintf(stderr, "vs_streamedit: bad INODE record\n");
-	return 1;
+	goto out;
 fail:
 	fprintf(stderr, "vs_streamedit: %s\n", e.msg);
-	return 1;
+out:
+	vu_sreader_free(&r);
+	vu_swriter_free(&w);
+	vu_sbuf_free(&b);
+	return rc;
 }
 
 int main(int argc, char **argv)
