@@ -278,6 +278,22 @@ int vu_sreader_next(struct vu_sreader *r, uint32_t *type, struct vu_scur *c, str
 	return 1;
 }
 
+int vu_sreader_end(struct vu_sreader *r, struct vu_err *e)
+{
+	uint8_t b;
+	ssize_t k;
+
+	do
+		k = read(r->fd, &b, 1);
+	while (k < 0 && errno == EINTR && !(r->stop && *r->stop));
+	if (k < 0)
+		return vu_err_set(e, errno, "stream offset %llu: read", (unsigned long long)r->off);
+	if (k > 0)
+		return vu_err_set(e, 0, "stream offset %llu: data after the end of the stream",
+				  (unsigned long long)r->off);
+	return 0;
+}
+
 void vu_sreader_free(struct vu_sreader *r)
 {
 	free(r->buf);

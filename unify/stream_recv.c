@@ -526,7 +526,7 @@ static int sink_close(struct recv *r)
 
 /* --- the stream ------------------------------------------------------------ */
 
-enum phase { PH_START, PH_MANIFEST, PH_CONTENT, PH_END };
+enum phase { PH_START, PH_MANIFEST, PH_CONTENT };
 
 static int rec_end(struct recv *r, struct vu_scur *c)
 {
@@ -549,14 +549,9 @@ static int read_stream(struct recv *r)
 
 		if (k < 0)
 			return -1;
-		if (k == 0) {
-			if (ph == PH_END)
-				return 0;
+		if (k == 0)
 			return vu_err_set(r->e, 0, "stream offset %llu: truncated (the stream ends "
 					  "before its END record)", (unsigned long long)r->r.off);
-		}
-		if (ph == PH_END)
-			return BAD(r, "data after the end of the stream");
 		if (type != VU_SREC_DATA && sink_close(r) < 0)
 			return -1;
 		switch (type) {
@@ -600,7 +595,8 @@ static int read_stream(struct recv *r)
 			break;
 		case VU_SREC_END:
 			rc = ph != PH_CONTENT ? BAD(r, "end out of place") : rec_end(r, &c);
-			ph = PH_END;
+			if (rc == 0)
+				return vu_sreader_end(&r->r, r->e);
 			break;
 		default:
 			rc = BAD(r, "unknown record type %u", type);

@@ -179,6 +179,8 @@ int vu_sreader_start(struct vu_sreader *r, int fd, volatile sig_atomic_t *stop,
 /* The next record: 1 with *@type and @c set, 0 at a clean end of the
  * stream (only between records), -1 with "offset N: ..." in @e. */
 int vu_sreader_next(struct vu_sreader *r, uint32_t *type, struct vu_scur *c, struct vu_err *e);
+/* After END: 0 if the stream ends here, else -1 naming the offset. */
+int vu_sreader_end(struct vu_sreader *r, struct vu_err *e);
 void vu_sreader_free(struct vu_sreader *r);
 
 /* --- send and receive ------------------------------------------------------ */

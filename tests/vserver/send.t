@@ -136,6 +136,8 @@ head -c $((size / 2)) "$T/s1" > "$T/trunc"
 refused "truncated in the middle" "$T/trunc" "stream offset [0-9]*: truncated"
 head -c $((size - 3)) "$T/s1" > "$T/trunc2"
 refused "truncated at the end" "$T/trunc2" "truncated"
+cat "$T/s1" "$T/s1" > "$T/twice"
+refused "data after the end" "$T/twice" "stream offset $size: data after the end of the stream"
 # One flipped byte: the message names the record that holds it.
 pos=$((size / 3))
 cp "$T/s1" "$T/flip"
