@@ -11,6 +11,9 @@
  *   vs_streamedit --flip-data N         flip the last byte of the Nth (from 1)
  *                                       DATA record: content that is not
  *                                       what its id says, checksums good
+ *   vs_streamedit --fuzz-seed           the records as tests/fuzz/fuzz_stream.c
+ *                                       takes them: [u8 type][u16 length][payload]
+ *                                       (DATA cut to 64 KiB - 1)
  *   vs_streamedit --drop-object N       leave out the Nth OBJECT record and
  *                                       its DATA (END's counts made to fit)
  *
@@ -107,8 +110,37 @@ out:
 	return rc;
 }
 
+static int seed(void)
+{
+	struct vu_sreader r = { 0 };
+	struct vu_scur c;
+	struct vu_err e;
+	uint32_t type;
+	int k;
+
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
+		goto fail;
+	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
+		size_t len = c.len > 0xffff ? 0xffff : c.len;
+		uint8_t h[3] = { (uint8_t)type, (uint8_t)len, (uint8_t)(len >> 8) };
+
+		if (fwrite(h, 1, 3, stdout) != 3 || fwrite(c.p, 1, len, stdout) != len)
+			goto fail;
+	}
+	if (k < 0)
+		goto fail;
+	vu_sreader_free(&r);
+	return fflush(stdout) == 0 ? 0 : 1;
+fail:
+	fprintf(stderr, "vs_streamedit: %s\n", e.msg);
+	vu_sreader_free(&r);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "--fuzz-seed"))
+		return seed();
 	if (argc == 2 && !strcmp(argv[1], "--list"))
 		return edit(NULL, NULL, 0, 0);
 	if (argc == 4 && !strcmp(argv[1], "--rename"))
@@ -117,6 +149,6 @@ int main(int argc, char **argv)
 		return edit(NULL, NULL, atol(argv[2]), 0);
 	if (argc == 3 && !strcmp(argv[1], "--drop-object") && atol(argv[2]) > 0)
 		return edit(NULL, NULL, 0, atol(argv[2]));
-	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N  (stdin to stdout)\n");
+	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N | --fuzz-seed  (stdin to stdout)\n");
 	return 2;
 }
