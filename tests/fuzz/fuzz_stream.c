@@ -144,6 +144,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				e.msg);
 			abort();
 		}
+		/* A received one: its tree, nothing beside it. */
+		if (strcmp(de->d_name, "root")) {
+			fprintf(stderr, "fuzz_stream: %s appeared beside the tree\n", de->d_name);
+			abort();
+		}
 		vu_rmtree_at(workfd, de->d_name);
 	}
 	closedir(d);
