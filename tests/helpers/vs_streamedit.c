@@ -11,6 +11,9 @@
  *   vs_streamedit --flip-data N         flip the last byte of the Nth (from 1)
  *                                       DATA record: content that is not
  *                                       what its id says, checksums good
+ *   vs_streamedit --replace-str OLD NEW every length-prefixed string OLD in any
+ *                                       record (an xattr's name, a target)
+ *                                       becomes NEW
  *   vs_streamedit --fuzz-seed           the records as tests/fuzz/fuzz_stream.c
  *                                       takes them: [u8 type][u16 length][payload]
  *                                       (DATA cut to 64 KiB - 1)
@@ -110,6 +113,57 @@ out:
 	return rc;
 }
 
+/* @p (@n bytes) with every u32-length-prefixed @old replaced by @new. */
+static void replace_str(struct vu_sbuf *b, const uint8_t *p, size_t n, const char *old,
+			const char *new)
+{
+	size_t ol = strlen(old);
+
+	vu_sbuf_reset(b);
+	for (size_t i = 0; i < n;) {
+		if (i + 4 + ol <= n && p[i] == (uint8_t)ol && p[i + 1] == (uint8_t)(ol >> 8) &&
+		    p[i + 2] == 0 && p[i + 3] == 0 && !memcmp(p + i + 4, old, ol)) {
+			vu_sbuf_str(b, new, strlen(new));
+			i += 4 + ol;
+			continue;
+		}
+		vu_sbuf_raw(b, p + i, 1);
+		i++;
+	}
+}
+
+static int replace(const char *old, const char *new)
+{
+	struct vu_sreader r = { 0 };
+	struct vu_swriter w = { 0 };
+	struct vu_sbuf b = { 0 };
+	struct vu_scur c;
+	struct vu_err e;
+	uint32_t type;
+	int k, rc = 1;
+
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0 || vu_swriter_start(&w, 1, &e) < 0)
+		goto out;
+	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
+		if (type == VU_SREC_DATA) {
+			if (vu_swriter_put(&w, type, c.p, c.len, &e) < 0)
+				goto out;
+			continue;
+		}
+		replace_str(&b, c.p, c.len, old, new);
+		if (vu_swriter_put(&w, type, b.p, b.len, &e) < 0)
+			goto out;
+	}
+	rc = k < 0;
+out:
+	if (rc)
+		fprintf(stderr, "vs_streamedit: %s\n", e.msg);
+	vu_sreader_free(&r);
+	vu_swriter_free(&w);
+	vu_sbuf_free(&b);
+	return rc;
+}
+
 static int seed(void)
 {
 	struct vu_sreader r = { 0 };
@@ -139,6 +193,8 @@ fail:
 
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--replace-str"))
+		return replace(argv[2], argv[3]);
 	if (argc == 2 && !strcmp(argv[1], "--fuzz-seed"))
 		return seed();
 	if (argc == 2 && !strcmp(argv[1], "--list"))
@@ -149,6 +205,6 @@ int main(int argc, char **argv)
 		return edit(NULL, NULL, atol(argv[2]), 0);
 	if (argc == 3 && !strcmp(argv[1], "--drop-object") && atol(argv[2]) > 0)
 		return edit(NULL, NULL, 0, atol(argv[2]));
-	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N | --fuzz-seed  (stdin to stdout)\n");
+	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N | --replace-str OLD NEW | --fuzz-seed\n  (stdin to stdout)\n");
 	return 2;
 }

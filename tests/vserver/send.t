@@ -157,6 +157,10 @@ nth=$(find "$root" -type f -exec sh -c 'for f; do getfattr --only-values -n trus
 [ -n "$nth" ] || t_fail "busybox's id not among the objects"
 "$EDIT" --drop-object "$nth" < "$T/s1" > "$T/noobj" || t_fail "vs_streamedit --drop-object"
 refused "object left out" "$T/noobj" "is not in the stream"
+# A private file must never look shared: the mark (or any trusted.vunify*
+# name) is not taken from a stream.
+"$EDIT" --replace-str user.note trusted.vunify < "$T/s1" > "$T/mark" || t_fail "vs_streamedit --replace-str"
+refused "a mark in the stream" "$T/mark" "extended attribute trusted.vunify is vunify's own"
 for n in ../srv /srv a/b ..; do
 	"$EDIT" --rename srv "$n" < "$T/s1" > "$T/name" || t_fail "vs_streamedit --rename"
 	refused "name $n" "$T/name" "refused (a name is one path component)"
