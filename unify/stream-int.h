@@ -32,7 +32,6 @@ struct robj {
 	unsigned kflags;
 	struct statx stx;
 	struct vu_xattrs x;
-	bool made;                   /* we made instance @seq in the store */
 	unsigned seq;
 	struct statx ostx;           /* the instance we link to */
 };
@@ -48,6 +47,8 @@ struct recv {
 	int parentfd, topfd, stagefd;
 	const char *topname;
 	bool top_made;
+	struct made { struct vu_id id; unsigned seq; struct statx stx; } *made;
+	size_t nmade, capmade;       /* instances this receive added to the store */
 	struct rinode *in;           /* in[ino - 1] */
 	uint64_t nin, capin;
 	uint64_t manifest_bytes;     /* bounded: VU_STREAM_MANIFEST_MAX */

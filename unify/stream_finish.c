@@ -90,7 +90,22 @@ static int make_instance(struct recv *r, struct robj *ob, int src, const struct 
 		return -1;
 	close(fd);
 	ob->seq = seq;
-	ob->made = true;
+	/* Noted, so that a failure later removes it again (a full instance's
+	 * successor too). */
+	if (r->nmade == r->capmade) {
+		size_t cap = r->capmade ? r->capmade * 2 : 64;
+		void *q = realloc(r->made, cap * sizeof(*r->made));
+
+		if (!q) {
+			struct vu_err e2;
+
+			vu_store_remove_unused(&r->s->store, &ob->id, seq, &ob->ostx, &e2);
+			return vu_err_set(r->e, ENOMEM, "object list");
+		}
+		r->made = q;
+		r->capmade = cap;
+	}
+	r->made[r->nmade++] = (struct made){ .id = ob->id, .seq = seq, .stx = ob->ostx };
 	r->st->objects_new++;
 	return vu_session_object_found(r->s, &ob->id, seq, &ob->ostx, ob->kflags, r->e);
 }
@@ -149,6 +164,7 @@ static int link_name(struct recv *r, struct rinode *n, int pfd)
 				  "size or mtime (refused)", n->name, hex);
 	for (int tries = 0; tries < 2; tries++) {
 		struct vu_err e2;
+		struct statx now;
 		int dfd = vu_store_subdir(st, &ob->id, false, r->e), pin, rc;
 
 		if (dfd < 0)
@@ -157,7 +173,13 @@ static int link_name(struct recv *r, struct rinode *n, int pfd)
 		if (pin < 0)
 			return vu_err_prefix(r->e, "object %s", hex);
 		vu_store_name(&ob->id, ob->seq, name);
-		rc = linkat(dfd, name, pfd, n->name, 0);
+		/* Full by the store's own rule too (VUNIFY_LINK_MAX). */
+		if (vu_meta_statx(pin, "", &now) == 0 && !vu_store_has_room(st, &now)) {
+			rc = -1;
+			errno = EMLINK;
+		} else {
+			rc = linkat(dfd, name, pfd, n->name, 0);
+		}
 		if (rc == 0) {
 			close(pin);
 			return 0;
@@ -249,11 +271,10 @@ int vu_srecv_finish(struct recv *r)
 
 void vu_srecv_unmake(struct recv *r)
 {
-	for (size_t i = 0; i < r->nobj; i++) {
-		struct robj *ob = &r->obj[i];
+	for (size_t i = 0; i < r->nmade; i++) {
 		struct vu_err e;
 
-		if (ob->made)
-			vu_store_remove_unused(&r->s->store, &ob->id, ob->seq, &ob->ostx, &e);
+		vu_store_remove_unused(&r->s->store, &r->made[i].id, r->made[i].seq,
+				       &r->made[i].stx, &e);
 	}
 }

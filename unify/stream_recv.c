@@ -665,6 +665,7 @@ out:
 	for (size_t i = 0; i < r.nobj; i++)
 		vu_xattrs_free(&r.obj[i].x);
 	free(r.obj);
+	free(r.made);
 	vu_key_free(r.key);
 	vu_sreader_free(&r.r);
 	return rc;

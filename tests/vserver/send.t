@@ -120,6 +120,20 @@ t_timeout 60 env VUNIFY_BASE="$B" "$VS" "$r" start || t_fail "received guest doe
 t_eq "received guest runs" "$(VUNIFY_BASE=$B timeout 30 "$VS" "$r" exec cat /srv/a)" data
 t_timeout 60 env VUNIFY_BASE="$B" "$VS" "$r" stop || t_fail "received guest does not stop"
 
+# Instances that are full (VUNIFY_LINK_MAX=2: the store name and one
+# more) get successors: the twins land on two instances of one id.
+D=$T/baseD
+mkdir -p "$D/guests" "$D/store"
+chmod 0700 "$D/store"
+t_check "receive with full instances" env VUNIFY_LINK_MAX=2 VUNIFY_BASE="$D" "$VS" "$r" receive -q --from-file "$T/s1"
+droot=$D/guests/$r/root
+[ "$(stat -c %i "$droot/srv/unified")" != "$(stat -c %i "$droot/srv/unified-twin")" ] ||
+	t_fail "a full instance took a third link"
+t_eq "successor instance" "$(ls "$D/store/objects/${id:0:2}/" | grep -c "^${id:2}")" 2
+chmod 0700 "$D/guests/$r"
+[ "$(sig "$droot")" = "$a" ] || t_fail "the tree with full instances differs"
+rm -rf "$D"
+
 # Refusals: nothing left, B's store as it was.
 store_before=$(objs)
 refused() {  # DESC FILE WANT-IN-MESSAGE
