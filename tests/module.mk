@@ -6,6 +6,9 @@ UNIT_BIN := $(BUILD)/tests/unit
 
 # Helpers: one program per file.  A helper that needs more than libc sets
 # HELPER_DEPS_NAME (objects, archives) and HELPER_LIBS_NAME (link flags).
+# vs_streamedit re-encodes guest streams (libvunify's stream records).
+HELPER_DEPS_vs_streamedit := $(LIBVUNIFY)
+HELPER_LIBS_vs_streamedit := $(LIBVUNIFY_LIBS)
 TEST_HELPERS := $(patsubst tests/helpers/%.c,$(TEST_BIN)/%,$(wildcard tests/helpers/*.c))
 TEST_PROGRAMS += $(TEST_HELPERS)
 DEPFILES += $(patsubst tests/helpers/%.c,$(OBJ)/tests/helpers/%.d,$(wildcard tests/helpers/*.c))

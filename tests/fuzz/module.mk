@@ -29,6 +29,8 @@ FUZZ_DEPS_index := $(LIBVUNIFY)
 FUZZ_LIBS_index := $(LIBVUNIFY_LIBS)
 FUZZ_DEPS_guestconf := $(LIBVSUP) $(LIBVUNIFY)
 FUZZ_LIBS_guestconf := $(LIBVSUP_LIBS) $(LIBVUNIFY_LIBS)
+FUZZ_DEPS_stream := $(LIBVUNIFY)
+FUZZ_LIBS_stream := $(LIBVUNIFY_LIBS) -lpthread
 FUZZ_DEPS_control := $(LIBVSUP) $(LIBVUNIFY)
 FUZZ_LIBS_control := $(LIBVSUP_LIBS) $(LIBVUNIFY_LIBS) -lpthread
 

@@ -33,6 +33,8 @@ static const struct {
 	{ "status", vs_status },
 	{ "build", vs_build },
 	{ "snapshot", vs_snapshot },
+	{ "send", vs_send },
+	{ "receive", vs_receive },
 	{ "delete", vs_delete },
 };
 
@@ -63,6 +65,9 @@ static void usage(FILE *f)
 		"                             create the guest: a vclone of the template\n"
 		"  build                      create the guest with an empty root\n"
 		"  snapshot NEW [-q]          a copy-on-write copy of the stopped guest as NEW\n"
+		"  send [--to-file FILE|-]    the stopped guest as a stream (stdout or FILE)\n"
+		"  receive [--from-file FILE|-] [--trust-config]\n"
+		"                             make the guest from a stream (stdin or FILE)\n"
 		"  delete                     remove a stopped guest\n"
 		"\n"
 		"BASE is /var/lib/vunify, $VUNIFY_BASE or --base.  Exit codes: 0 ok,\n"

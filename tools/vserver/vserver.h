@@ -41,6 +41,8 @@ int vs_show_info(struct vs *vs);
 int vs_build(struct vs *vs);
 int vs_delete(struct vs *vs);
 int vs_snapshot(struct vs *vs);
+int vs_send(struct vs *vs);
+int vs_receive(struct vs *vs);
 /* all.c: vserver --all start|stop|status (vs->name is NULL). */
 int vs_all(struct vs *vs);
 

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The guest stream: one guest tree (and its guest.conf) as a byte stream,
+ * for `vserver NAME send` and `vserver NAME receive` -- to a file, through
+ * a pipe, later over ssh (migrate) and as a backup.
+ *
+ * A tree's unified files travel as object ids plus, once per id, the
+ * object itself; everything else travels as itself.  The receiver links
+ * unified files to the objects of its own store, so objects it already
+ * holds cost it nothing; a sender that knows what the receiver holds may
+ * leave those objects out of the stream (the receiver then takes them
+ * from its store, and refuses the stream if it does not have them).
+ *
+ * FORMAT, version 1.  Integers are little endian; "str" is a u32 length
+ * and that many bytes (no NUL); "ts" is an i64 seconds and a u32
+ * nanoseconds; "xattrs" is a u32 count, then per attribute, sorted by
+ * name (strcmp), a str name and a str value.
+ *
+ *   header  "vunifyST" (8 bytes), u32 version (1), u32 flags (0),
+ *           u64 XXH64 of those 16 bytes (seed 0)                24 bytes
+ *   records, each:
+ *           u32 type, u32 payload length (at most VU_STREAM_PAYLOAD_MAX),
+ *           the payload, u64 XXH64 of type, length and payload with the
+ *           record's own stream offset as the seed: a flipped bit, a
+ *           record moved, dropped or repeated fails its check.
+ *
+ * Records, in this order:
+ *   CONFIG         (0 or 1) the guest's guest.conf, the payload as is
+ *   INODE          the manifest: one per inode of the tree, in walk order
+ *   LINK             (a directory before what it holds), see below
+ *   MANIFEST_END   u64 inodes, u64 links
+ *   OBJECT / FILE  with their DATA records, in any order
+ *   DATA
+ *   END            u64 records before it, u64 objects sent, u64 files sent
+ *   and then the end of the stream: anything after END is refused.
+ *
+ *   INODE   u64 ino (1, 2, 3, ... in order: stream numbers, not the
+ *           sender's), u64 parent ino (0 for ino 1, the top, which is a
+ *           directory), str name (empty for the top), u32 mode (type and
+ *           permission bits, set-id bits as the source had them), u32 uid,
+ *           u32 gid, u32 flags, u64 size, ts atime, ts mtime, u32 rdev
+ *           major, u32 rdev minor, str symlink target (empty unless a
+ *           symlink), xattrs (never the mark nor the usage record), and
+ *           with flag VU_STREAM_F_OBJECT (a unified regular file) 16 bytes
+ *           of object id.  Each name of a unified file is an INODE of its
+ *           own (to its guest they are separate files).
+ *   LINK    u64 parent ino, str name, u64 ino: another name for an inode
+ *           already made (a hardlink the guest made; never a directory
+ *           nor a unified file).
+ *   OBJECT  16 bytes id, u32 key flags (key.h), u64 size, u32 mode,
+ *           u32 uid, u32 gid, ts atime, ts mtime, xattrs; its content
+ *           follows as DATA.  The receiver computes the id of what it got
+ *           (key.h) and refuses the stream unless it equals the id sent.
+ *   FILE    u64 ino of a private regular file; its content follows as
+ *           DATA.  Every private regular file of size > 0 has one.
+ *   DATA    u64 offset, bytes (at most VU_STREAM_DATA_MAX): offsets rise,
+ *           ranges do not overlap, and what no DATA covers is a hole.
+ *
+ * Names are 1..255 bytes, without '/' or NUL, not "." or "..", and not
+ * reserved (format.h); xattr values at most 64 KiB, 1024 per inode;
+ * symlink targets at most 4095 bytes; the manifest at most
+ * VU_STREAM_MANIFEST_MAX bytes of them.  All names of one object agree on
+ * its mode, owner, size and mtime, and its OBJECT record with them.  A stream that breaks any rule is
+ * refused with the offset of the record at fault.
+ *
+ * RECEIVING.  The stream is untrusted input.  The tree is built under
+ * PARENT/NAME, where PARENT is a directory that only this receiver uses
+ * (vserver's is behind the barrier); every entry is made with *at() calls
+ * relative to directory descriptors opened with O_NOFOLLOW, so no name
+ * of the stream reaches outside.  Objects are staged in PARENT (below
+ * VU_STREAM_STAGE) and each one's id is verified as it arrives; the store
+ * is touched only after END was read and checked: a refused stream has
+ * not changed the store.  On any error (a bad or truncated stream, a
+ * failed write, an interruption) everything made is removed again,
+ * instances of objects this receive added to the store included.
+ */
+#ifndef VUNIFY_STREAM_H
+#define VUNIFY_STREAM_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vunify/error.h"
+#include "vunify/session.h"
+#include "vunify/store.h"
+
+#define VU_STREAM_MAGIC       "vunifyST"
+#define VU_STREAM_VERSION     1u
+#define VU_STREAM_HEADER_LEN  24
+#define VU_STREAM_DATA_MAX    (1u << 20)
+#define VU_STREAM_PAYLOAD_MAX (VU_STREAM_DATA_MAX + 64)
+#define VU_STREAM_STAGE       ".vunify-receive-objects"
+
+enum vu_stream_type {
+	VU_SREC_CONFIG = 1,
+	VU_SREC_INODE = 2,
+	VU_SREC_LINK = 3,
+	VU_SREC_MANIFEST_END = 4,
+	VU_SREC_OBJECT = 5,
+	VU_SREC_FILE = 6,
+	VU_SREC_DATA = 7,
+	VU_SREC_END = 8,
+};
+
+#define VU_STREAM_F_OBJECT 0x1u
+
+/* Limits of what a stream may ask of a receiver. */
+#define VU_STREAM_NAME_MAX    255
+#define VU_STREAM_TARGET_MAX  4095
+#define VU_STREAM_XATTR_N     1024
+#define VU_STREAM_XATTR_VAL   65536
+#define VU_STREAM_DEPTH_MAX   1024
+#define VU_STREAM_INODES_MAX  (1ull << 28)
+#define VU_STREAM_MANIFEST_MAX (1ull << 30)   /* bytes of names, targets, xattrs */
+
+/* --- encoding a payload ------------------------------------------------- */
+
+struct vu_sbuf {
+	uint8_t *p;
+	size_t len, cap;
+	bool oom;                    /* an append failed: the buffer is unusable */
+};
+
+void vu_sbuf_reset(struct vu_sbuf *b);
+void vu_sbuf_free(struct vu_sbuf *b);
+void vu_sbuf_u32(struct vu_sbuf *b, uint32_t v);
+void vu_sbuf_u64(struct vu_sbuf *b, uint64_t v);
+void vu_sbuf_raw(struct vu_sbuf *b, const void *p, size_t n);
+/* u32 length, then the bytes */
+void vu_sbuf_str(struct vu_sbuf *b, const void *p, size_t n);
+
+/* --- decoding a payload -------------------------------------------------- */
+
+/* A cursor over one payload.  Reading past its end sets @bad and yields
+ * zeros / NULL, so a decoder reads on and checks @bad once. */
+struct vu_scur {
+	const uint8_t *p;
+	size_t len, pos;
+	bool bad;
+};
+
+uint32_t vu_scur_u32(struct vu_scur *c);
+uint64_t vu_scur_u64(struct vu_scur *c);
+const void *vu_scur_raw(struct vu_scur *c, size_t n);
+/* A str of at most @max bytes: its bytes (NULL if bad), length in *@n. */
+const void *vu_scur_str(struct vu_scur *c, size_t max, size_t *n);
+/* The whole payload was read, and nothing was wrong with it. */
+bool vu_scur_done(const struct vu_scur *c);
+
+/* --- records -------------------------------------------------------------- */
+
+struct vu_swriter {
+	int fd;
+	uint64_t off;                /* bytes written */
+	uint64_t records;
+	struct vu_sbuf frame;
+};
+
+/* Write the header. */
+int vu_swriter_start(struct vu_swriter *w, int fd, struct vu_err *e);
+int vu_swriter_put(struct vu_swriter *w, uint32_t type, const void *p, size_t len,
+		   struct vu_err *e);
+void vu_swriter_free(struct vu_swriter *w);
+
+struct vu_sreader {
+	int fd;
+	uint64_t off;                /* bytes read */
+	uint64_t rec_off;            /* the offset of the last record */
+	uint64_t records;
+	volatile sig_atomic_t *stop; /* set: reading stops with EINTR */
+	uint8_t *buf;
+};
+
+/* Read and check the header; errors name the offset. */
+int vu_sreader_start(struct vu_sreader *r, int fd, volatile sig_atomic_t *stop,
+		     struct vu_err *e);
+/* The next record: 1 with *@type and @c set, 0 at a clean end of the
+ * stream (only between records), -1 with "offset N: ..." in @e. */
+int vu_sreader_next(struct vu_sreader *r, uint32_t *type, struct vu_scur *c, struct vu_err *e);
+/* After END: 0 if the stream ends here, else -1 naming the offset. */
+int vu_sreader_end(struct vu_sreader *r, struct vu_err *e);
+void vu_sreader_free(struct vu_sreader *r);
+
+/* --- send and receive ------------------------------------------------------ */
+
+struct vu_stream_stats {
+	uint64_t bytes;              /* of the stream */
+	uint64_t inodes, links;
+	uint64_t files, file_bytes;  /* private regular files sent/received */
+	uint64_t objects, object_bytes; /* objects sent/received */
+	uint64_t unified;            /* names of unified files */
+	uint64_t objects_had;        /* received: the store already had them */
+	uint64_t objects_new;        /* received: new instances made */
+};
+
+struct vu_stream_send_opts {
+	const void *conf;            /* guest.conf, or NULL */
+	size_t conflen;
+	const char *label;           /* the tree, for messages */
+	volatile sig_atomic_t *stop;
+};
+
+/* Send the tree at @topfd (a stopped guest's root; its unified files are
+ * objects of @store) to @out. */
+int vu_stream_send(int topfd, struct vu_store *store, int out,
+		   const struct vu_stream_send_opts *o, struct vu_stream_stats *st,
+		   struct vu_err *e);
+
+struct vu_stream_recv_opts {
+	volatile sig_atomic_t *stop;
+	/* Accept a stream that leaves out objects this store has (migrate,
+	 * after telling the sender what it has).  Off, every object must be
+	 * in the stream: a stream's author could otherwise put any object of
+	 * this store, known by its id, into a guest of theirs. */
+	bool objects_from_store;
+	/* The CONFIG record is required (need_conf) and handed to check_conf
+	 * as soon as it is read, before anything is made: -1 refuses. */
+	bool need_conf;
+	int (*check_conf)(void *arg, const void *conf, size_t len, struct vu_err *e);
+	void *arg;
+	void *conf;                  /* out: the CONFIG payload (malloc'd) or NULL */
+	size_t conflen;
+};
+
+/* Receive a tree from @in as @parentfd/@name (which must not exist),
+ * linking its unified files into @s's store (a session open for writing). */
+int vu_stream_receive(int in, int parentfd, const char *name, struct vu_session *s,
+		      struct vu_stream_recv_opts *o, struct vu_stream_stats *st,
+		      struct vu_err *e);
+
+#endif /* VUNIFY_STREAM_H */

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * vserver NAME send [--to-file FILE | -] [-q]: the stopped guest as a
+ * stream (include/vunify/stream.h) on stdout or into FILE: its guest.conf,
+ * the manifest of its tree, its objects and its private files.  `receive`
+ * makes it a guest again, on this host (another base) or another.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vunify/cleanup.h"
+#include "vunify/stream.h"
+#include "build_int.h"
+#include "vserver.h"
+
+/* Read guest.conf whole (it is small: at most a record's payload). */
+static int read_conf(const char *path, char **buf, size_t *len, struct vu_err *e)
+{
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	size_t cap = 65536, n = 0;
+	char *p;
+
+	if (fd < 0)
+		return vu_err_set(e, errno, "%s", path);
+	p = malloc(cap);
+	if (!p)
+		return vu_err_set(e, ENOMEM, "%s", path);
+	for (;;) {
+		ssize_t k;
+
+		if (n == cap) {
+			char *q = cap >= VU_STREAM_DATA_MAX ? NULL : realloc(p, cap * 2);
+
+			if (!q) {
+				free(p);
+				return vu_err_set(e, EFBIG, "%s", path);
+			}
+			p = q;
+			cap *= 2;
+		}
+		k = read(fd, p + n, cap - n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0) {
+			free(p);
+			return vu_err_set(e, errno, "%s", path);
+		}
+		if (k == 0)
+			break;
+		n += (size_t)k;
+	}
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+int vs_send(struct vs *vs)
+{
+	const char *file = NULL;
+	bool quiet = false;
+	struct vu_stream_send_opts o = { .label = vs->l.root, .stop = &vs_build_signal };
+	struct vu_stream_stats st;
+	struct vu_store store;
+	_cleanup_free_ char *conf = NULL;
+	_cleanup_close_ int top = -1;
+	int out = STDOUT_FILENO, rc = VS_FAIL, r;
+	struct vu_err e;
+
+	for (int i = 1; i < vs->argc; i++) {
+		if (!strcmp(vs->argv[i], "-q") || !strcmp(vs->argv[i], "--quiet"))
+			quiet = true;
+		else if (!strcmp(vs->argv[i], "--to-file") && i + 1 < vs->argc)
+			file = vs->argv[++i];
+		else if (!strcmp(vs->argv[i], "-"))
+			file = NULL;
+		else
+			return vs_failf(vs, VS_USAGE, "send: unexpected argument '%s' (send "
+					"[--to-file FILE | -] [-q])", vs->argv[i]);
+	}
+	if ((r = vs_need_guest(vs)) != VS_OK)
+		return r;
+	if (vu_layout_running(&vs->l))
+		return vs_failf(vs, VS_FAIL, "is running; stop it first (a guest is sent stopped)");
+	if (!file && isatty(STDOUT_FILENO))
+		return vs_failf(vs, VS_USAGE, "send: not writing a stream to a terminal (use "
+				"--to-file FILE or a pipe)");
+	if (vu_key_init(&e) < 0)
+		return vs_fail(vs, VS_USAGE, &e);
+	if (read_conf(vs->l.conf, &conf, &o.conflen, &e) < 0)
+		return vs_fail(vs, VS_FAIL, &e);
+	o.conf = conf;
+	top = open(vs->l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (top < 0)
+		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.root, strerror(errno));
+	/* Shared with other readers, not with a vunifyfs mount (format.h,
+	 * guest lock): the guest cannot start while it is sent. */
+	if (flock(top, LOCK_SH | LOCK_NB) < 0)
+		return vs_failf(vs, VS_FAIL, "%s: in use (%s)", vs->l.root, strerror(errno));
+	/* A guest never unified has no store yet: then it has no objects. */
+	if (vu_store_open(&store, vs->l.store, false, &e) < 0 &&
+	    vu_store_open_absent(&store, vs->l.store, &e) < 0)
+		return vs_fail(vs, VS_FAIL, &e);
+	if (file) {
+		out = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (out < 0) {
+			vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+			goto out;
+		}
+	}
+	vs_build_catch_signals();
+	signal(SIGPIPE, SIG_IGN);  /* a reader that went away: EPIPE, one line */
+	if (vu_stream_send(top, &store, out, &o, &st, &e) < 0 ||
+	    (file && fsync(out) < 0 && vu_err_set(&e, errno, "%s", file) < 0)) {
+		if (vs_build_signal)
+			vu_err_set(&e, 0, "interrupted (%s)", strsignal(vs_build_signal));
+		rc = vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, &e);
+		if (file)
+			unlink(file);
+		goto out;
+	}
+	if (!quiet)
+		fprintf(stderr, "vserver: %s: sent %llu inodes, %llu private files (%llu bytes), "
+			"%llu objects (%llu bytes) for %llu unified names: %llu bytes\n", vs->name,
+			(unsigned long long)st.inodes, (unsigned long long)st.files,
+			(unsigned long long)st.file_bytes, (unsigned long long)st.objects,
+			(unsigned long long)st.object_bytes, (unsigned long long)st.unified,
+			(unsigned long long)st.bytes);
+	rc = VS_OK;
+out:
+	if (file && out >= 0 && close(out) < 0 && rc == VS_OK)
+		rc = vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+	vu_store_close(&store);
+	return rc;
+}
