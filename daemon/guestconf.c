@@ -240,10 +240,7 @@ static int hostname_ok(const char *s)
 	return 1;
 }
 
-/* A configuration error: the message says it all, no strerror() text. */
-static int cerr(struct vu_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int cerr(struct vu_err *e, const char *fmt, ...)
+int vu_gconf_cerr(struct vu_err *e, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -748,16 +745,16 @@ static int finish(struct parse *p)
 		/* pct_x1000 is percent * 1000; quota = period * pct / 100. */
 		c->cpu_quota_us = period * (pct_x1000 / 1000) / 100;
 		if (c->cpu_quota_us < 1000)
-			return cerr(p->e, "%s: [limits] cpu_quota: less than 1 ms "
+			return vu_gconf_cerr(p->e, "%s: [limits] cpu_quota: less than 1 ms "
 					  "per period", p->fname);
 	}
 	if (c->cpu_period_us && !c->cpu_quota_us)
-		return cerr(p->e, "%s: [limits] cpu_period without cpu_quota", p->fname);
+		return vu_gconf_cerr(p->e, "%s: [limits] cpu_period without cpu_quota", p->fname);
 	if (c->memory_swap_set && !c->memory)
-		return cerr(p->e, "%s: [limits] memory_swap without memory", p->fname);
+		return vu_gconf_cerr(p->e, "%s: [limits] memory_swap without memory", p->fname);
 	if ((c->net_mode == VU_NET_NONE || c->net_mode == VU_NET_HOST) &&
 	    (c->n_addrs || c->n_host_addrs || c->n_gateways || c->host_ifname[0]))
-		return cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
+		return vu_gconf_cerr(p->e, "%s: [network] addresses, gateway and host_ifname "
 				  "need mode = veth", p->fname);
 	return vu_gconf_check_network(c, p->fname, p->e);
 }
@@ -771,7 +768,7 @@ int vu_gconf_parse(struct vu_gconf *c, FILE *f, const char *fname, struct vu_err
 	if (p.failed)
 		return -1;
 	if (r > 0)
-		return cerr(e, "%s:%d: syntax error (want [section] or key = value)", fname, r);
+		return vu_gconf_cerr(e, "%s:%d: syntax error (want [section] or key = value)", fname, r);
 	if (r < 0)
 		return vu_err_set(e, ENOMEM, "%s", fname);
 	if (ferror(f))

@@ -3,25 +3,11 @@
  * publish values, the checks across keys (see guestconf.h, vserver(8)). */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "vsupervisor/guestconf.h"
 
-static int cerr(struct vu_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int cerr(struct vu_err *e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	e->code = EINVAL;
-	errno = EINVAL;
-	return -1;
-}
 
 const char *vu_net_mode_name(enum vu_net_mode m)
 {
@@ -75,28 +61,28 @@ int vu_gconf_check_network(const struct vu_gconf *c, const char *fname, struct v
 	const char *mode = vu_net_mode_name(c->net_mode);
 
 	if (c->net_mode == VU_NET_BRIDGE && !c->bridge[0])
-		return cerr(e, "%s: [network] mode = bridge needs bridge = BRIDGE", fname);
+		return vu_gconf_cerr(e, "%s: [network] mode = bridge needs bridge = BRIDGE", fname);
 	if (c->net_mode != VU_NET_BRIDGE && c->bridge[0])
-		return cerr(e, "%s: [network] bridge needs mode = bridge", fname);
+		return vu_gconf_cerr(e, "%s: [network] bridge needs mode = bridge", fname);
 	if ((c->net_mode == VU_NET_MACVLAN || c->net_mode == VU_NET_IPVLAN) && !c->link[0])
-		return cerr(e, "%s: [network] mode = %s needs link = HOST_INTERFACE",
+		return vu_gconf_cerr(e, "%s: [network] mode = %s needs link = HOST_INTERFACE",
 			    fname, mode);
 	if (c->net_mode != VU_NET_MACVLAN && c->net_mode != VU_NET_IPVLAN && c->link[0])
-		return cerr(e, "%s: [network] link needs mode = macvlan or ipvlan", fname);
+		return vu_gconf_cerr(e, "%s: [network] link needs mode = macvlan or ipvlan", fname);
 	/* The host end of a bridged veth is a bridge port: an address on it
 	 * would be ignored by the host's stack, so it is refused. */
 	if (c->net_mode != VU_NET_VETH && c->n_host_addrs)
-		return cerr(e, "%s: [network] host_address needs mode = veth (mode = %s "
+		return vu_gconf_cerr(e, "%s: [network] host_address needs mode = veth (mode = %s "
 				  "has no host end of its own to address)", fname, mode);
 	if (!vu_net_has_veth(c->net_mode) && c->host_ifname[0])
-		return cerr(e, "%s: [network] host_ifname needs mode = veth or bridge "
+		return vu_gconf_cerr(e, "%s: [network] host_ifname needs mode = veth or bridge "
 				  "(mode = %s makes no host interface)", fname, mode);
 	if (c->n_publish && !c->nat)
-		return cerr(e, "%s: [network] publish needs nat = yes", fname);
+		return vu_gconf_cerr(e, "%s: [network] publish needs nat = yes", fname);
 	if (c->nat && !vu_net_has_veth(c->net_mode))
-		return cerr(e, "%s: [network] nat = yes needs mode = veth or bridge "
+		return vu_gconf_cerr(e, "%s: [network] nat = yes needs mode = veth or bridge "
 				  "(the host routes for the guest only there)", fname);
 	if (c->nat && !vu_gconf_ipv4(c))
-		return cerr(e, "%s: [network] nat = yes needs an IPv4 address", fname);
+		return vu_gconf_cerr(e, "%s: [network] nat = yes needs an IPv4 address", fname);
 	return 0;
 }

@@ -160,22 +160,29 @@ struct link {
 	char kind[32];              /* IFLA_INFO_KIND: "bridge", "veth"; "" if none */
 };
 
+/* A string attribute into @buf, cut to fit, control characters as '?':
+ * anyone's alias or kind, quoted in one-line messages (a mark has no
+ * control characters, so nothing made to look like one matches it). */
+static void attr_str(const struct rtattr *a, char *buf, size_t size)
+{
+	size_t n = RTA_PAYLOAD(a);
+
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, RTA_DATA(a), n);
+	buf[n] = 0;
+	for (char *c = buf; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 static void parse_linkinfo(const struct rtattr *info, struct link *k)
 {
 	size_t len = RTA_PAYLOAD(info);
 
 	for (const struct rtattr *a = RTA_DATA(info); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
-		if (a->rta_type == IFLA_INFO_KIND) {
-			size_t n = RTA_PAYLOAD(a);
-
-			if (n >= sizeof(k->kind))
-				n = sizeof(k->kind) - 1;
-			memcpy(k->kind, RTA_DATA(a), n);
-			k->kind[n] = 0;
-			for (char *c = k->kind; *c; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
-					*c = '?';
-		}
+		if (a->rta_type == IFLA_INFO_KIND)
+			attr_str(a, k->kind, sizeof(k->kind));
 	}
 }
 
@@ -194,19 +201,8 @@ static void parse_link(const struct nlmsghdr *h, void *arg)
 	for (const struct rtattr *a = IFLA_RTA(ifi); RTA_OK(a, len); a = RTA_NEXT(a, len)) {
 		if (a->rta_type == IFLA_LINKINFO)
 			parse_linkinfo(a, k);
-		if (a->rta_type == IFLA_IFALIAS) {
-			size_t n = RTA_PAYLOAD(a);
-
-			if (n >= sizeof(k->alias))
-				n = sizeof(k->alias) - 1;
-			memcpy(k->alias, RTA_DATA(a), n);
-			k->alias[n] = 0;
-			/* Anyone's alias, quoted in one-line messages; a mark
-			 * has no control characters, so nothing matches it. */
-			for (char *c = k->alias; *c; c++)
-				if ((unsigned char)*c < 0x20 || *c == 0x7f)
-					*c = '?';
-		}
+		if (a->rta_type == IFLA_IFALIAS)
+			attr_str(a, k->alias, sizeof(k->alias));
 	}
 }
 

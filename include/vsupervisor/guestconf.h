@@ -185,4 +185,8 @@ bool vu_guest_name_valid(const char *name);
  * hash of the name if that would not fit IFNAMSIZ. */
 void vu_gconf_default_host_ifname(const char *name, char out[VU_IFNAMSIZ]);
 
+/* A configuration error (EINVAL): the message says it all, no strerror()
+ * text.  -1.  (guestconf.c and guestconf_net.c) */
+int vu_gconf_cerr(struct vu_err *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif /* VSUP_GUESTCONF_H */
