@@ -252,19 +252,30 @@ static int set_alias(struct vu_nl *nl, const char *name, const char *alias, stru
 	return 0;
 }
 
-int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e)
+/* The host's interface @name, named by guest.conf's [network] @key, into
+ * @k; ENODEV if there is none (@why says what vserver would do with it). */
+static int host_link(struct vu_nl *nl, const char *key, const char *name, const char *why,
+		     struct link *k, struct vu_err *e)
 {
-	struct link k;
-	int ret = get_link(nl, name, &k);
+	int ret = get_link(nl, name, k);
 
 	if (ret < 0)
-		return vu_err_set(e, -ret, "[network] bridge %s: looking it up", name);
-	if (!k.index) {
-		vu_err_set(e, 0, "[network] bridge %s: no such interface on the host "
-			   "(vserver joins an existing bridge, it makes none)", name);
+		return vu_err_set(e, -ret, "[network] %s %s: looking it up", key, name);
+	if (!k->index) {
+		vu_err_set(e, 0, "[network] %s %s: no such interface on the host%s", key, name, why);
 		e->code = ENODEV;
 		return -1;
 	}
+	return 0;
+}
+
+int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e)
+{
+	struct link k;
+
+	if (host_link(nl, "bridge", name, " (vserver joins an existing bridge, it makes none)",
+		      &k, e) < 0)
+		return -1;
 	if (strcmp(k.kind, "bridge")) {
 		vu_err_set(e, 0, "[network] bridge %s is not a bridge (it is %s%s%s)", name,
 			   k.kind[0] ? "a " : "a plain interface", k.kind,
@@ -278,15 +289,9 @@ int vu_nl_bridge_check(struct vu_nl *nl, const char *name, struct vu_err *e)
 int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e)
 {
 	struct link k;
-	int ret = get_link(nl, name, &k);
 
-	if (ret < 0)
-		return vu_err_set(e, -ret, "[network] link %s: looking it up", name);
-	if (!k.index) {
-		vu_err_set(e, 0, "[network] link %s: no such interface on the host", name);
-		e->code = ENODEV;
+	if (host_link(nl, "link", name, "", &k, e) < 0)
 		return -1;
-	}
 	/* A guest's veth end is that guest's link, not the host's: a macvlan
 	 * on it would put this guest on the other's private wire. */
 	if (!strncmp(k.alias, "vunify:", 7)) {
