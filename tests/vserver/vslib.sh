@@ -82,6 +82,8 @@ vs_force_cleanup() {
 		# children first: the guest's own groups below its cgroup2 one
 		for d in $(vs_cgroup_dirs "$name"); do
 			find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+			# the base's level too, once its last guest is gone
+			rmdir "${d%/*}" 2>/dev/null
 		done
 	done
 	ip link del "vu-$name" 2>/dev/null
