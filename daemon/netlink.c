@@ -226,21 +226,28 @@ static int get_link(struct vu_nl *nl, const char *name, struct link *k)
 	return ret;
 }
 
+/* Set one attribute @type of interface @idx: 0 or -errno. */
+static int link_set(struct vu_nl *nl, int idx, unsigned short type, const void *data, size_t len)
+{
+	struct ifinfomsg *ifi;
+	struct req r;
+
+	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
+	ifi = req_payload(&r);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = idx;
+	attr_add(&r, type, data, len);
+	return talk(nl, &r);
+}
+
 static int set_alias(struct vu_nl *nl, const char *name, const char *alias, struct vu_err *e)
 {
-	struct req r;
-	struct ifinfomsg *ifi;
 	struct link k;
 	int idx = ifindex(name, e), ret;
 
 	if (idx < 0)
 		return -1;
-	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
-	ifi = req_payload(&r);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = idx;
-	attr_add(&r, IFLA_IFALIAS, alias, strlen(alias));
-	ret = talk(nl, &r);
+	ret = link_set(nl, idx, IFLA_IFALIAS, alias, strlen(alias));
 	if (ret < 0)
 		return vu_err_set(e, -ret, "marking %s", name);
 	/* Read it back: the mark is what every later deletion trusts. */
@@ -305,19 +312,12 @@ int vu_nl_link_index(struct vu_nl *nl, const char *name, struct vu_err *e)
 
 int vu_nl_set_master(struct vu_nl *nl, const char *name, int master, struct vu_err *e)
 {
-	struct req r;
-	struct ifinfomsg *ifi;
 	uint32_t m = (uint32_t)master;
 	int idx = ifindex(name, e), ret;
 
 	if (idx < 0)
 		return -1;
-	req_init(&r, RTM_NEWLINK, 0, sizeof(*ifi));
-	ifi = req_payload(&r);
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = idx;
-	attr_add(&r, IFLA_MASTER, &m, sizeof(m));
-	ret = talk(nl, &r);
+	ret = link_set(nl, idx, IFLA_MASTER, &m, sizeof(m));
 	if (ret < 0)
 		return vu_err_set(e, -ret, "adding %s to its bridge", name);
 	return 0;
