@@ -348,6 +348,15 @@ void vu_node_forget(struct vu_node *n, uint64_t nlookup)
 	free_dead(dead);
 }
 
+void vu_node_each_private(void (*fn)(struct vu_node *n))
+{
+	pthread_mutex_lock(&tab.mutex);
+	for (size_t i = 0; i < tab.priv_size; i++)
+		for (struct vu_node *n = tab.priv[i]; n; n = n->next_priv)
+			fn(n);
+	pthread_mutex_unlock(&tab.mutex);
+}
+
 void vu_node_hold(struct vu_node *n)
 {
 	pthread_mutex_lock(&tab.mutex);

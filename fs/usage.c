@@ -291,6 +291,8 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes)
 
 /* ---- mount and unmount ---- */
 
+static void settle(struct vu_node *n);
+
 int vu_usage_start(bool rescan)
 {
 	int64_t bytes, inodes;
@@ -318,7 +320,10 @@ int vu_usage_start(bool rescan)
 void vu_usage_stop(void)
 {
 	if (vu_usage.enabled && !vu_fs.readonly) {
-		int err = vu_usage_record(true);
+		int err;
+
+		vu_node_each_private(settle);
+		err = vu_usage_record(true);
 
 		if (err)
 			vu_log(LOG_ERR, "cannot save the usage record: %s", strerror(-err));
@@ -419,18 +424,6 @@ void vu_usage_adopt(struct vu_node *n, const struct stat *st)
 	cost_of(n, st, &n->charged_bytes, &n->charged_inode, &orphan);
 }
 
-void vu_usage_drop(struct vu_node *n)
-{
-	struct stat st;
-
-	if (!vu_usage.enabled || !n->charged_inode)
-		return;
-	/* Only an inode that left the tree is freed with its node; any
-	 * other stays counted as the scan would count it. */
-	if (n->charged_orphan || (vu_stat(n, &st) == 0 && st.st_nlink == 0))
-		charge(n, 0, false, false);
-}
-
 /* Charge what changed since @n was last looked at; n->lock held. */
 void vu_usage_track_locked(struct vu_node *n)
 {
@@ -442,6 +435,49 @@ void vu_usage_track_locked(struct vu_node *n)
 		return;
 	cost_of(n, &st, &bytes, &inode, &orphan);
 	charge(n, bytes, inode, orphan);
+	if (S_ISREG(st.st_mode))
+		n->charged_unsettled = true;
+}
+
+/*
+ * Charge @n one last time before it stops being tracked.  A backing
+ * filesystem may allocate when it writes dirty pages back, long after the
+ * operation we charged: ext4's delayed allocation adds an extent block to a
+ * fragmented file then.  A record saved before that is a block short of
+ * what a scan finds, so the file's pages are written first (this file only,
+ * and no journal commit, unlike fsync).  Only when no request can reach @n:
+ * it is dying, or the session is over.
+ */
+static void settle(struct vu_node *n)
+{
+	int fd;
+
+	if (!n->charged_unsettled || !n->charged_inode || n->charged_orphan)
+		return;
+	fd = vu_reopen(n, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return;         /* gone: nothing will be allocated for it */
+	if (sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+			    SYNC_FILE_RANGE_WAIT_AFTER) < 0)
+		vu_log(LOG_WARNING, "cannot write back inode %ju to count it: %s",
+		       (uintmax_t)n->ino, strerror(errno));
+	close(fd);
+	vu_usage_track_locked(n);
+	n->charged_unsettled = false;
+}
+
+void vu_usage_drop(struct vu_node *n)
+{
+	struct stat st;
+
+	if (!vu_usage.enabled || !n->charged_inode)
+		return;
+	/* Only an inode that left the tree is freed with its node; any
+	 * other stays counted as the scan would count it. */
+	if (n->charged_orphan || (vu_stat(n, &st) == 0 && st.st_nlink == 0))
+		charge(n, 0, false, false);
+	else
+		settle(n);
 }
 
 void vu_usage_track(struct vu_node *n)

@@ -76,6 +76,8 @@ struct vu_node {
 	int64_t charged_bytes;
 	bool charged_inode;
 	bool charged_orphan;        /* ... while it had no name (usage.c) */
+	bool charged_unsettled;     /* a regular file charged after a change: the
+	                             * backing fs may still allocate at writeback */
 };
 
 /* An open regular file. */
@@ -147,6 +149,9 @@ fuse_ino_t vu_node_id(const struct vu_node *n);
 struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 				int fd, const struct stat *st, bool unified);
 void vu_node_forget(struct vu_node *n, uint64_t nlookup);
+/* Call @fn for every node of the private table; only once no request can
+ * run any more (at exit), as @fn is called with the table mutex held. */
+void vu_node_each_private(void (*fn)(struct vu_node *n));
 /* The node we already have for @name in @parent with backing @st (the
  * unified one for that name and inode if @unified, else the private one of
  * that inode), with one more kernel reference; NULL if there is none. */
