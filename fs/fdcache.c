@@ -235,6 +235,31 @@ int vu_node_fd(struct vu_node *n)
 	return fd;
 }
 
+bool vu_fdc_holds_inode(struct vu_node *n)
+{
+	/* An open descriptor keeps its inode (and so its number) alive. */
+	return atomic_load(&n->fd) >= 0 || !n->fh;
+}
+
+bool vu_fdc_same_inode(struct vu_node *n, int fd)
+{
+	struct file_handle *fh;
+	bool same;
+
+	/* n->fh changes only under the eviction lock, which our request
+	 * holds shared, or when n dies, which the caller's pin prevents. */
+	if (vu_fdc_holds_inode(n))
+		return true;
+	fh = vu_fdc_handle_of(fd);
+	if (!fh)
+		return true;    /* cannot tell: as before handles */
+	same = fh->handle_type == n->fh->handle_type &&
+	       fh->handle_bytes == n->fh->handle_bytes &&
+	       memcmp(fh->f_handle, n->fh->f_handle, fh->handle_bytes) == 0;
+	free(fh);
+	return same;
+}
+
 int vu_fdc_keep(struct vu_node *n)
 {
 	int fd = vu_node_fd(n);

@@ -276,6 +276,7 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 {
 	struct vu_node *n, *fresh = NULL, *stale_parent = NULL;
 	char *dup = NULL;
+	bool checked = false;
 
 	if (unified && !(dup = strdup(name)))
 		goto nomem;
@@ -304,6 +305,28 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 		unif_insert(n);
 	} else {
 		n = priv_find(st->st_dev, st->st_ino);
+		if (n && !checked && !vu_fdc_holds_inode(n)) {
+			/* A cold node stands for its inode by handle only: the
+			 * number may have been freed on the host and reused for
+			 * the inode just found.  Compare outside the mutex. */
+			struct vu_node *dead = NULL;
+			bool same;
+
+			n->pins++;
+			pthread_mutex_unlock(&tab.mutex);
+			same = vu_fdc_same_inode(n, fd);
+			pthread_mutex_lock(&tab.mutex);
+			n->pins--;
+			if (!same)
+				priv_remove(n); /* serves the kernel's references, unreachable */
+			if (n->nlookup == 0 && n->pins == 0)
+				dead = reap(n);
+			pthread_mutex_unlock(&tab.mutex);
+			free_dead(dead);
+			checked = true;
+			pthread_mutex_lock(&tab.mutex);
+			n = priv_find(st->st_dev, st->st_ino);
+		}
 		if (n)
 			goto found;
 		n = fresh;

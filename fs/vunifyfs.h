@@ -241,6 +241,10 @@ int vu_node_fd(struct vu_node *n);
 /* As vu_node_fd(), and never closed again before the node dies: for an
  * inode about to lose a name (it may lose its last). */
 int vu_fdc_keep(struct vu_node *n);
+/* Does @n's open descriptor keep its inode (no handle stands in for it)? */
+bool vu_fdc_holds_inode(struct vu_node *n);
+/* Is @fd's inode the one @n stands for (not a reuse of its number)? */
+bool vu_fdc_same_inode(struct vu_node *n, int fd);
 void vu_fdc_add(struct vu_node *n);          /* n->fd was just set */
 void vu_fdc_remove(struct vu_node *n);       /* n dies */
 struct file_handle *vu_fdc_handle_of(int fd);
