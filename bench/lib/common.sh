@@ -34,6 +34,7 @@ b_size_preset() {
 			[untar_entries]=0 [break_sizes]=4K,1M,64M,512M
 			[density_ns]=1,4,16 [density_bytes]=256M [density_files]=16
 			[dedupe_src]=/usr/include:/usr/share/doc [dedupe_guests]=4 [start_runs]=20
+			[work_files]=100000 [work_src]=self [work_dpkg]=1
 		) ;;
 	quick)
 		# For development: every suite in under 3 minutes on 2 cores.
@@ -43,6 +44,7 @@ b_size_preset() {
 			[break_sizes]=4K,1M,16M
 			[density_ns]=1,4 [density_bytes]=32M [density_files]=8
 			[dedupe_src]=/usr/include/linux [dedupe_guests]=4 [start_runs]=5
+			[work_files]=5000 [work_src]=self [work_dpkg]=1
 		) ;;
 	tiny)
 		# For the smoke test: exercises every code path in seconds.
@@ -52,6 +54,7 @@ b_size_preset() {
 			[untar_entries]=200 [break_sizes]=4K,64K
 			[density_ns]=1,2 [density_bytes]=4M [density_files]=4
 			[dedupe_src]=generated [dedupe_guests]=2 [start_runs]=3
+			[work_files]=300 [work_src]=generated [work_dpkg]=0
 		) ;;
 	*) return 1 ;;
 	esac
