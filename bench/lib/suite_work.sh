@@ -12,7 +12,7 @@
 # rows measure the layer, not a copy-up or link break of the first write.
 
 # Packages not in a minbase tree whose dependencies a minbase tree has.
-B_WORK_DEBS=(less tree bc ed file libmagic1 libmagic-mgc patch)
+B_WORK_DEBS=(less tree bc libreadline8 readline-common ed file libmagic1 libmagic-mgc patch)
 B_WORK_DEB_CACHE=${BENCH_DEB_CACHE:-/var/cache/vunify-bench/debs}
 
 # b_work_repo DIR N: a git repository of N small files, 100 per directory,
