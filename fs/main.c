@@ -295,6 +295,29 @@ static void setup_passthrough(const char *mnt)
 	       "the kernel has no Landlock to keep store objects read-only" : strerror(-err));
 }
 
+/*
+ * FUSE over io_uring: the kernel's offer was taken at INIT (uring.c); see
+ * now, in the foreground, that the ring will work, so that uring=on can
+ * refuse with the reason on the user's terminal.
+ */
+static bool setup_uring(const char *mnt, const struct vu_opts *o)
+{
+	int err;
+
+	if (!o->uring || !strcmp(o->uring, "off"))
+		return false;
+	err = vu_uring_probe(fuse_session_fd(vu_fs.se));
+	if (!err)
+		return true;
+	if (!strcmp(o->uring, "on")) {
+		umount2(mnt, MNT_DETACH);
+		die("uring=on: %s", vu_uring_why(err));
+	}
+	if (o->debug)
+		vu_log(LOG_INFO, "FUSE over io_uring not used: %s", vu_uring_why(err));
+	return false;
+}
+
 /* Stacking depth of the backing files as the kernel counts it: ours plus
  * one if GUEST_DIR is itself on a stacking filesystem. */
 static unsigned int backing_depth(int fd)
@@ -335,6 +358,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se;
 	struct vu_opts o;
 	int devfd, mnt_fd, ret;
+	bool use_uring;
 
 	if (vu_opts_parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "vunifyfs: %s (see vunifyfs --help)\n", o.error);
@@ -433,8 +457,11 @@ int main(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 		die("cannot attach to /dev/fuse");
 	}
+	vu_uring_set_mode(!o.uring || !strcmp(o.uring, "off") ? VU_URING_OFF :
+			  !strcmp(o.uring, "on") ? VU_URING_ON : VU_URING_AUTO);
 	serve_init(se, mnt);
 	setup_passthrough(mnt);
+	use_uring = setup_uring(mnt, &o);
 	if (!o.foreground) {
 		vu_log_to_syslog();
 		if (fuse_daemonize(0) < 0) {
@@ -474,7 +501,18 @@ int main(int argc, char **argv)
 			vu_log(LOG_WARNING, "no request counters for vunifyfs --stats: %s",
 			       strerror(-err));
 	}
+	/* Threads do not survive daemonizing: the ring's start here.  The
+	 * probe passed, so a failure now is unexpected: say so, serve on. */
+	if (use_uring) {
+		int err = vu_uring_start(fuse_session_fd(se), o.threads ? o.threads : 10);
+
+		if (err)
+			vu_log(o.uring && !strcmp(o.uring, "on") ? LOG_ERR : LOG_INFO,
+			       "FUSE over io_uring not used: registering the ring: %s",
+			       strerror(-err));
+	}
 	ret = serve(se, &o);
+	vu_uring_stop();
 	vu_stats_stop();
 	vu_guard_stop();
 	vu_notify_stop();
