@@ -537,7 +537,8 @@ void vu_uring_report(FILE *f)
 	if (atomic_load(&ur.active))
 		fprintf(f, "transport uring %u %u\n", ur.queues, ur.per_queue);
 	else
-		fprintf(f, "transport classic%s%s\n", ur.why[0] ? ": " : "", ur.why);
+		fprintf(f, "transport classic%s%s%s\n", ur.why[0] ? " (" : "", ur.why,
+			ur.why[0] ? ")" : "");
 	fprintf(f, "uring_requests %llu\n",
 		(unsigned long long)atomic_load_explicit(&ur.requests, memory_order_relaxed));
 }
