@@ -562,7 +562,8 @@ int main(int argc, char **argv)
 	 * probe passed, so a failure now is unexpected: uring=on still
 	 * refuses (the caller is waiting, daemonize()), auto serves on. */
 	if (use_uring) {
-		int err = vu_uring_start(fuse_session_fd(se), o.threads ? o.threads : 10);
+		int err = vu_uring_start(fuse_session_fd(se),
+					 o.single ? 1 : o.threads ? o.threads : 10);
 
 		if (err && !strcmp(o.uring, "on")) {
 			umount2(mnt, MNT_DETACH);
