@@ -133,6 +133,8 @@ t_timeout() {
 vu_uring_enable() {
 	local p=/sys/module/fuse/parameters/enable_uring old
 	[ -e "$p" ] || t_skip "kernel without FUSE over io_uring (no $p)"
+	[ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ] ||
+		t_skip "io_uring is disabled on this host (kernel.io_uring_disabled)"
 	old=$(cat "$p") || t_skip "cannot read $p"
 	# A connection that took the ring keeps it: restoring is safe mounted.
 	t_on_exit "echo $old > $p"
