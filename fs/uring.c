@@ -252,8 +252,14 @@ int vu_uring_probe(int devfd)
 	 * ring off for this connection).
 	 */
 	err = submit_cmd(&ring, devfd, 0, NULL);
-	if (err >= 0)
-		err = io_uring_wait_cqe(&ring, &cqe);
+	if (err >= 0) {
+		/* Answered at once; a kernel that kept it would be news. */
+		struct __kernel_timespec ts = { .tv_sec = 5 };
+
+		err = io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		if (err == -ETIME)
+			err = -EPROTO;
+	}
 	if (err >= 0) {
 		err = cqe->res == -EINVAL ? 0 : cqe->res == -EOPNOTSUPP ? -EOPNOTSUPP : -EPROTO;
 		io_uring_cqe_seen(&ring, cqe);
