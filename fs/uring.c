@@ -436,9 +436,12 @@ static void *ent_main(void *arg)
 	struct ent *e = arg;
 	struct io_uring_cqe *cqe;
 	cpu_set_t cpus;
+	char name[16];
 	int err;
 
 	cur = e;
+	snprintf(name, sizeof(name), "vu-ring/%u", e->qid);
+	pthread_setname_np(pthread_self(), name);
 	/* The queue serves callers on CPU qid: answer them from there. */
 	CPU_ZERO(&cpus);
 	CPU_SET(e->qid, &cpus);
