@@ -125,6 +125,8 @@ demo:
 DEB_BUILD := gcc make pkg-config libc6-dev libfuse3-dev fuse3 libattr1-dev \
              libsqlite3-dev libxxhash-dev libinih-dev libseccomp-dev libcap-dev \
              libasan8 libubsan1
+# vunifyfs speaks FUSE over io_uring itself (fs/uring.c).
+DEB_BUILD += liburing-dev
 DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              iproute2 e2fsprogs xfsprogs busybox-static debootstrap \
              ca-certificates fio jq lxcfs

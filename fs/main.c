@@ -295,6 +295,86 @@ static void setup_passthrough(const char *mnt)
 	       "the kernel has no Landlock to keep store objects read-only" : strerror(-err));
 }
 
+static int ready_fd = -1;      /* to the waiting parent, until daemon_ready() */
+
+/*
+ * As fuse_daemonize(), except that the parent waits until the daemon says
+ * it is ready (daemon_ready()), after starting the threads that cannot be
+ * started before the fork (the ring's among them): the mount is all there
+ * when vunifyfs returns, and a failure still reaches the terminal and the
+ * exit status.
+ */
+static int daemonize(void)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid > 0) {
+		char status = 1;
+
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1;     /* the daemon died before it was ready */
+		_exit(status);
+	}
+	close(p[0]);
+	ready_fd = p[1];
+	if (setsid() < 0 || chdir("/") < 0)
+		return -1;
+	return 0;
+}
+
+/* Tell the waiting parent (if any) how it went: 0 ready, else failed. */
+static void daemon_ready(char status)
+{
+	int fd;
+
+	if (ready_fd < 0)
+		return;
+	/* From now on nobody reads our output. */
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd >= 0) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (write(ready_fd, &status, 1) != 1)
+		vu_log(LOG_WARNING, "telling the mount command we are ready: %s",
+		       strerror(errno));
+	close(ready_fd);
+	ready_fd = -1;
+}
+
+/*
+ * FUSE over io_uring: the kernel's offer was taken at INIT (uring.c); see
+ * now, in the foreground, that the ring will work, so that uring=on can
+ * refuse with the reason on the user's terminal.
+ */
+static bool setup_uring(const char *mnt, const struct vu_opts *o)
+{
+	int err;
+
+	if (!o->uring || !strcmp(o->uring, "off"))
+		return false;
+	err = vu_uring_probe(fuse_session_fd(vu_fs.se));
+	if (!err)
+		return true;
+	if (!strcmp(o->uring, "on")) {
+		umount2(mnt, MNT_DETACH);
+		die("uring=on: %s", vu_uring_why(err));
+	}
+	if (o->debug)
+		vu_log(LOG_INFO, "FUSE over io_uring not used: %s", vu_uring_why(err));
+	return false;
+}
+
 /* Stacking depth of the backing files as the kernel counts it: ours plus
  * one if GUEST_DIR is itself on a stacking filesystem. */
 static unsigned int backing_depth(int fd)
@@ -335,6 +415,7 @@ int main(int argc, char **argv)
 	struct fuse_session *se;
 	struct vu_opts o;
 	int devfd, mnt_fd, ret;
+	bool use_uring;
 
 	if (vu_opts_parse(argc, argv, &o) < 0) {
 		fprintf(stderr, "vunifyfs: %s (see vunifyfs --help)\n", o.error);
@@ -433,13 +514,16 @@ int main(int argc, char **argv)
 		umount2(mnt, MNT_DETACH);
 		die("cannot attach to /dev/fuse");
 	}
+	vu_uring_set_mode(!o.uring || !strcmp(o.uring, "off") ? VU_URING_OFF :
+			  !strcmp(o.uring, "on") ? VU_URING_ON : VU_URING_AUTO);
 	serve_init(se, mnt);
 	setup_passthrough(mnt);
+	use_uring = setup_uring(mnt, &o);
 	if (!o.foreground) {
 		vu_log_to_syslog();
-		if (fuse_daemonize(0) < 0) {
+		if (daemonize() < 0) {
 			umount2(mnt, MNT_DETACH);
-			die("cannot daemonize");
+			die("cannot daemonize: %s", strerror(errno));
 		}
 	}
 
@@ -474,7 +558,27 @@ int main(int argc, char **argv)
 			vu_log(LOG_WARNING, "no request counters for vunifyfs --stats: %s",
 			       strerror(-err));
 	}
+	/* Threads do not survive daemonizing: the ring's start here.  The
+	 * probe passed, so a failure now is unexpected: uring=on still
+	 * refuses (the caller is waiting, daemonize()), auto serves on. */
+	if (use_uring) {
+		int err = vu_uring_start(fuse_session_fd(se),
+					 o.single ? 1 : o.threads ? o.threads : 10);
+
+		if (err && !strcmp(o.uring, "on")) {
+			umount2(mnt, MNT_DETACH);
+			fprintf(stderr, "vunifyfs: uring=on: registering the ring: %s\n",
+				strerror(-err));
+			daemon_ready(1);
+			return 1;
+		}
+		if (err && o.debug)
+			vu_log(LOG_INFO, "FUSE over io_uring not used: registering the ring: %s",
+			       strerror(-err));
+	}
+	daemon_ready(0);
 	ret = serve(se, &o);
+	vu_uring_stop();
 	vu_stats_stop();
 	vu_guard_stop();
 	vu_notify_stop();

@@ -8,7 +8,7 @@ VUNIFYFS_OBJ += $(VU_CORE_OBJ)
 # Everything but main(), for the unit tests of fs internals.
 VUNIFYFS_LIB_OBJ := $(filter-out $(OBJ)/fs/main.o,$(VUNIFYFS_OBJ))
 EXTRA_CFLAGS_fs = $(FUSE_CFLAGS)
-VUNIFYFS_LIBS = $(FUSE_LIBS) -lxxhash -lpthread
+VUNIFYFS_LIBS = $(FUSE_LIBS) -luring -lxxhash -lpthread
 
 $(eval $(call vu_program,vunifyfs,$(VUNIFYFS_OBJ),,$(VUNIFYFS_LIBS)))
 MANPAGES += fs/vunifyfs.8

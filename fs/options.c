@@ -58,6 +58,7 @@ static const struct fuse_opt opt_spec[] = {
 	OPT("timeout=%s", str.timeout, 0),
 	OPT("threads=%s", str.threads, 0),
 	OPT("passthrough=%s", passthrough, 0),
+	OPT("uring=%s", uring, 0),
 	OPT("space=%s", space, 0),
 	OPT("inodes=%s", str.inodes, 0),
 	OPT("reserved=%s", str.reserved, 0),
@@ -275,6 +276,11 @@ int vu_opts_parse(int argc, char **argv, struct vu_opts *o)
 			 o->passthrough);
 		return -1;
 	}
+	if (o->uring && strcmp(o->uring, "auto") && strcmp(o->uring, "on") &&
+	    strcmp(o->uring, "off")) {
+		snprintf(o->error, sizeof(o->error), "uring=%s: must be auto, on or off", o->uring);
+		return -1;
+	}
 	if (o->reserved != -1 && !o->space) {
 		snprintf(o->error, sizeof(o->error), "reserved= needs space=");
 		return -1;
@@ -293,6 +299,7 @@ void vu_opts_free(struct vu_opts *o)
 	free(o->fsname);
 	free(o->subtype);
 	free(o->passthrough);
+	free(o->uring);
 	free(o->space);
 	free(o->str.max_read);
 	free(o->str.timeout);
@@ -327,6 +334,7 @@ void vu_opts_usage(FILE *f)
 	      "  max_read=SIZE      largest read request (4K to 4G - 1)\n"
 	      "  threads=N          most worker threads (1 to 1024, default 10)\n"
 	      "  passthrough=MODE   kernel FUSE passthrough: auto (default), on, off\n"
+	      "  uring=MODE         FUSE over io_uring: auto, on, off (default)\n"
 	      "  space=SIZE         disk limit for the guest's private files (K, M, G, T, P)\n"
 	      "  inodes=N           inode limit for the guest's private files (N >= 1)\n"
 	      "  reserved=PCT       part of space only uid 0 may use (0 to 50, default 0)\n"

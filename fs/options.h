@@ -12,6 +12,7 @@ struct vu_opts {
 	char *guest, *mountpoint;
 	char *fsname, *subtype;
 	char *passthrough;              /* auto | on | off */
+	char *uring;                    /* auto | on | off: FUSE over io_uring */
 	char *space;                    /* disk limit, SIZE[KMGT] */
 	unsigned long long space_bytes;
 	unsigned long long inodes;      /* inode limit */

@@ -338,6 +338,30 @@ int vu_stats_query(const char *mount, FILE *out);
 
 /* kio.c: the session channel (mount, custom I/O, requests libfuse lacks). */
 int vu_kio_setup(struct fuse_session *se, int devfd);
+/* The prologue of every request, whichever transport brought it (stats,
+ * descriptor cache, kill-privs word, INIT); true if it was served here
+ * (FUSE_TMPFILE).  vu_kio_request_done() when the request is over. */
+bool vu_kio_request(int fd, const struct fuse_in_header *in, size_t len);
+void vu_kio_request_done(void);
+
+/* uring.c: FUSE over io_uring beside the classic transport. */
+enum vu_uring_mode { VU_URING_AUTO, VU_URING_ON, VU_URING_OFF };
+void vu_uring_set_mode(enum vu_uring_mode mode);
+void vu_uring_saw_init(const struct fuse_in_header *in, size_t len);
+void vu_uring_amend_init(struct iovec *iov, int count);
+/* After INIT: 0 if the ring can be used, else -errno (vu_uring_why()). */
+int vu_uring_probe(int devfd);
+const char *vu_uring_why(int err);
+/* Start the queues (after daemonizing): 0 or -errno. */
+int vu_uring_start(int devfd, unsigned int threads);
+/* A reply (writev, splice) for the request this ring thread holds: taken
+ * into its entry (true, *ret as the write would return) or not ours. */
+bool vu_uring_reply(const struct iovec *iov, int count, ssize_t *ret);
+bool vu_uring_splice_reply(int fdin, size_t len, ssize_t *ret);
+/* The classic loop is over: wait for requests being served on the ring
+ * (never serve another), so the session can go. */
+void vu_uring_stop(void);
+void vu_uring_report(FILE *f);
 int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,
 		  mode_t umask, struct fuse_entry_param *e, struct vu_file **filep);
 

@@ -127,6 +127,20 @@ t_timeout() {
 	return $rc
 }
 
+# vu_uring_enable: turn the kernel's FUSE over io_uring on for this test
+# (fuse.enable_uring, global, restored at exit), or skip saying why.  The
+# runner's uring mode (VU_URING=on) calls it when this file is sourced.
+vu_uring_enable() {
+	local p=/sys/module/fuse/parameters/enable_uring old
+	[ -e "$p" ] || t_skip "kernel without FUSE over io_uring (no $p)"
+	[ "$(cat /proc/sys/kernel/io_uring_disabled 2>/dev/null || echo 0)" = 0 ] ||
+		t_skip "io_uring is disabled on this host (kernel.io_uring_disabled)"
+	old=$(cat "$p") || t_skip "cannot read $p"
+	# A connection that took the ring keeps it: restoring is safe mounted.
+	t_on_exit "echo $old > $p"
+	echo 1 > "$p" 2>/dev/null || t_skip "cannot turn on $p"
+}
+
 # vu_mount GUEST MNT [vunifyfs args...]: mount and wait until it is up.
 # Tests that run in both I/O modes ("# modes: passthrough" in their first
 # lines) get VU_PASSTHROUGH=on|off from the runner, passed on here.
@@ -134,6 +148,7 @@ vu_mount() {
 	local guest=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"
 	[ -n "${VU_PASSTHROUGH:-}" ] && set -- -o "passthrough=$VU_PASSTHROUGH" "$@"
+	[ -n "${VU_URING:-}" ] && set -- -o "uring=$VU_URING" "$@"
 	t_timeout 30 "$VU_BIN/vunifyfs" "$@" "$guest" "$mnt" ||
 		t_fail "vunifyfs $* $guest $mnt failed"
 	t_mounted "$mnt" ||
@@ -192,3 +207,6 @@ vu_unify() {
 	setfattr -n trusted.vunify -v "$id" "$obj"
 	for f in "$@"; do ln -f "$obj" "$f"; done
 }
+
+# The runner's uring mode: the kernel must offer the ring to this test.
+if [ "${VU_URING:-}" = on ]; then vu_uring_enable; fi

@@ -1,5 +1,5 @@
 #!/bin/bash
-# modes: passthrough
+# modes: passthrough uring
 # timeout: 240
 # The link break: every operation that changes a unified file through a name
 # first turns that name into a private copy; the store object and every other

@@ -1,5 +1,5 @@
 #!/bin/bash
-# modes: passthrough
+# modes: passthrough uring
 # timeout: 240
 # POSIX through the mount: what a guest gets must be what ext4 gives.
 . "$(dirname "$0")/../lib.sh"

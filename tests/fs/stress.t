@@ -1,5 +1,5 @@
 #!/bin/bash
-# modes: passthrough
+# modes: passthrough uring
 # timeout: 300
 # Concurrency and resource use: many processes breaking the same names at
 # once, renames racing with breaks, and thousands of open/close/create/

@@ -1,5 +1,5 @@
 #!/bin/bash
-# modes: passthrough
+# modes: passthrough uring
 # What the guest sees of a unified file: a standalone file (st_nlink 1, an
 # inode number of its own, stable, the same in readdir and stat), no trace of
 # the mark, and open descriptors that follow a break made by another process.

@@ -61,6 +61,21 @@ static void test_unknown_is_error(void **state)
 	vu_opts_free(&o);
 }
 
+static void test_uring(void **state)
+{
+	struct vu_opts o;
+
+	assert_int_equal(PARSE(&o, "/g", "/m"), 0);
+	assert_null(o.uring);           /* off by default (vunifyfs.8) */
+	vu_opts_free(&o);
+	assert_int_equal(PARSE(&o, "-o", "uring=on", "/g", "/m"), 0);
+	assert_string_equal(o.uring, "on");
+	vu_opts_free(&o);
+	assert_int_equal(PARSE(&o, "-o", "uring=yes", "/g", "/m"), -1);
+	assert_string_equal(o.error, "uring=yes: must be auto, on or off");
+	vu_opts_free(&o);
+}
+
 static void test_devices(void **state)
 {
 	struct vu_opts o;
@@ -208,6 +223,7 @@ int main(void)
 		cmocka_unit_test(test_positionals_both_orders),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_unknown_is_error),
+		cmocka_unit_test(test_uring),
 		cmocka_unit_test(test_devices),
 		cmocka_unit_test(test_ignored_and_values),
 		cmocka_unit_test(test_flags),
