@@ -631,7 +631,16 @@ int vu_stream_receive(int in, int parentfd, const char *name, struct vu_session 
 		vu_err_set(e, errno, "%s", VU_STREAM_STAGE);
 		goto out;
 	}
-	if (vu_sreader_start(&r.r, in, o->stop, e) < 0 || read_stream(&r) < 0)
+	if (vu_sreader_start(&r.r, in, o->stop, e) < 0)
+		goto out;
+	if ((r.r.flags & VU_STREAM_H_OMITS) && !o->objects_from_store) {
+		/* Only a receiver that listed its objects takes any from its
+		 * store (stream.h, VU_STREAM_H_OMITS). */
+		vu_err_set(e, 0, "stream offset 12: the stream leaves out objects the receiver "
+			   "listed as held (it was made for `vserver migrate`'s receiver); refused");
+		goto out;
+	}
+	if (read_stream(&r) < 0)
 		goto out;
 	/* The whole stream was read and found good: only now the store. */
 	if (vu_srecv_finish(&r) < 0)

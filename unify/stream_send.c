@@ -425,24 +425,15 @@ static int send_file(struct send *s, const struct sfile *f)
  * flags it needs to check the id itself. */
 static int send_object(struct send *s, const struct sobj *ob)
 {
-	static const unsigned try_flags[] = { 0, VU_KEY_IGNORE_MTIME };
 	_cleanup_close_ int fd = -1;
 	struct vu_xattrs xa = { 0 };
-	struct vu_key *k = vu_key_new();
-	struct vu_key_meta m;
-	struct vu_id got;
 	struct statx stx;
 	char hex[VU_ID_HEXLEN + 1], what[4096 + 64];
 	struct vu_sbuf *b = &s->b;
-	uint64_t nread;
-	int flags = -1, rc = -1;
+	int flags = -1, rc = -1, k;
 
 	vu_id_hex(&ob->id, hex);
 	snprintf(what, sizeof(what), "%s/%s/%s", s->store->path, VU_STORE_OBJECTS, hex);
-	if (!k) {
-		vu_err_set(s->e, ENOMEM, "%s", what);
-		goto out;
-	}
 	fd = vu_store_open_object(s->store, &ob->id, ob->seq, s->e);
 	if (fd < 0)
 		goto out;
@@ -452,15 +443,10 @@ static int send_object(struct send *s, const struct sobj *ob)
 	}
 	if (vu_xattrs_read_fd(fd, &xa, s->e, what) < 0)
 		goto out;
-	vu_key_meta_from_statx(&m, &stx);
-	for (size_t i = 0; i < sizeof(try_flags) / sizeof(try_flags[0]) && flags < 0; i++) {
-		if (vu_key_fd(k, fd, &m, &xa, try_flags[i], s->data, VU_STREAM_DATA_MAX, &got,
-			      &nread, s->e, what) < 0)
-			goto out;
-		if (vu_id_eq(&got, &ob->id))
-			flags = (int)try_flags[i];
-	}
-	if (flags < 0) {
+	k = vu_stream_object_id_ok(fd, &stx, &ob->id, s->data, &flags, s->e, what);
+	if (k < 0)
+		goto out;
+	if (k == 0) {
 		vu_err_set(s->e, 0, "%s: its content does not match its id (a damaged object; "
 			   "vhashify verify tells more)", what);
 		goto out;
@@ -486,7 +472,6 @@ static int send_object(struct send *s, const struct sobj *ob)
 	s->st->object_bytes += stx.stx_size;
 	rc = 0;
 out:
-	vu_key_free(k);
 	vu_xattrs_free(&xa);
 	return rc;
 }
@@ -508,8 +493,10 @@ int vu_stream_send(int topfd, struct vu_store *store, int out,
 		vu_err_set(e, ENOMEM, "stream buffer");
 		goto out;
 	}
-	if (vu_swriter_start(&s.w, out, e) < 0)
+	if (vu_swriter_start_flags(&s.w, out, o->have ? VU_STREAM_H_OMITS : 0, e) < 0)
 		goto out;
+	s.w.progress = o->progress;
+	s.w.progress_arg = o->progress_arg;
 	if (o->conf && vu_swriter_put(&s.w, VU_SREC_CONFIG, o->conf, o->conflen, e) < 0)
 		goto out;
 	if (vu_meta_statx(topfd, "", &top) < 0) {
@@ -527,9 +514,15 @@ int vu_stream_send(int topfd, struct vu_store *store, int out,
 	if (vu_swriter_put(&s.w, VU_SREC_MANIFEST_END, b->p, b->len, e) < 0)
 		goto out;
 	unique_objects(&s);
-	for (size_t i = 0; i < s.nobjs; i++)
+	for (size_t i = 0; i < s.nobjs; i++) {
+		/* The receiver has it: the manifest's id is all it needs. */
+		if (vu_have_has(o->have, o->nhave, &s.objs[i].id)) {
+			st->objects_left_out++;
+			continue;
+		}
 		if (send_object(&s, &s.objs[i]) < 0)
 			goto out;
+	}
 	for (size_t i = 0; i < s.nfiles; i++)
 		if (send_file(&s, &s.files[i]) < 0)
 			goto out;

@@ -44,7 +44,7 @@ static int edit(const char *old, const char *new, long flip, long drop)
 
 	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
 		goto fail;
-	if ((old || flip || drop) && vu_swriter_start(&w, 1, &e) < 0)
+	if ((old || flip || drop) && vu_swriter_start_flags(&w, 1, r.flags, &e) < 0)
 		goto fail;
 	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
 		if (type == VU_SREC_OBJECT)
@@ -142,7 +142,7 @@ static int replace(const char *old, const char *new)
 	uint32_t type;
 	int k, rc = 1;
 
-	if (vu_sreader_start(&r, 0, NULL, &e) < 0 || vu_swriter_start(&w, 1, &e) < 0)
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0 || vu_swriter_start_flags(&w, 1, r.flags, &e) < 0)
 		goto out;
 	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
 		if (type == VU_SREC_DATA) {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vserver NAME receive [--from-file FILE | -] [--trust-config] [-q]: make
- * guest NAME of this
- * base from a stream `send` wrote (include/vunify/stream.h).
+ * vserver NAME receive [--from-file FILE | -] [--trust-config] [--send-have]
+ * [-q]: make guest NAME of this base from a stream `send` wrote
+ * (include/vunify/stream.h).  With --send-have (migrate's receiver, run
+ * by ssh), the have-list of this base's store goes to stdout first, and
+ * the stream may then leave those objects out.
  *
  * Built in BASE/guests/.receive-NAME-PID (mode 0000, the barrier, as
  * build makes it) and renamed to BASE/guests/NAME only when complete; its
@@ -125,7 +127,7 @@ static int write_conf(int dirfd, const void *conf, size_t len, struct vu_err *e)
 int vs_receive(struct vs *vs)
 {
 	const char *file = NULL;
-	bool quiet = false, trust = false;
+	bool quiet = false, trust = false, send_have = false;
 	char guests[PATH_MAX + 16], tmp[PATH_MAX + 64];
 	struct conf_check cc = { .vs = vs };
 	struct vu_stream_recv_opts o = { .stop = &vs_build_signal, .need_conf = true,
@@ -143,6 +145,8 @@ int vs_receive(struct vs *vs)
 			quiet = true;
 		else if (!strcmp(vs->argv[i], "--trust-config"))
 			trust = true;
+		else if (!strcmp(vs->argv[i], "--send-have"))
+			send_have = true;
 		else if (!strcmp(vs->argv[i], "--from-file") && i + 1 < vs->argc)
 			file = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "-"))
@@ -177,6 +181,15 @@ int vs_receive(struct vs *vs)
 		goto out;
 	}
 	have_sess = true;
+	if (send_have) {
+		/* Before the stream: the sender leaves out what is listed.
+		 * stdout is closed after it, so the sender sees its end. */
+		if (vu_have_write(&sess.store, STDOUT_FILENO, &e) < 0) {
+			rc = vs_fail(vs, VS_FAIL, &e);
+			goto out;
+		}
+		o.objects_from_store = true;
+	}
 	/* The barrier first (vserver(8), BARRIER): mode 0000, root passes. */
 	snprintf(tmp, sizeof(tmp), "%s/.receive-%s-%ld", guests, vs->name, (long)getpid());
 	if (mkdir(tmp, 0) < 0) {

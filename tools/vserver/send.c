@@ -13,11 +13,13 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vunify/cleanup.h"
 #include "vunify/stream.h"
 #include "build_int.h"
+#include "send_int.h"
 #include "vserver.h"
 
 /* Read guest.conf whole (it is small: at most a record's payload). */
@@ -61,15 +63,93 @@ static int read_conf(const char *path, char **buf, size_t *len, struct vu_err *e
 	return 0;
 }
 
+int vs_source_open(struct vs *vs, struct vs_source *src)
+{
+	struct vu_err e;
+
+	*src = (struct vs_source){ .top = -1 };
+	if (vu_key_init(&e) < 0)
+		return vs_fail(vs, VS_USAGE, &e);
+	if (read_conf(vs->l.conf, &src->conf, &src->conflen, &e) < 0)
+		return vs_fail(vs, VS_FAIL, &e);
+	src->top = open(vs->l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (src->top < 0) {
+		vs_source_close(src);
+		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.root, strerror(errno));
+	}
+	/* Shared with other readers, not with a vunifyfs mount (format.h,
+	 * guest lock): the guest cannot start while it is sent. */
+	if (flock(src->top, LOCK_SH | LOCK_NB) < 0) {
+		int err = errno;
+
+		vs_source_close(src);
+		return vs_failf(vs, VS_FAIL, "%s: in use (%s)", vs->l.root, strerror(err));
+	}
+	/* A guest never unified has no store yet: then it has no objects. */
+	if (vu_store_open(&src->store, vs->l.store, false, &e) < 0 &&
+	    vu_store_open_absent(&src->store, vs->l.store, &e) < 0) {
+		vs_source_close(src);
+		return vs_fail(vs, VS_FAIL, &e);
+	}
+	src->store_open = true;
+	return VS_OK;
+}
+
+void vs_source_close(struct vs_source *src)
+{
+	if (src->store_open)
+		vu_store_close(&src->store);
+	if (src->top >= 0)
+		close(src->top);
+	free(src->conf);
+	*src = (struct vs_source){ .top = -1 };
+}
+
+/* Bytes sent, on a terminal: a line rewritten at most 4 times a second. */
+void vs_progress(void *arg, uint64_t bytes)
+{
+	struct vs_progress *p = arg;
+	struct timespec now;
+	char h[32];
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->shown && (now.tv_sec - p->last.tv_sec) * 1000 +
+	    (now.tv_nsec - p->last.tv_nsec) / 1000000 < 250)
+		return;
+	p->last = now;
+	p->shown = true;
+	vs_human(bytes, h, sizeof(h));
+	fprintf(stderr, "\rvserver: %s: %s sent ", p->name, h);
+}
+
+void vs_progress_end(struct vs_progress *p)
+{
+	if (p->shown)
+		fputc('\n', stderr);
+	p->shown = false;
+}
+
+void vs_send_summary(struct vs *vs, const char *verb, const struct vu_stream_stats *st)
+{
+	fprintf(stderr, "vserver: %s: %s %llu inodes, %llu private files (%llu bytes), "
+		"%llu objects (%llu bytes) for %llu unified names", vs->name, verb,
+		(unsigned long long)st->inodes, (unsigned long long)st->files,
+		(unsigned long long)st->file_bytes, (unsigned long long)st->objects,
+		(unsigned long long)st->object_bytes, (unsigned long long)st->unified);
+	if (st->objects_left_out)
+		fprintf(stderr, ", %llu objects left out (the receiver has them)",
+			(unsigned long long)st->objects_left_out);
+	fprintf(stderr, ": %llu bytes\n", (unsigned long long)st->bytes);
+}
+
 int vs_send(struct vs *vs)
 {
 	const char *file = NULL;
 	bool quiet = false;
 	struct vu_stream_send_opts o = { .label = vs->l.root, .stop = &vs_build_signal };
+	struct vs_progress prog = { .name = vs->name };
 	struct vu_stream_stats st;
-	struct vu_store store;
-	_cleanup_free_ char *conf = NULL;
-	_cleanup_close_ int top = -1;
+	struct vs_source src;
 	int out = STDOUT_FILENO, rc = VS_FAIL, r;
 	struct vu_err e;
 
@@ -91,22 +171,14 @@ int vs_send(struct vs *vs)
 	if (!file && isatty(STDOUT_FILENO))
 		return vs_failf(vs, VS_USAGE, "send: not writing a stream to a terminal (use "
 				"--to-file FILE or a pipe)");
-	if (vu_key_init(&e) < 0)
-		return vs_fail(vs, VS_USAGE, &e);
-	if (read_conf(vs->l.conf, &conf, &o.conflen, &e) < 0)
-		return vs_fail(vs, VS_FAIL, &e);
-	o.conf = conf;
-	top = open(vs->l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (top < 0)
-		return vs_failf(vs, VS_FAIL, "%s: %s", vs->l.root, strerror(errno));
-	/* Shared with other readers, not with a vunifyfs mount (format.h,
-	 * guest lock): the guest cannot start while it is sent. */
-	if (flock(top, LOCK_SH | LOCK_NB) < 0)
-		return vs_failf(vs, VS_FAIL, "%s: in use (%s)", vs->l.root, strerror(errno));
-	/* A guest never unified has no store yet: then it has no objects. */
-	if (vu_store_open(&store, vs->l.store, false, &e) < 0 &&
-	    vu_store_open_absent(&store, vs->l.store, &e) < 0)
-		return vs_fail(vs, VS_FAIL, &e);
+	if ((r = vs_source_open(vs, &src)) != VS_OK)
+		return r;
+	o.conf = src.conf;
+	o.conflen = src.conflen;
+	if (!quiet && isatty(STDERR_FILENO)) {
+		o.progress = vs_progress;
+		o.progress_arg = &prog;
+	}
 	if (file) {
 		out = open(file, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (out < 0) {
@@ -116,8 +188,9 @@ int vs_send(struct vs *vs)
 	}
 	vs_build_catch_signals();
 	signal(SIGPIPE, SIG_IGN);  /* a reader that went away: EPIPE, one line */
-	if (vu_stream_send(top, &store, out, &o, &st, &e) < 0 ||
-	    (file && fsync(out) < 0 && vu_err_set(&e, errno, "%s", file) < 0)) {
+	r = vu_stream_send(src.top, &src.store, out, &o, &st, &e);
+	vs_progress_end(&prog);
+	if (r < 0 || (file && fsync(out) < 0 && vu_err_set(&e, errno, "%s", file) < 0)) {
 		if (vs_build_signal)
 			vu_err_set(&e, 0, "interrupted (%s)", strsignal(vs_build_signal));
 		rc = vs_fail(vs, vs_build_signal ? 128 + vs_build_signal : VS_FAIL, &e);
@@ -126,16 +199,11 @@ int vs_send(struct vs *vs)
 		goto out;
 	}
 	if (!quiet)
-		fprintf(stderr, "vserver: %s: sent %llu inodes, %llu private files (%llu bytes), "
-			"%llu objects (%llu bytes) for %llu unified names: %llu bytes\n", vs->name,
-			(unsigned long long)st.inodes, (unsigned long long)st.files,
-			(unsigned long long)st.file_bytes, (unsigned long long)st.objects,
-			(unsigned long long)st.object_bytes, (unsigned long long)st.unified,
-			(unsigned long long)st.bytes);
+		vs_send_summary(vs, "sent", &st);
 	rc = VS_OK;
 out:
 	if (file && out >= 0 && close(out) < 0 && rc == VS_OK)
 		rc = vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
-	vu_store_close(&store);
+	vs_source_close(&src);
 	return rc;
 }
