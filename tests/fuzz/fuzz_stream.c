@@ -18,12 +18,16 @@
  * tests/helpers/vs_streamedit --fuzz-seed (a tiny guest: a unified file and
  * its twin, a setuid file and its hardlink, a symlink, a fifo, a directory
  * with an xattr; the same with a name "../d"; with an object's byte
- * flipped); FUZZ_STREAM_VERBOSE=1 prints what each input came to.
+ * flipped; with a first record of type 0xff, which is not sent but makes
+ * the header carry VU_STREAM_H_OMITS and the receiver take objects from its
+ * store, the tiny guest with its objects left out, and with them all
+ * sent); FUZZ_STREAM_VERBOSE=1 prints what each input came to.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -75,6 +79,14 @@ static void setup(void)
 	atexit(cleanup);
 }
 
+/* Type 0xff first: a have-list receiver's stream (VU_STREAM_H_OMITS). */
+#define OMITS_RECORD 0xff
+
+static bool omits(const uint8_t *data, size_t size)
+{
+	return size >= 3 && data[0] == OMITS_RECORD;
+}
+
 /* The writer's side of the pipe, in a thread: the pipe holds 64 KiB. */
 struct feed {
 	int fd;
@@ -89,7 +101,10 @@ static void *feed(void *arg)
 	struct vu_err e;
 	size_t pos = 0;
 
-	if (vu_swriter_start(&w, f->fd, &e) == 0) {
+	if (omits(f->data, f->size))
+		pos = 3 + (f->data[1] | (size_t)f->data[2] << 8);
+	if (vu_swriter_start_flags(&w, f->fd, omits(f->data, f->size) ? VU_STREAM_H_OMITS : 0,
+				   &e) == 0) {
 		while (pos + 3 <= f->size) {
 			uint32_t type = f->data[pos];
 			size_t len = f->data[pos + 1] | (size_t)f->data[pos + 2] << 8;
@@ -120,6 +135,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!scratch[0])
 		setup();
+	o.objects_from_store = omits(data, size);
 	if (pipe2(p, O_CLOEXEC) < 0)
 		abort();
 	f.fd = p[1];
