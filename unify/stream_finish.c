@@ -131,7 +131,10 @@ static int place_object(struct recv *r, struct robj *ob)
 
 	vu_id_hex(&ob->id, hex);
 	if (!ob->staged) {
-		if (!r->o->objects_from_store || !(r->r.flags & VU_STREAM_H_OMITS))
+		/* Only a receiver that listed its objects, or one whose base
+		 * guest links to this one, takes it from its store. */
+		if (!(r->o->objects_from_store && (r->r.flags & VU_STREAM_H_OMITS)) &&
+		    !vu_have_has(r->base_ids, r->nbase_ids, &ob->id))
 			return vu_err_set(r->e, 0, "stream offset %llu: object %s is not in the "
 					  "stream", (unsigned long long)r->r.rec_off, hex);
 		/* Left out by a sender that knew we have it. */

@@ -121,13 +121,16 @@ enum vu_stream_type {
 	VU_SREC_FILE = 6,
 	VU_SREC_DATA = 7,
 	VU_SREC_END = 8,
+	VU_SREC_BASE = 9,            /* version 2, VU_STREAM_H_INCREMENTAL */
+	VU_SREC_BASE_FILE = 10,
 };
 
 #define VU_STREAM_F_OBJECT 0x1u
 
 /* Header flags (version 2). */
 #define VU_STREAM_H_OMITS  0x1u
-#define VU_STREAM_H_KNOWN  VU_STREAM_H_OMITS
+#define VU_STREAM_H_INCREMENTAL 0x2u
+#define VU_STREAM_H_KNOWN  (VU_STREAM_H_OMITS | VU_STREAM_H_INCREMENTAL)
 
 #define VU_HAVE_MAGIC      "vunifyHV"
 #define VU_HAVE_MAX        (1ull << 28)
@@ -224,6 +227,7 @@ struct vu_stream_stats {
 	uint64_t unified;            /* names of unified files */
 	uint64_t objects_had;        /* received: the store already had them */
 	uint64_t objects_left_out;   /* sent: on the have-list, not sent */
+	uint64_t base_files, base_file_bytes;  /* incremental: taken from the base */
 	uint64_t objects_new;        /* received: new instances made */
 };
 
@@ -238,6 +242,11 @@ struct vu_stream_send_opts {
 	size_t nhave;
 	void (*progress)(void *arg, uint64_t bytes);   /* see vu_swriter */
 	void *progress_arg;
+	/* Incremental (base_name set): the base guest's name and root; the
+	 * objects its tree links to are left out, and private files with the
+	 * content of its file at the same path are sent as BASE_FILE. */
+	int basefd;
+	const char *base_name;
 };
 
 /* Send the tree at @topfd (a stopped guest's root; its unified files are
@@ -260,6 +269,11 @@ struct vu_stream_recv_opts {
 	void *arg;
 	void *conf;                  /* out: the CONFIG payload (malloc'd) or NULL */
 	size_t conflen;
+	/* An incremental stream is received only onto the base guest the
+	 * operator names (base_name, which the stream's BASE record must
+	 * name, and basefd, its root); base_name NULL: full streams only. */
+	int basefd;
+	const char *base_name;
 };
 
 /* Receive a tree from @in as @parentfd/@name (which must not exist),
@@ -282,5 +296,18 @@ bool vu_have_has(const struct vu_id *ids, size_t n, const struct vu_id *id);
  * error.  @buf is VU_STREAM_DATA_MAX bytes. */
 int vu_stream_object_id_ok(int fd, const struct statx *stx, const struct vu_id *id,
 			   void *buf, int *flags, struct vu_err *e, const char *what);
+
+/* --- incremental streams (stream_incr.c) ----------------------------------- */
+
+/* The ids of the objects the tree at @basefd links to (sorted, each once). */
+int vu_stream_base_ids(int basefd, const char *label, struct vu_id **ids, size_t *n,
+		       struct vu_err *e);
+/* The regular file at @path ("/a/b") below @basefd, read-only, reached
+ * without following symlinks; -1 with errno. */
+int vu_stream_base_open(int basefd, const char *path);
+/* XXH64 (seed 0) of @fd's @size bytes, holes as zeros; with @out >= 0 the
+ * content is also written there (holes left) and @out truncated to @size. */
+int vu_stream_content_hash(int fd, uint64_t size, int out, void *buf, size_t bufsize,
+			   uint64_t *hash);
 
 #endif /* VUNIFY_STREAM_H */

@@ -129,7 +129,7 @@ store_before=$(objs)
 t0=$(date +%s%N)
 mig "$c" "root@localhost:$B" 2> "$T/m2.err" || t_fail "migrate of the running clone: $(cat "$T/m2.err")"
 t_log "busybox clone, running: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m2.err") bytes sent; $(cat "$T/m2.err")"
-grep -q "objects left out (the receiver has them)" "$T/m2.err" || t_fail "no object left out: $(cat "$T/m2.err")"
+grep -q "objects left out (the other side has them)" "$T/m2.err" || t_fail "no object left out: $(cat "$T/m2.err")"
 [ ! -e "$VUNIFY_BASE/guests/$c" ] || t_fail "the source is still there"
 VUNIFY_BASE=$B "$VS" "$c" running || t_fail "the moved clone does not run there"
 t_eq "the moved clone runs" "$(VUNIFY_BASE=$B timeout 30 "$VS" "$c" exec cat /srv/a)" data

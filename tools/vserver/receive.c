@@ -26,6 +26,7 @@
 #include "vunify/cleanup.h"
 #include "vunify/stream.h"
 #include "build_int.h"
+#include "send_int.h"
 #include "vserver.h"
 
 /* Remove BASE/guests/.receive-NAME-PID of receives no longer running. */
@@ -128,6 +129,7 @@ int vs_receive(struct vs *vs)
 {
 	const char *file = NULL;
 	bool quiet = false, trust = false, send_have = false;
+	int basefd = -1;
 	char guests[PATH_MAX + 16], tmp[PATH_MAX + 64];
 	struct conf_check cc = { .vs = vs };
 	struct vu_stream_recv_opts o = { .stop = &vs_build_signal, .need_conf = true,
@@ -147,13 +149,16 @@ int vs_receive(struct vs *vs)
 			trust = true;
 		else if (!strcmp(vs->argv[i], "--send-have"))
 			send_have = true;
+		else if (!strcmp(vs->argv[i], "--incremental-from") && i + 1 < vs->argc)
+			o.base_name = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "--from-file") && i + 1 < vs->argc)
 			file = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "-"))
 			file = NULL;
 		else
 			return vs_failf(vs, VS_USAGE, "receive: unexpected argument '%s' (receive "
-					"[--from-file FILE | -] [--trust-config] [-q])", vs->argv[i]);
+					"[--from-file FILE | -] [--incremental-from SNAP] [--trust-config] [-q])",
+					vs->argv[i]);
 	}
 	cc.trust = trust;
 	if (lstat(vs->l.guest, &sb) == 0)
@@ -163,10 +168,15 @@ int vs_receive(struct vs *vs)
 				"--from-file FILE or a pipe)");
 	if (vu_key_init(&e) < 0)
 		return vs_fail(vs, VS_USAGE, &e);
+	if (o.base_name && (rc = vs_base_guest_open(vs, o.base_name, &basefd)) != VS_OK)
+		return rc;
+	o.basefd = basefd;
 	if (file) {
 		in = open(file, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+		if (in < 0) {
+			rc = vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+			goto out;
+		}
 	}
 	snprintf(guests, sizeof(guests), "%s/guests", vs->base);
 	if ((mkdir(vs->base, 0755) < 0 && errno != EEXIST) ||
@@ -216,10 +226,11 @@ int vs_receive(struct vs *vs)
 	if (!quiet)
 		fprintf(stderr, "vserver: %s: received %llu inodes, %llu private files (%llu bytes), "
 			"%llu unified names: %llu objects the store had, %llu new (%llu bytes "
-			"received): %llu bytes\n", vs->name, (unsigned long long)st.inodes,
+			"received)%s: %llu bytes\n", vs->name, (unsigned long long)st.inodes,
 			(unsigned long long)st.files, (unsigned long long)st.file_bytes,
 			(unsigned long long)st.unified, (unsigned long long)st.objects_had,
 			(unsigned long long)st.objects_new, (unsigned long long)st.object_bytes,
+			st.base_files ? ", the other private files from the base" : "",
 			(unsigned long long)st.bytes);
 	rc = VS_OK;
 	goto out;
@@ -239,5 +250,7 @@ out:
 		vu_session_close(&sess);
 	if (file && in >= 0)
 		close(in);
+	if (basefd >= 0)
+		close(basefd);
 	return rc;
 }

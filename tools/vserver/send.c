@@ -105,6 +105,33 @@ void vs_source_close(struct vs_source *src)
 	*src = (struct vs_source){ .top = -1 };
 }
 
+int vs_base_guest_open(struct vs *vs, const char *name, int *fd)
+{
+	struct vu_layout l;
+	struct vu_err e;
+
+	*fd = -1;
+	if (vu_layout_init(&l, vs->base, name, &e) < 0)
+		return vs_fail(vs, VS_USAGE, &e);
+	if (!vu_layout_exists(&l))
+		return vs_failf(vs, VS_NOGUEST, "--incremental-from: no such guest (%s)", l.guest);
+	if (vu_layout_running(&l))
+		return vs_failf(vs, VS_FAIL, "--incremental-from: %s is running; stop it first",
+				name);
+	*fd = open(l.root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (*fd < 0)
+		return vs_failf(vs, VS_FAIL, "%s: %s", l.root, strerror(errno));
+	/* Shared, as a sent guest's: it cannot start (and change) meanwhile. */
+	if (flock(*fd, LOCK_SH | LOCK_NB) < 0) {
+		int err = errno;
+
+		close(*fd);
+		*fd = -1;
+		return vs_failf(vs, VS_FAIL, "%s: in use (%s)", l.root, strerror(err));
+	}
+	return VS_OK;
+}
+
 /* Bytes sent, on a terminal: a line rewritten at most 4 times a second. */
 void vs_progress(void *arg, uint64_t bytes)
 {
@@ -137,8 +164,12 @@ void vs_send_summary(struct vs *vs, const char *verb, const struct vu_stream_sta
 		(unsigned long long)st->file_bytes, (unsigned long long)st->objects,
 		(unsigned long long)st->object_bytes, (unsigned long long)st->unified);
 	if (st->objects_left_out)
-		fprintf(stderr, ", %llu objects left out (the receiver has them)",
+		fprintf(stderr, ", %llu objects left out (the other side has them)",
 			(unsigned long long)st->objects_left_out);
+	if (st->base_files)
+		fprintf(stderr, ", %llu private files unchanged since the base (%llu bytes)",
+			(unsigned long long)st->base_files,
+			(unsigned long long)st->base_file_bytes);
 	fprintf(stderr, ": %llu bytes\n", (unsigned long long)st->bytes);
 }
 
@@ -150,7 +181,7 @@ int vs_send(struct vs *vs)
 	struct vs_progress prog = { .name = vs->name };
 	struct vu_stream_stats st;
 	struct vs_source src;
-	int out = STDOUT_FILENO, rc = VS_FAIL, r;
+	int out = STDOUT_FILENO, rc = VS_FAIL, r, basefd = -1;
 	struct vu_err e;
 
 	for (int i = 1; i < vs->argc; i++) {
@@ -158,11 +189,14 @@ int vs_send(struct vs *vs)
 			quiet = true;
 		else if (!strcmp(vs->argv[i], "--to-file") && i + 1 < vs->argc)
 			file = vs->argv[++i];
+		else if (!strcmp(vs->argv[i], "--incremental-from") && i + 1 < vs->argc)
+			o.base_name = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "-"))
 			file = NULL;
 		else
 			return vs_failf(vs, VS_USAGE, "send: unexpected argument '%s' (send "
-					"[--to-file FILE | -] [-q])", vs->argv[i]);
+					"[--to-file FILE | -] [--incremental-from SNAP] [-q])",
+					vs->argv[i]);
 	}
 	if ((r = vs_need_guest(vs)) != VS_OK)
 		return r;
@@ -171,8 +205,16 @@ int vs_send(struct vs *vs)
 	if (!file && isatty(STDOUT_FILENO))
 		return vs_failf(vs, VS_USAGE, "send: not writing a stream to a terminal (use "
 				"--to-file FILE or a pipe)");
-	if ((r = vs_source_open(vs, &src)) != VS_OK)
+	if (o.base_name && !strcmp(o.base_name, vs->name))
+		return vs_failf(vs, VS_USAGE, "send: --incremental-from the guest itself");
+	if (o.base_name && (r = vs_base_guest_open(vs, o.base_name, &basefd)) != VS_OK)
 		return r;
+	o.basefd = basefd;
+	if ((r = vs_source_open(vs, &src)) != VS_OK) {
+		if (basefd >= 0)
+			close(basefd);
+		return r;
+	}
 	o.conf = src.conf;
 	o.conflen = src.conflen;
 	if (!quiet && isatty(STDERR_FILENO)) {
@@ -205,5 +247,7 @@ out:
 	if (file && out >= 0 && close(out) < 0 && rc == VS_OK)
 		rc = vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
 	vs_source_close(&src);
+	if (basefd >= 0)
+		close(basefd);
 	return rc;
 }

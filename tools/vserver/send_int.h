@@ -26,6 +26,11 @@ struct vs_source {
 int vs_source_open(struct vs *vs, struct vs_source *src);
 void vs_source_close(struct vs_source *src);
 
+/* The root of guest @name of this base, the base of an incremental send
+ * or receive: stopped, locked shared (it cannot start meanwhile) in *@fd.
+ * VS_OK, or the exit code after the message was told. */
+int vs_base_guest_open(struct vs *vs, const char *name, int *fd);
+
 /* Bytes sent on stderr (a terminal): vu_stream_send_opts.progress. */
 struct vs_progress {
 	const char *name;
