@@ -28,12 +28,14 @@
  *
  * Records, in this order:
  *   CONFIG         (0 or 1) the guest's guest.conf, the payload as is
+ *   BASE           (1 iff VU_STREAM_H_INCREMENTAL) str, the base guest's name
  *   INODE          the manifest: one per inode of the tree, in walk order
  *   LINK             (a directory before what it holds), see below
  *   MANIFEST_END   u64 inodes, u64 links
- *   OBJECT / FILE  with their DATA records, in any order
- *   DATA
+ *   OBJECT / FILE  with their DATA records, in any order (and BASE_FILE,
+ *   DATA             incremental streams only)
  *   END            u64 records before it, u64 objects sent, u64 files sent
+ *                  (FILE and BASE_FILE records)
  *   and then the end of the stream: anything after END is refused.
  *
  *   INODE   u64 ino (1, 2, 3, ... in order: stream numbers, not the
@@ -57,6 +59,10 @@
  *           DATA.  Every private regular file of size > 0 has one.
  *   DATA    u64 offset, bytes (at most VU_STREAM_DATA_MAX): offsets rise,
  *           ranges do not overlap, and what no DATA covers is a hole.
+ *   BASE_FILE  u64 ino of a private regular file, u64 XXH64 (seed 0) of
+ *           its content (holes read as zeros): its content is that of the
+ *           base guest's regular file at the same path (the manifest's
+ *           names of the inode), which the sender compared byte for byte.
  *
  * Names are 1..255 bytes, without '/' or NUL, not "." or "..", and not
  * reserved (format.h); xattr values at most 64 KiB, 1024 per inode;
@@ -76,6 +82,21 @@
  *           and the stat the manifest gives (else the stream is refused,
  *           and nothing is left behind).  Without the flag every object
  *           named must be in the stream.
+ *
+ *   VU_STREAM_H_INCREMENTAL  only what changed since a base guest (a
+ *           snapshot, or an earlier state of the guest the receiver has
+ *           under the name the BASE record gives).  The manifest is whole:
+ *           the received guest is exactly the one described (files the
+ *           base has and the stream does not name are not there; metadata,
+ *           xattrs and hardlink groups are the manifest's), only contents
+ *           are taken from the base -- private files by BASE_FILE (copied,
+ *           never linked: the two guests stay independent), and objects the
+ *           base's tree links to are left out.  A receiver takes such a
+ *           stream only onto the base its operator names, copies each
+ *           BASE_FILE from its copy of the base and refuses the stream if
+ *           the size or hash differ; an object left out is taken from its
+ *           store only if its base links to that id, with the check
+ *           VU_STREAM_H_OMITS describes.
  *
  * HAVE-LIST: what a receiver writes to the sender before the stream (over
  * ssh, `vserver migrate`): "vunifyHV" (8 bytes), u32 version (1), u32 0,
