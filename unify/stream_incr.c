@@ -125,6 +125,25 @@ int vu_stream_base_open(int basefd, const char *path)
 	return fd;
 }
 
+int vu_stream_next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *hole)
+{
+	off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
+
+	if (d < 0 && errno == ENXIO) {
+		*data = *hole = size;           /* a hole up to the end */
+	} else if (d < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+		*data = off;                    /* no hole reporting: all data */
+		*hole = size;
+	} else if (d < 0) {
+		return -1;
+	} else {
+		h = lseek(fd, d, SEEK_HOLE);
+		*data = (uint64_t)d < size ? (uint64_t)d : size;
+		*hole = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
+	}
+	return 0;
+}
+
 /* Read @fd's @size bytes (holes as zeros) into @h, and if @out >= 0 write
  * what is not a hole there (holes stay holes).  0, or -1 with errno. */
 static int hash_copy(int fd, uint64_t size, XXH64_state_t *h, int out, uint8_t *buf,
@@ -134,21 +153,10 @@ static int hash_copy(int fd, uint64_t size, XXH64_state_t *h, int out, uint8_t *
 	uint64_t off = 0;
 
 	while (off < size) {
-		off_t d = lseek(fd, (off_t)off, SEEK_DATA), hl;
 		uint64_t data, hole;
 
-		if (d < 0 && errno == ENXIO) {
-			data = hole = size;
-		} else if (d < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-			data = off;
-			hole = size;
-		} else if (d < 0) {
+		if (vu_stream_next_data(fd, off, size, &data, &hole) < 0)
 			return -1;
-		} else {
-			hl = lseek(fd, d, SEEK_HOLE);
-			data = (uint64_t)d < size ? (uint64_t)d : size;
-			hole = hl < 0 || (uint64_t)hl > size ? size : (uint64_t)hl;
-		}
 		while (off < data) {
 			size_t k = data - off < sizeof(zeros) ? (size_t)(data - off) : sizeof(zeros);
 

@@ -344,21 +344,10 @@ static int send_data(struct send *s, int fd, uint64_t size, struct vu_key *k, co
 	uint64_t off = 0;
 
 	while (off < size) {
-		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
 		uint64_t data, hole;
 
-		if (d < 0 && errno == ENXIO) {
-			data = hole = size;
-		} else if (d < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-			data = off;
-			hole = size;
-		} else if (d < 0) {
+		if (vu_stream_next_data(fd, off, size, &data, &hole) < 0)
 			return vu_err_set(s->e, errno, "%s: seek", what);
-		} else {
-			h = lseek(fd, d, SEEK_HOLE);
-			data = (uint64_t)d < size ? (uint64_t)d : size;
-			hole = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
-		}
 		for (; k && off < data; ) {
 			size_t n = data - off < sizeof(zeros) ? (size_t)(data - off) : sizeof(zeros);
 

@@ -326,6 +326,10 @@ int vu_stream_base_ids(int basefd, const char *label, struct vu_id **ids, size_t
 /* The regular file at @path ("/a/b") below @basefd, read-only, reached
  * without following symlinks; -1 with errno. */
 int vu_stream_base_open(int basefd, const char *path);
+/* From @off of a file of @size bytes: where its next data begins and the
+ * hole after it begins (both @size at the end; all data where holes are
+ * not reported).  -1 with errno. */
+int vu_stream_next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *hole);
 /* XXH64 (seed 0) of @fd's @size bytes, holes as zeros; with @out >= 0 the
  * content is also written there (holes left) and @out truncated to @size. */
 int vu_stream_content_hash(int fd, uint64_t size, int out, void *buf, size_t bufsize,

@@ -12,9 +12,8 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/vslib.sh"
 . "$(dirname "$0")/sshlib.sh"
+. "$(dirname "$0")/debtree.sh"
 
-tarball=${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debian-bookworm-minbase-sysvinit.tar
-[ -s "$tarball" ] || t_skip "no cached Debian tree ($tarball; tests/vserver/debian.t makes it)"
 [ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
 EDIT=$VU_TEST_BIN/vs_streamedit
 [ -x "$EDIT" ] || t_skip "vs_streamedit is not built"
@@ -36,36 +35,15 @@ mig() {
 }
 sent_bytes() { sed -n 's/.*vserver: [^:]*: sent .*: \([0-9]*\) bytes$/\1/p' "$1" | tail -1; }
 
-mkdir -p "$root"
-t_timeout 300 tar -C "$root" --numeric-owner --xattrs --xattrs-include='*' -xpf "$tarball" ||
-	t_fail "unpacking $tarball"
-printf '%s\n' "[guest]" "hostname = $g" "stop_timeout = 120" "[limits]" "pids = 2000" \
-	"memory = 1G" > "$VUNIFY_BASE/guests/$g/guest.conf"
-chmod 000 "$VUNIFY_BASE/guests/$g"
-t_timeout 300 "$VU_BIN/vhashify" --quiet --all --store "$VUNIFY_BASE/store" "$root" ||
-	t_fail "vhashify of the Debian tree failed"
-
-# As send-debian.t compares.
-sig() {
-	(cd "$1" && find . -mindepth 1 -type f -links 1 -printf '%p %A@\n' | sort
-	 find . -mindepth 1 -printf '%p %y %m %U:%G %s %T@ %l\n' | sort
-	 find . -type f -exec sha256sum {} + | sort
-	 getfattr -R -h -d -m - -e hex . 2>/dev/null)
-}
-groups() {
-	(cd "$1" && find . -type f -links +1 -printf '%i %p\n' | while read -r i p; do
-		getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$i $p"; done |
-		sort -k1,1n -k2 | awk '$1 != i { if (l) print l; l = ""; i = $1 } { l = l " " $2 } END { if (l) print l }' | sort)
-}
+vs_debian_guest "$g"
 
 t0=$(date +%s%N)
 mig "$g" "root@localhost:$B" --keep 2> "$T/m1.err" || t_fail "migrate: $(cat "$T/m1.err")"
 t_log "Debian guest: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m1.err") bytes sent; $(cat "$T/m1.err")"
 rroot=$B/guests/$g/root
-# Atimes are listed before the contents are read (which may move them).
-a=$(sig "$root") b=$(sig "$rroot")
+a=$(vs_tree_sig "$root") b=$(vs_tree_sig "$rroot")
 [ "$a" = "$b" ] || t_fail "the trees differ: $(diff <(echo "$a") <(echo "$b") | head -8)"
-t_eq "hardlink groups" "$(groups "$rroot")" "$(groups "$root")"
+t_eq "hardlink groups" "$(vs_tree_groups "$rroot")" "$(vs_tree_groups "$root")"
 
 t_timeout 60 env VUNIFY_BASE="$B" "$VS" "$g" start || t_fail "the moved guest does not start"
 in_runlevel_2() { [ "$(VUNIFY_BASE=$B timeout 30 "$VS" "$g" exec runlevel 2>/dev/null)" = "N 2" ]; }
