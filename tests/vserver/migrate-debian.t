@@ -18,6 +18,7 @@
 EDIT=$VU_TEST_BIN/vs_streamedit
 [ -x "$EDIT" ] || t_skip "vs_streamedit is not built"
 ssh_setup
+SSH_MIGRATE_TIMEOUT=900
 
 g=$(vs_name md)
 c=$(vs_name mdc)
@@ -28,18 +29,12 @@ B=$T/baseB
 mkdir -p "$B/guests" "$B/store"
 chmod 0700 "$B/store"
 t_on_exit "VUNIFY_BASE=$B timeout 180 $VS $g stop --timeout 0 >/dev/null 2>&1"
-mig() {
-	local n=$1 target=$2
-	shift 2
-	t_timeout 900 "$VS" "$n" migrate "$target" "$@" "${SSH_OPTS[@]}" --remote-vserver "$VS"
-}
-sent_bytes() { sed -n 's/.*vserver: [^:]*: sent .*: \([0-9]*\) bytes$/\1/p' "$1" | tail -1; }
 
 vs_debian_guest "$g"
 
 t0=$(date +%s%N)
-mig "$g" "root@localhost:$B" --keep 2> "$T/m1.err" || t_fail "migrate: $(cat "$T/m1.err")"
-t_log "Debian guest: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m1.err") bytes sent; $(cat "$T/m1.err")"
+ssh_migrate "$g" "root@localhost:$B" --keep 2> "$T/m1.err" || t_fail "migrate: $(cat "$T/m1.err")"
+t_log "Debian guest: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(ssh_sent_bytes "$T/m1.err") bytes sent; $(cat "$T/m1.err")"
 rroot=$B/guests/$g/root
 a=$(vs_tree_sig "$root") b=$(vs_tree_sig "$rroot")
 [ "$a" = "$b" ] || t_fail "the trees differ: $(diff <(echo "$a") <(echo "$b") | head -8)"
@@ -54,8 +49,8 @@ t_timeout 180 env VUNIFY_BASE="$B" "$VS" "$g" stop || t_fail "the moved guest do
 # is new to the other side.
 t_timeout 300 "$VS" "$c" build --template "$g" -q || t_fail "build --template"
 t0=$(date +%s%N)
-mig "$c" "root@localhost:$B" 2> "$T/m2.err" || t_fail "migrate of the clone: $(cat "$T/m2.err")"
-t_log "Debian clone: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m2.err") bytes sent; $(cat "$T/m2.err")"
+ssh_migrate "$c" "root@localhost:$B" 2> "$T/m2.err" || t_fail "migrate of the clone: $(cat "$T/m2.err")"
+t_log "Debian clone: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(ssh_sent_bytes "$T/m2.err") bytes sent; $(cat "$T/m2.err")"
 [ ! -e "$VUNIFY_BASE/guests/$c" ] || t_fail "the clone is still here"
 
 # The second clone, with a little data of its own.
@@ -70,9 +65,9 @@ chmod 000 "$VUNIFY_BASE/guests/$c2"
 manifest=$(t_timeout 300 "$VS" "$c2" send -q | "$EDIT" --list | awk '$2 <= 4 { t += $3 + 16 } END { print t + 0 }')
 priv=$((files + manifest))
 t0=$(date +%s%N)
-mig "$c2" "root@localhost:$B" 2> "$T/m3.err" || t_fail "migrate of the second clone: $(cat "$T/m3.err")"
+ssh_migrate "$c2" "root@localhost:$B" 2> "$T/m3.err" || t_fail "migrate of the second clone: $(cat "$T/m3.err")"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-bytes=$(sent_bytes "$T/m3.err")
+bytes=$(ssh_sent_bytes "$T/m3.err")
 t_log "Debian second clone: $ms ms, $bytes bytes sent; private: $files bytes of files + $manifest of manifest; $(cat "$T/m3.err")"
 grep -q ": sent .* 0 objects (0 bytes)" "$T/m3.err" || t_fail "objects were sent: $(cat "$T/m3.err")"
 [ -n "$bytes" ] && [ "$bytes" -le $(( priv + priv / 20 )) ] ||

@@ -28,13 +28,6 @@ mkdir -p "$B/guests" "$B/store"
 chmod 0700 "$B/store"
 vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
 t_on_exit "VUNIFY_BASE=$B timeout 60 $VS $g stop --timeout 0 >/dev/null 2>&1; VUNIFY_BASE=$B timeout 60 $VS $c stop --timeout 0 >/dev/null 2>&1"
-# vserver NAME migrate TARGET [ARGS], through the private sshd, running
-# this build's vserver on the other side.
-mig() {
-	local n=$1 target=$2
-	shift 2
-	t_timeout 300 "$VS" "$n" migrate "$target" "$@" "${SSH_OPTS[@]}" --remote-vserver "$VS"
-}
 
 chmod 0700 "$VUNIFY_BASE/guests/$g"
 mkdir -p "$root/srv/d"
@@ -61,7 +54,6 @@ sig() {
 	 getfattr -R -h -d -m - -e hex . 2>/dev/null)
 }
 objs() { find "$B/store/objects" -printf '%P %i %n\n' | sort; }
-sent_bytes() { sed -n 's/.*vserver: [^:]*: sent .*: \([0-9]*\) bytes$/\1/p' "$1" | tail -1; }
 # Nothing on the target but the guests it had, its store as it was.
 target_clean() {  # DESC
 	[ -z "$(ls -A "$B/guests" | grep -v -x -e "$g" -e "${also:-$g}")" ] || t_fail "$1: left on the target: $(ls -A "$B/guests")"
@@ -73,8 +65,8 @@ chmod 0700 "$VUNIFY_BASE/guests/$g"
 before=$(sig "$root")
 chmod 000 "$VUNIFY_BASE/guests/$g"
 t0=$(date +%s%N)
-mig "$g" "root@localhost:$B" --keep 2> "$T/m1.err" || t_fail "migrate --keep: $(cat "$T/m1.err")"
-t_log "busybox guest, all objects new: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m1.err") bytes sent; $(cat "$T/m1.err")"
+ssh_migrate "$g" "root@localhost:$B" --keep 2> "$T/m1.err" || t_fail "migrate --keep: $(cat "$T/m1.err")"
+t_log "busybox guest, all objects new: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(ssh_sent_bytes "$T/m1.err") bytes sent; $(cat "$T/m1.err")"
 [ -d "$VUNIFY_BASE/guests/$g" ] || t_fail "--keep removed the source"
 t_eq "barrier there" "$(stat -c %a "$B/guests/$g")" 0
 cmp -s "$VUNIFY_BASE/guests/$g/guest.conf" "$B/guests/$g/guest.conf" || t_fail "guest.conf differs"
@@ -96,7 +88,7 @@ vs_start "$c"
 fails() {  # DESC TARGET WANT-IN-MESSAGE [ARGS]
 	local desc=$1 target=$2 want=$3
 	shift 3
-	mig "$c" "$target" "$@" 2> "$T/err"
+	ssh_migrate "$c" "$target" "$@" 2> "$T/err"
 	t_eq "$desc: exit" $? 1
 	grep -q -- "$want" "$T/err" || t_fail "$desc: message: $(cat "$T/err")"
 	grep -q "not moved: the guest stays here as it was" "$T/err" || t_fail "$desc: $(cat "$T/err")"
@@ -127,8 +119,8 @@ store_before=$(objs)
 
 # 3. The running clone moves.
 t0=$(date +%s%N)
-mig "$c" "root@localhost:$B" 2> "$T/m2.err" || t_fail "migrate of the running clone: $(cat "$T/m2.err")"
-t_log "busybox clone, running: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(sent_bytes "$T/m2.err") bytes sent; $(cat "$T/m2.err")"
+ssh_migrate "$c" "root@localhost:$B" 2> "$T/m2.err" || t_fail "migrate of the running clone: $(cat "$T/m2.err")"
+t_log "busybox clone, running: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(ssh_sent_bytes "$T/m2.err") bytes sent; $(cat "$T/m2.err")"
 grep -q "objects left out (the other side has them)" "$T/m2.err" || t_fail "no object left out: $(cat "$T/m2.err")"
 [ ! -e "$VUNIFY_BASE/guests/$c" ] || t_fail "the source is still there"
 VUNIFY_BASE=$B "$VS" "$c" running || t_fail "the moved clone does not run there"
@@ -148,9 +140,9 @@ priv=$(cd "$c2root" && find . -type f -printf '%i %s %p\n' | sort -u -k1,1n | wh
 	getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$s"; done | awk '{ t += $1 } END { print t + 0 }')
 chmod 000 "$VUNIFY_BASE/guests/$c2"
 t0=$(date +%s%N)
-mig "$c2" "root@localhost:$B" 2> "$T/m3.err" || t_fail "migrate of the second clone: $(cat "$T/m3.err")"
+ssh_migrate "$c2" "root@localhost:$B" 2> "$T/m3.err" || t_fail "migrate of the second clone: $(cat "$T/m3.err")"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-bytes=$(sent_bytes "$T/m3.err")
+bytes=$(ssh_sent_bytes "$T/m3.err")
 t_log "busybox second clone: $ms ms, $bytes bytes sent for $priv private bytes; $(cat "$T/m3.err")"
 grep -q ": sent .* 0 objects (0 bytes)" "$T/m3.err" || t_fail "objects were sent: $(cat "$T/m3.err")"
 [ -n "$bytes" ] && [ "$bytes" -le $(( priv + priv / 20 )) ] ||

@@ -151,6 +151,14 @@ chmod 0700 "$B/guests/$s"
 printf 'Q' | dd of="$B/guests/$s/root/srv/a" bs=1 seek=0 conv=notrunc status=none
 chmod 000 "$B/guests/$s"
 refused "a base file not the sender's" "the base guest's file is not the sender's" --from-file "$T/inc" --incremental-from "$s"
+# On a terminal, send shows the bytes sent as it goes (script(1) gives it one).
+if command -v script >/dev/null; then
+	t_timeout 60 script -qec "$VS $g send --to-file $T/tty.s" /dev/null > "$T/tty.out" 2>&1 ||
+		t_fail "send on a terminal: $(cat "$T/tty.out")"
+	tr '\r' '\n' < "$T/tty.out" | grep -q "^vserver: $g: [0-9.]* *[KMG]\?i\?B\? sent" ||
+		t_fail "no progress on a terminal: $(tr '\r' '\n' < "$T/tty.out" | head -3)"
+	rm -f "$T/tty.s"
+fi
 "$VS" "$g" send --incremental-from nosuch --to-file "$T/x" 2>/dev/null; t_eq "from a missing guest" $? 5
 [ ! -e "$T/x" ] || t_fail "a refused send left its file"
 "$VS" "$g" send --incremental-from "$g" --to-file "$T/x" 2>/dev/null; t_eq "from itself" $? 2

@@ -8,7 +8,9 @@
 #
 # After ssh_setup: SSH_TARGET_HOST (root@localhost) and SSH_OPTS, the
 # --ssh-opt arguments for vserver migrate (port, key, known hosts); ssh_run
-# CMD... runs a command through it.
+# CMD... runs a command through it, ssh_migrate NAME TARGET [ARGS] runs
+# vserver NAME migrate through it (this build's vserver on the other side),
+# and ssh_sent_bytes FILE reads the bytes sent from its summary.
 
 ssh_setup() {
 	local d=$T/ssh port p i
@@ -70,3 +72,14 @@ ssh_run() {
 	for ((i = 1; i < ${#SSH_OPTS[@]}; i += 2)); do o+=(-o "${SSH_OPTS[i]}"); done
 	timeout -k 5 60 ssh -F /dev/null -o BatchMode=yes "${o[@]}" "$SSH_TARGET_HOST" "$@"
 }
+
+# ssh_migrate NAME TARGET [ARGS]: bounded by $SSH_MIGRATE_TIMEOUT (300 s).
+ssh_migrate() {
+	local n=$1 target=$2
+	shift 2
+	t_timeout "${SSH_MIGRATE_TIMEOUT:-300}" "$VS" "$n" migrate "$target" "$@" "${SSH_OPTS[@]}" \
+		--remote-vserver "$VS"
+}
+
+# ssh_sent_bytes FILE: N of the last "vserver: NAME: sent ...: N bytes".
+ssh_sent_bytes() { sed -n 's/.*vserver: [^:]*: sent .*: \([0-9]*\) bytes$/\1/p' "$1" | tail -1; }
