@@ -98,7 +98,8 @@ int vu_have_write(struct vu_store *store, int fd, struct vu_err *e)
 			goto out;
 	}
 	/* Each id once (several instances of one id). */
-	qsort(l.v, l.n, sizeof(*l.v), id_cmp);
+	if (l.n)           /* qsort(NULL, 0) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), id_cmp);
 	for (size_t i = 0; i < l.n; i++)
 		if (!n || !vu_id_eq(&l.v[n - 1], &l.v[i]))
 			l.v[n++] = l.v[i];
@@ -108,7 +109,8 @@ int vu_have_write(struct vu_store *store, int fd, struct vu_err *e)
 	put64(head + 16, n);
 	XXH64_reset(h, 0);
 	XXH64_update(h, head, sizeof(head));
-	XXH64_update(h, l.v, n * sizeof(*l.v));
+	if (n)
+		XXH64_update(h, l.v, n * sizeof(*l.v));
 	put64(tail, XXH64_digest(h));
 	if (write_all(fd, head, sizeof(head), e) < 0 ||
 	    write_all(fd, l.v, n * sizeof(*l.v), e) < 0 || write_all(fd, tail, sizeof(tail), e) < 0)

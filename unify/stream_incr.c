@@ -90,7 +90,8 @@ int vu_stream_base_ids(int basefd, const char *label, struct vu_id **ids, size_t
 		free(l.v);
 		return -1;
 	}
-	qsort(l.v, l.n, sizeof(*l.v), id_cmp);
+	if (l.n)           /* qsort(NULL, 0) is undefined */
+		qsort(l.v, l.n, sizeof(*l.v), id_cmp);
 	for (size_t i = 0; i < l.n; i++)
 		if (!k || !vu_id_eq(&l.v[k - 1], &l.v[i]))
 			l.v[k++] = l.v[i];

@@ -102,8 +102,8 @@ static char *remote_command(const struct migrate *m, const char *name, const cha
 	return cmd;
 }
 
-/* ssh [-o OPT]... -- HOST CMD, with its stdin from @in and stdout to @out
- * (-1: ours).  The child's pid, or -1. */
+/* ssh [-o OPT]... -- HOST CMD, with its stdin from @in (-1: /dev/null)
+ * and stdout to @out (-1: ours).  The child's pid, or -1. */
 static pid_t spawn_ssh(const struct migrate *m, const char *cmd, int in, int out)
 {
 	const char *argv[2 * SSH_ARGS_MAX + 8];
@@ -126,7 +126,10 @@ static pid_t spawn_ssh(const struct migrate *m, const char *cmd, int in, int out
 	if (pid != 0)
 		return pid;
 	signal(SIGPIPE, SIG_DFL);
-	if ((in >= 0 && dup2(in, STDIN_FILENO) < 0) || (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
+	/* No stream to send: ssh must not read (a terminal's) input. */
+	if (in < 0)
+		in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (in < 0 || dup2(in, STDIN_FILENO) < 0 || (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
 		_exit(127);
 	execvp("ssh", (char *const *)argv);
 	fprintf(stderr, "vserver: ssh: %s\n", strerror(errno));
