@@ -132,6 +132,8 @@ DEB_TEST  := libcmocka-dev attr acl sqlite3 util-linux procps psmisc kmod \
              ca-certificates fio jq lxcfs
 # [network] nat = yes runs nft(8) (tests/vserver/network-modes.t).
 DEB_TEST  += nftables
+# vserver migrate runs ssh; tests/vserver/migrate*.t start a private sshd.
+DEB_TEST  += openssh-client openssh-server
 # make fuzz: clang and its libFuzzer/sanitizer runtimes.
 DEB_FUZZ  := clang libclang-rt-14-dev
 # make deb, make deb-check: dpkg-shlibdeps and lintian.

@@ -62,6 +62,10 @@ struct recv {
 	uint64_t sink_pos, sink_size, sink_off;
 	struct robj *sink_obj;
 	struct vu_key *key;
+	uint8_t *buf;                /* VU_STREAM_DATA_MAX, for base files */
+	struct vu_id *base_ids;      /* incremental: objects the base links to */
+	size_t nbase_ids;
+	bool base_seen;              /* its BASE record was read */
 };
 
 /* The stat a guest sees of a unified name: its object's. */
@@ -78,6 +82,9 @@ int vu_srecv_bad(struct recv *r, int err, const char *fmt, ...) __attribute__((f
 
 /* A new descriptor of the received directory @ino (the caller closes it). */
 int vu_srecv_dir_open(struct recv *r, uint64_t ino);
+
+/* stream_incr.c: a BASE_FILE record (incremental streams). */
+int vu_srecv_base_file(struct recv *r, struct vu_scur *c);
 
 /* After END: objects into the store, unified names linked, metadata. */
 int vu_srecv_finish(struct recv *r);

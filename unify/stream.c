@@ -143,14 +143,22 @@ static int write_all(struct vu_swriter *w, const void *p, size_t n, struct vu_er
 
 int vu_swriter_start(struct vu_swriter *w, int fd, struct vu_err *e)
 {
+	return vu_swriter_start_flags(w, fd, 0, e);
+}
+
+int vu_swriter_start_flags(struct vu_swriter *w, int fd, uint32_t flags, struct vu_err *e)
+{
+	/* A stream that uses nothing of version 2 is written as version 1,
+	 * which every receiver reads. */
+	uint32_t version = flags ? VU_STREAM_VERSION : 1;
 	uint8_t h[VU_STREAM_HEADER_LEN];
 	uint64_t sum;
 
 	*w = (struct vu_swriter){ .fd = fd };
 	memcpy(h, VU_STREAM_MAGIC, 8);
 	for (int i = 0; i < 4; i++) {
-		h[8 + i] = (uint8_t)(VU_STREAM_VERSION >> (8 * i));
-		h[12 + i] = 0;
+		h[8 + i] = (uint8_t)(version >> (8 * i));
+		h[12 + i] = (uint8_t)(flags >> (8 * i));
 	}
 	sum = XXH64(h, 16, 0);
 	for (int i = 0; i < 8; i++)
@@ -176,7 +184,11 @@ int vu_swriter_put(struct vu_swriter *w, uint32_t type, const void *p, size_t le
 	if (f->oom)
 		return vu_err_set(e, ENOMEM, "stream record");
 	w->records++;
-	return write_all(w, f->p, f->len, e);
+	if (write_all(w, f->p, f->len, e) < 0)
+		return -1;
+	if (w->progress)
+		w->progress(w->progress_arg, w->off);
+	return 0;
 }
 
 void vu_swriter_free(struct vu_swriter *w)
@@ -242,11 +254,14 @@ int vu_sreader_start(struct vu_sreader *r, int fd, volatile sig_atomic_t *stop,
 	if (sum != XXH64(h, 16, 0))
 		return vu_err_set(e, 0, "stream offset 8: header checksum mismatch");
 	version = get32(h + 8);
-	if (version != VU_STREAM_VERSION)
-		return vu_err_set(e, 0, "stream offset 8: format version %u (this vunify reads %u)",
-				  version, VU_STREAM_VERSION);
-	if (get32(h + 12))
-		return vu_err_set(e, 0, "stream offset 12: unknown flags 0x%x", get32(h + 12));
+	if (version < 1 || version > VU_STREAM_VERSION)
+		return vu_err_set(e, 0, "stream offset 8: format version %u (this vunify reads "
+				  "1 to %u)", version, VU_STREAM_VERSION);
+	r->version = version;
+	r->flags = get32(h + 12);
+	/* Version 1 has no flags; version 2 only those it defines. */
+	if ((version == 1 && r->flags) || (r->flags & ~VU_STREAM_H_KNOWN))
+		return vu_err_set(e, 0, "stream offset 12: unknown flags 0x%x", r->flags);
 	return 0;
 }
 

@@ -59,13 +59,25 @@ static int find_instance(struct recv *r, struct robj *ob, int src, bool *any)
 		 * the mtime ignored may have another). */
 		if (!vu_srecv_same_stat(&ostx, &ob->want))
 			continue;
+		/* Ids are never trusted alone (store.h): the content is
+		 * compared before a link -- with what arrived, or, for an
+		 * object the stream left out, with the id itself. */
+		fd = vu_store_open_object(st, &ob->id, seq, &e);
+		if (fd < 0)
+			continue;
 		if (src >= 0) {
-			/* Ids are never trusted alone (store.h): the content
-			 * is compared before a link. */
-			fd = vu_store_open_object(st, &ob->id, seq, &e);
-			if (fd < 0)
-				continue;
 			same = same_content(fd, src, ostx.stx_size);
+		} else {
+			char what[VU_ID_HEXLEN + 16];
+			void *buf = malloc(VU_STREAM_DATA_MAX);
+			int kflags = 0;
+
+			vu_id_hex(&ob->id, what);
+			same = buf ? vu_stream_object_id_ok(fd, &ostx, &ob->id, buf, &kflags, &e,
+							    what) : -1;
+			free(buf);
+			if (same == 1)
+				ob->kflags = (unsigned)kflags;
 		}
 		if (same == 1) {
 			ob->seq = seq;
@@ -119,7 +131,10 @@ static int place_object(struct recv *r, struct robj *ob)
 
 	vu_id_hex(&ob->id, hex);
 	if (!ob->staged) {
-		if (!r->o->objects_from_store)
+		/* Only a receiver that listed its objects, or one whose base
+		 * guest links to this one, takes it from its store. */
+		if (!(r->o->objects_from_store && (r->r.flags & VU_STREAM_H_OMITS)) &&
+		    !vu_have_has(r->base_ids, r->nbase_ids, &ob->id))
 			return vu_err_set(r->e, 0, "stream offset %llu: object %s is not in the "
 					  "stream", (unsigned long long)r->r.rec_off, hex);
 		/* Left out by a sender that knew we have it. */
@@ -130,7 +145,9 @@ static int place_object(struct recv *r, struct robj *ob)
 		if (!any)
 			return vu_err_set(r->e, 0, "object %s: neither in the stream nor in the "
 					  "store %s", hex, r->s->store.path);
-		return vu_err_set(r->e, EMLINK, "object %s: every instance is full", hex);
+		return vu_err_set(r->e, 0, "object %s: left out of the stream, but no instance "
+				  "in the store %s has that id, the manifest's stat and room for "
+				  "a link (refused)", hex, r->s->store.path);
 	}
 	src = openat(r->stagefd, hex, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (src < 0)
@@ -238,12 +255,17 @@ int vu_srecv_finish(struct recv *r)
 			return vu_err_set(r->e, 0, "stream offset %llu: the content of %s never came",
 					  (unsigned long long)r->r.rec_off, n->name);
 	}
-	for (size_t i = 0; i < r->nobj; i++) {
-		if (r->o->stop && *r->o->stop)
-			return vu_err_set(r->e, EINTR, "interrupted");
-		if (place_object(r, &r->obj[i]) < 0)
-			return -1;
-	}
+	/* The objects left out first: checking them changes nothing, so a
+	 * store that lacks one is refused before anything is added to it. */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < r->nobj; i++) {
+			if (r->obj[i].staged != (pass == 1))
+				continue;
+			if (r->o->stop && *r->o->stop)
+				return vu_err_set(r->e, EINTR, "interrupted");
+			if (place_object(r, &r->obj[i]) < 0)
+				return -1;
+		}
 	for (uint64_t i = 1; i <= r->nin; i++) {
 		struct rinode *n = &r->in[i - 1];
 		int pfd, rc;

@@ -528,12 +528,30 @@ static int sink_close(struct recv *r)
 
 enum phase { PH_START, PH_MANIFEST, PH_CONTENT };
 
+/* BASE: str, the name of the base guest an incremental stream is made
+ * from; it must be the one the operator named. */
+static int rec_base(struct recv *r, struct vu_scur *c)
+{
+	size_t n;
+	const char *name = vu_scur_str(c, VU_STREAM_NAME_MAX, &n);
+
+	if (!vu_scur_done(c) || !(r->r.flags & VU_STREAM_H_INCREMENTAL) || r->base_seen)
+		return BAD(r, "base record out of place");
+	if (strlen(r->o->base_name) != n || memcmp(name, r->o->base_name, n))
+		return BAD(r, "the stream is incremental from guest %.*s, not from %s",
+			   (int)n, name, r->o->base_name);
+	r->base_seen = true;
+	/* The objects the base links to: those the stream may leave out. */
+	return vu_stream_base_ids(r->o->basefd, r->o->base_name, &r->base_ids, &r->nbase_ids,
+				  r->e);
+}
+
 static int rec_end(struct recv *r, struct vu_scur *c)
 {
 	uint64_t records = vu_scur_u64(c), objects = vu_scur_u64(c), files = vu_scur_u64(c);
 
 	if (!vu_scur_done(c) || records != r->r.records - 1 || objects != r->st->objects ||
-	    files != r->st->files)
+	    files != r->st->files + r->st->base_files)
 		return BAD(r, "end: counts do not match (records, objects or files missing)");
 	return 0;
 }
@@ -568,9 +586,18 @@ static int read_stream(struct recv *r)
 				rc = vu_err_prefix(r->e, "stream offset %llu",
 						   (unsigned long long)r->r.rec_off);
 			break;
+		case VU_SREC_BASE:
+			rc = ph != PH_START ? BAD(r, "base record out of place") : rec_base(r, &c);
+			break;
+		case VU_SREC_BASE_FILE:
+			rc = ph != PH_CONTENT || !r->base_seen ? BAD(r, "base file out of place")
+							       : vu_srecv_base_file(r, &c);
+			break;
 		case VU_SREC_INODE:
 			if (ph == PH_START && r->o->need_conf && !r->o->conf)
 				return BAD(r, "the stream carries no configuration (guest.conf)");
+			if (ph == PH_START && (r->r.flags & VU_STREAM_H_INCREMENTAL) && !r->base_seen)
+				return BAD(r, "an incremental stream without its base record");
 			rc = ph > PH_MANIFEST ? BAD(r, "inode after the manifest") : rec_inode(r, &c);
 			ph = PH_MANIFEST;
 			break;
@@ -631,7 +658,26 @@ int vu_stream_receive(int in, int parentfd, const char *name, struct vu_session 
 		vu_err_set(e, errno, "%s", VU_STREAM_STAGE);
 		goto out;
 	}
-	if (vu_sreader_start(&r.r, in, o->stop, e) < 0 || read_stream(&r) < 0)
+	if (vu_sreader_start(&r.r, in, o->stop, e) < 0)
+		goto out;
+	if ((r.r.flags & VU_STREAM_H_OMITS) && !o->objects_from_store) {
+		/* Only a receiver that listed its objects takes any from its
+		 * store (stream.h, VU_STREAM_H_OMITS). */
+		vu_err_set(e, 0, "stream offset 12: the stream leaves out objects the receiver "
+			   "listed as held (it was made for `vserver migrate`'s receiver); refused");
+		goto out;
+	}
+	if ((r.r.flags & VU_STREAM_H_INCREMENTAL) && !o->base_name) {
+		vu_err_set(e, 0, "stream offset 12: the stream is incremental (only what changed "
+			   "since a base guest): receive it with --incremental-from BASE");
+		goto out;
+	}
+	if (!(r.r.flags & VU_STREAM_H_INCREMENTAL) && o->base_name) {
+		vu_err_set(e, 0, "stream offset 12: not an incremental stream (receive it "
+			   "without --incremental-from)");
+		goto out;
+	}
+	if (read_stream(&r) < 0)
 		goto out;
 	/* The whole stream was read and found good: only now the store. */
 	if (vu_srecv_finish(&r) < 0)
@@ -666,6 +712,8 @@ out:
 		vu_xattrs_free(&r.obj[i].x);
 	free(r.obj);
 	free(r.made);
+	free(r.buf);
+	free(r.base_ids);
 	vu_key_free(r.key);
 	vu_sreader_free(&r.r);
 	return rc;

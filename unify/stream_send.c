@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "vunify/cleanup.h"
 #include "vunify/key.h"
@@ -54,6 +55,9 @@ struct send {
 	struct hl *hl;
 	size_t nhl, caphl;
 	uint8_t *data;               /* VU_STREAM_DATA_MAX */
+	uint8_t *bdata;              /* incremental: the base file's, as much */
+	struct vu_id *base_ids;      /* incremental: objects the base links to */
+	size_t nbase_ids;
 	struct vu_err *e;
 	int topfd;
 	bool failed;
@@ -340,21 +344,10 @@ static int send_data(struct send *s, int fd, uint64_t size, struct vu_key *k, co
 	uint64_t off = 0;
 
 	while (off < size) {
-		off_t d = lseek(fd, (off_t)off, SEEK_DATA), h;
 		uint64_t data, hole;
 
-		if (d < 0 && errno == ENXIO) {
-			data = hole = size;
-		} else if (d < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-			data = off;
-			hole = size;
-		} else if (d < 0) {
+		if (vu_stream_next_data(fd, off, size, &data, &hole) < 0)
 			return vu_err_set(s->e, errno, "%s: seek", what);
-		} else {
-			h = lseek(fd, d, SEEK_HOLE);
-			data = (uint64_t)d < size ? (uint64_t)d : size;
-			hole = h < 0 || (uint64_t)h > size ? size : (uint64_t)h;
-		}
 		for (; k && off < data; ) {
 			size_t n = data - off < sizeof(zeros) ? (size_t)(data - off) : sizeof(zeros);
 
@@ -387,13 +380,55 @@ static int send_data(struct send *s, int fd, uint64_t size, struct vu_key *k, co
 	return 0;
 }
 
+/* Has the base guest's file at @path the content of @fd (@size bytes)?
+ * 1 yes (*@hash: XXH64 of it, as stream_incr.c computes it), 0 no, -1 on
+ * an error reading @fd. */
+static int base_same(struct send *s, const char *path, int fd, uint64_t size, uint64_t *hash,
+		     const char *what)
+{
+	_cleanup_close_ int bfd = vu_stream_base_open(s->o->basefd, path);
+	XXH64_state_t *h;
+	struct stat bst;
+	int rc = 0;
+
+	if (bfd < 0 || fstat(bfd, &bst) < 0 || (uint64_t)bst.st_size != size)
+		return 0;               /* new, or not a file there: sent */
+	h = XXH64_createState();
+	if (!h)
+		return vu_err_set(s->e, ENOMEM, "%s", what);
+	XXH64_reset(h, 0);
+	for (uint64_t off = 0; off < size;) {
+		size_t want = size - off < VU_STREAM_DATA_MAX ? (size_t)(size - off)
+							      : VU_STREAM_DATA_MAX;
+		ssize_t a = pread(fd, s->data, want, (off_t)off), b;
+
+		if (a < 0 && errno == EINTR)
+			continue;
+		if (a <= 0) {
+			rc = a < 0 ? vu_err_set(s->e, errno, "%s: read", what)
+				   : vu_err_set(s->e, ESTALE, "%s: changed while it was sent", what);
+			goto out;
+		}
+		b = pread(bfd, s->bdata, (size_t)a, (off_t)off);
+		if (b != a || memcmp(s->data, s->bdata, (size_t)a))
+			goto out;       /* changed (or unreadable there): sent */
+		XXH64_update(h, s->data, (size_t)a);
+		off += (uint64_t)a;
+	}
+	*hash = XXH64_digest(h);
+	rc = 1;
+out:
+	XXH64_freeState(h);
+	return rc;
+}
+
 static int send_file(struct send *s, const struct sfile *f)
 {
 	char dir[4096], what[4096 + 256];
 	const char *base = vu_resolve_split(f->path, dir, sizeof(dir));
 	_cleanup_close_ int dfd = -1, fd = -1;
 	struct statx now;
-	uint8_t rec[8];
+	uint8_t rec[16];
 
 	snprintf(what, sizeof(what), "%s%s", s->o->label, f->path);
 	if (!base)
@@ -409,7 +444,27 @@ static int send_file(struct send *s, const struct sfile *f)
 		return vu_err_set(s->e, ESTALE, "%s: changed while it was sent", what);
 	for (int i = 0; i < 8; i++)
 		rec[i] = (uint8_t)(f->ino >> (8 * i));
-	if (vu_swriter_put(&s->w, VU_SREC_FILE, rec, sizeof(rec), s->e) < 0 ||
+	if (s->o->base_name) {
+		uint64_t hash = 0;
+		int same = base_same(s, f->path, fd, now.stx_size, &hash, what);
+
+		if (same < 0)
+			return -1;
+		if (same) {
+			/* Unchanged since the base: its hash stands for it. */
+			for (int i = 0; i < 8; i++)
+				rec[8 + i] = (uint8_t)(hash >> (8 * i));
+			if (vu_swriter_put(&s->w, VU_SREC_BASE_FILE, rec, sizeof(rec), s->e) < 0)
+				return -1;
+			if (vu_meta_statx(fd, "", &now) < 0 || !vu_meta_unchanged(&now, &f->stx))
+				return vu_err_set(s->e, ESTALE, "%s: changed while it was sent",
+						  what);
+			s->st->base_files++;
+			s->st->base_file_bytes += now.stx_size;
+			return 0;
+		}
+	}
+	if (vu_swriter_put(&s->w, VU_SREC_FILE, rec, 8, s->e) < 0 ||
 	    send_data(s, fd, now.stx_size, NULL, what) < 0)
 		return -1;
 	if (vu_meta_statx(fd, "", &now) < 0 || !vu_meta_unchanged(&now, &f->stx))
@@ -425,24 +480,15 @@ static int send_file(struct send *s, const struct sfile *f)
  * flags it needs to check the id itself. */
 static int send_object(struct send *s, const struct sobj *ob)
 {
-	static const unsigned try_flags[] = { 0, VU_KEY_IGNORE_MTIME };
 	_cleanup_close_ int fd = -1;
 	struct vu_xattrs xa = { 0 };
-	struct vu_key *k = vu_key_new();
-	struct vu_key_meta m;
-	struct vu_id got;
 	struct statx stx;
 	char hex[VU_ID_HEXLEN + 1], what[4096 + 64];
 	struct vu_sbuf *b = &s->b;
-	uint64_t nread;
-	int flags = -1, rc = -1;
+	int flags = -1, rc = -1, k;
 
 	vu_id_hex(&ob->id, hex);
 	snprintf(what, sizeof(what), "%s/%s/%s", s->store->path, VU_STORE_OBJECTS, hex);
-	if (!k) {
-		vu_err_set(s->e, ENOMEM, "%s", what);
-		goto out;
-	}
 	fd = vu_store_open_object(s->store, &ob->id, ob->seq, s->e);
 	if (fd < 0)
 		goto out;
@@ -452,15 +498,10 @@ static int send_object(struct send *s, const struct sobj *ob)
 	}
 	if (vu_xattrs_read_fd(fd, &xa, s->e, what) < 0)
 		goto out;
-	vu_key_meta_from_statx(&m, &stx);
-	for (size_t i = 0; i < sizeof(try_flags) / sizeof(try_flags[0]) && flags < 0; i++) {
-		if (vu_key_fd(k, fd, &m, &xa, try_flags[i], s->data, VU_STREAM_DATA_MAX, &got,
-			      &nread, s->e, what) < 0)
-			goto out;
-		if (vu_id_eq(&got, &ob->id))
-			flags = (int)try_flags[i];
-	}
-	if (flags < 0) {
+	k = vu_stream_object_id_ok(fd, &stx, &ob->id, s->data, &flags, s->e, what);
+	if (k < 0)
+		goto out;
+	if (k == 0) {
 		vu_err_set(s->e, 0, "%s: its content does not match its id (a damaged object; "
 			   "vhashify verify tells more)", what);
 		goto out;
@@ -486,7 +527,6 @@ static int send_object(struct send *s, const struct sobj *ob)
 	s->st->object_bytes += stx.stx_size;
 	rc = 0;
 out:
-	vu_key_free(k);
 	vu_xattrs_free(&xa);
 	return rc;
 }
@@ -508,10 +548,32 @@ int vu_stream_send(int topfd, struct vu_store *store, int out,
 		vu_err_set(e, ENOMEM, "stream buffer");
 		goto out;
 	}
-	if (vu_swriter_start(&s.w, out, e) < 0)
+	if (o->base_name) {
+		s.bdata = malloc(VU_STREAM_DATA_MAX);
+		if (!s.bdata) {
+			vu_err_set(e, ENOMEM, "stream buffer");
+			goto out;
+		}
+		if (vu_stream_base_ids(o->basefd, o->base_name, &s.base_ids, &s.nbase_ids, e) < 0)
+			goto out;
+	}
+	if (vu_swriter_start_flags(&s.w, out, (o->have ? VU_STREAM_H_OMITS : 0) |
+				   (o->base_name ? VU_STREAM_H_INCREMENTAL : 0), e) < 0)
 		goto out;
+	s.w.progress = o->progress;
+	s.w.progress_arg = o->progress_arg;
 	if (o->conf && vu_swriter_put(&s.w, VU_SREC_CONFIG, o->conf, o->conflen, e) < 0)
 		goto out;
+	if (o->base_name) {
+		vu_sbuf_reset(b);
+		vu_sbuf_str(b, o->base_name, strlen(o->base_name));
+		if (b->oom) {
+			vu_err_set(e, ENOMEM, "stream");
+			goto out;
+		}
+		if (vu_swriter_put(&s.w, VU_SREC_BASE, b->p, b->len, e) < 0)
+			goto out;
+	}
 	if (vu_meta_statx(topfd, "", &top) < 0) {
 		vu_err_set(e, errno, "%s", o->label);
 		goto out;
@@ -527,16 +589,23 @@ int vu_stream_send(int topfd, struct vu_store *store, int out,
 	if (vu_swriter_put(&s.w, VU_SREC_MANIFEST_END, b->p, b->len, e) < 0)
 		goto out;
 	unique_objects(&s);
-	for (size_t i = 0; i < s.nobjs; i++)
+	for (size_t i = 0; i < s.nobjs; i++) {
+		/* The receiver has it: the manifest's id is all it needs. */
+		if (vu_have_has(o->have, o->nhave, &s.objs[i].id) ||
+		    vu_have_has(s.base_ids, s.nbase_ids, &s.objs[i].id)) {
+			st->objects_left_out++;
+			continue;
+		}
 		if (send_object(&s, &s.objs[i]) < 0)
 			goto out;
+	}
 	for (size_t i = 0; i < s.nfiles; i++)
 		if (send_file(&s, &s.files[i]) < 0)
 			goto out;
 	vu_sbuf_reset(b);
 	vu_sbuf_u64(b, s.w.records);
 	vu_sbuf_u64(b, st->objects);
-	vu_sbuf_u64(b, st->files);
+	vu_sbuf_u64(b, st->files + st->base_files);
 	if (vu_swriter_put(&s.w, VU_SREC_END, b->p, b->len, e) < 0)
 		goto out;
 	rc = 0;
@@ -551,5 +620,7 @@ out:
 	free(s.objs);
 	free(s.hl);
 	free(s.data);
+	free(s.bdata);
+	free(s.base_ids);
 	return rc;
 }

@@ -11,13 +11,15 @@
  * leave those objects out of the stream (the receiver then takes them
  * from its store, and refuses the stream if it does not have them).
  *
- * FORMAT, version 1.  Integers are little endian; "str" is a u32 length
+ * FORMAT, version 2 (version 1 is version 2 without header flags; a stream
+ * that uses no flag is written as version 1, and both are read).  Integers are little endian; "str" is a u32 length
  * and that many bytes (no NUL); "ts" is an i64 seconds and a u32
  * nanoseconds; "xattrs" is a u32 count, then per attribute, sorted by
  * name (strcmp), a str name and a str value.
  *
- *   header  "vunifyST" (8 bytes), u32 version (1), u32 flags (0),
- *           u64 XXH64 of those 16 bytes (seed 0)                24 bytes
+ *   header  "vunifyST" (8 bytes), u32 version (1 or 2), u32 flags (0 in
+ *           version 1; see VU_STREAM_H_*), u64 XXH64 of those 16 bytes
+ *           (seed 0)                                             24 bytes
  *   records, each:
  *           u32 type, u32 payload length (at most VU_STREAM_PAYLOAD_MAX),
  *           the payload, u64 XXH64 of type, length and payload with the
@@ -26,12 +28,14 @@
  *
  * Records, in this order:
  *   CONFIG         (0 or 1) the guest's guest.conf, the payload as is
+ *   BASE           (1 iff VU_STREAM_H_INCREMENTAL) str, the base guest's name
  *   INODE          the manifest: one per inode of the tree, in walk order
  *   LINK             (a directory before what it holds), see below
  *   MANIFEST_END   u64 inodes, u64 links
- *   OBJECT / FILE  with their DATA records, in any order
- *   DATA
+ *   OBJECT / FILE  with their DATA records, in any order (and BASE_FILE,
+ *   DATA             incremental streams only)
  *   END            u64 records before it, u64 objects sent, u64 files sent
+ *                  (FILE and BASE_FILE records)
  *   and then the end of the stream: anything after END is refused.
  *
  *   INODE   u64 ino (1, 2, 3, ... in order: stream numbers, not the
@@ -55,6 +59,10 @@
  *           DATA.  Every private regular file of size > 0 has one.
  *   DATA    u64 offset, bytes (at most VU_STREAM_DATA_MAX): offsets rise,
  *           ranges do not overlap, and what no DATA covers is a hole.
+ *   BASE_FILE  u64 ino of a private regular file, u64 XXH64 (seed 0) of
+ *           its content (holes read as zeros): its content is that of the
+ *           base guest's regular file at the same path (the manifest's
+ *           names of the inode), which the sender compared byte for byte.
  *
  * Names are 1..255 bytes, without '/' or NUL, not "." or "..", and not
  * reserved (format.h); xattr values at most 64 KiB, 1024 per inode;
@@ -62,6 +70,38 @@
  * VU_STREAM_MANIFEST_MAX bytes of them.  All names of one object agree on
  * its mode, owner, size and mtime, and its OBJECT record with them.  A stream that breaks any rule is
  * refused with the offset of the record at fault.
+ *
+ * HEADER FLAGS (version 2).
+ *   VU_STREAM_H_OMITS  the sender was given the receiver's have-list (below)
+ *           and left out the OBJECT records (and their DATA) of the objects
+ *           on it; the manifest still names every unified file's object id.
+ *           Only a receiver that wrote a have-list accepts such a stream
+ *           (vu_stream_recv_opts.objects_from_store); it takes each object
+ *           left out from its store, and links a name to it only after
+ *           reading the instance and finding that its content has that id
+ *           and the stat the manifest gives (else the stream is refused,
+ *           and nothing is left behind).  Without the flag every object
+ *           named must be in the stream.
+ *
+ *   VU_STREAM_H_INCREMENTAL  only what changed since a base guest (a
+ *           snapshot, or an earlier state of the guest the receiver has
+ *           under the name the BASE record gives).  The manifest is whole:
+ *           the received guest is exactly the one described (files the
+ *           base has and the stream does not name are not there; metadata,
+ *           xattrs and hardlink groups are the manifest's), only contents
+ *           are taken from the base -- private files by BASE_FILE (copied,
+ *           never linked: the two guests stay independent), and objects the
+ *           base's tree links to are left out.  A receiver takes such a
+ *           stream only onto the base its operator names, copies each
+ *           BASE_FILE from its copy of the base and refuses the stream if
+ *           the size or hash differ; an object left out is taken from its
+ *           store only if its base links to that id, with the check
+ *           VU_STREAM_H_OMITS describes.
+ *
+ * HAVE-LIST: what a receiver writes to the sender before the stream (over
+ * ssh, `vserver migrate`): "vunifyHV" (8 bytes), u32 version (1), u32 0,
+ * u64 count, count ids of 16 bytes in ascending order (each once), u64
+ * XXH64 of all that (seed 0).  At most VU_HAVE_MAX ids.
  *
  * RECEIVING.  The stream is untrusted input.  The tree is built under
  * PARENT/NAME, where PARENT is a directory that only this receiver uses
@@ -87,7 +127,7 @@
 #include "vunify/store.h"
 
 #define VU_STREAM_MAGIC       "vunifyST"
-#define VU_STREAM_VERSION     1u
+#define VU_STREAM_VERSION     2u
 #define VU_STREAM_HEADER_LEN  24
 #define VU_STREAM_DATA_MAX    (1u << 20)
 #define VU_STREAM_PAYLOAD_MAX (VU_STREAM_DATA_MAX + 64)
@@ -102,9 +142,19 @@ enum vu_stream_type {
 	VU_SREC_FILE = 6,
 	VU_SREC_DATA = 7,
 	VU_SREC_END = 8,
+	VU_SREC_BASE = 9,            /* version 2, VU_STREAM_H_INCREMENTAL */
+	VU_SREC_BASE_FILE = 10,
 };
 
 #define VU_STREAM_F_OBJECT 0x1u
+
+/* Header flags (version 2). */
+#define VU_STREAM_H_OMITS  0x1u
+#define VU_STREAM_H_INCREMENTAL 0x2u
+#define VU_STREAM_H_KNOWN  (VU_STREAM_H_OMITS | VU_STREAM_H_INCREMENTAL)
+
+#define VU_HAVE_MAGIC      "vunifyHV"
+#define VU_HAVE_MAX        (1ull << 28)
 
 /* Limits of what a stream may ask of a receiver. */
 #define VU_STREAM_NAME_MAX    255
@@ -156,10 +206,14 @@ struct vu_swriter {
 	uint64_t off;                /* bytes written */
 	uint64_t records;
 	struct vu_sbuf frame;
+	/* Called with the bytes written after each record (or NULL). */
+	void (*progress)(void *arg, uint64_t bytes);
+	void *progress_arg;
 };
 
-/* Write the header. */
+/* Write the header: version 1 (no flags), or 2 with @flags. */
 int vu_swriter_start(struct vu_swriter *w, int fd, struct vu_err *e);
+int vu_swriter_start_flags(struct vu_swriter *w, int fd, uint32_t flags, struct vu_err *e);
 int vu_swriter_put(struct vu_swriter *w, uint32_t type, const void *p, size_t len,
 		   struct vu_err *e);
 void vu_swriter_free(struct vu_swriter *w);
@@ -169,6 +223,7 @@ struct vu_sreader {
 	uint64_t off;                /* bytes read */
 	uint64_t rec_off;            /* the offset of the last record */
 	uint64_t records;
+	uint32_t version, flags;     /* of the header */
 	volatile sig_atomic_t *stop; /* set: reading stops with EINTR */
 	uint8_t *buf;
 };
@@ -192,6 +247,8 @@ struct vu_stream_stats {
 	uint64_t objects, object_bytes; /* objects sent/received */
 	uint64_t unified;            /* names of unified files */
 	uint64_t objects_had;        /* received: the store already had them */
+	uint64_t objects_left_out;   /* sent: on the have-list, not sent */
+	uint64_t base_files, base_file_bytes;  /* incremental: taken from the base */
 	uint64_t objects_new;        /* received: new instances made */
 };
 
@@ -200,6 +257,17 @@ struct vu_stream_send_opts {
 	size_t conflen;
 	const char *label;           /* the tree, for messages */
 	volatile sig_atomic_t *stop;
+	/* The receiver's have-list (sorted, vu_have_read), or NULL: with it,
+	 * the stream has VU_STREAM_H_OMITS and leaves those objects out. */
+	const struct vu_id *have;
+	size_t nhave;
+	void (*progress)(void *arg, uint64_t bytes);   /* see vu_swriter */
+	void *progress_arg;
+	/* Incremental (base_name set): the base guest's name and root; the
+	 * objects its tree links to are left out, and private files with the
+	 * content of its file at the same path are sent as BASE_FILE. */
+	int basefd;
+	const char *base_name;
 };
 
 /* Send the tree at @topfd (a stopped guest's root; its unified files are
@@ -222,6 +290,11 @@ struct vu_stream_recv_opts {
 	void *arg;
 	void *conf;                  /* out: the CONFIG payload (malloc'd) or NULL */
 	size_t conflen;
+	/* An incremental stream is received only onto the base guest the
+	 * operator names (base_name, which the stream's BASE record must
+	 * name, and basefd, its root); base_name NULL: full streams only. */
+	int basefd;
+	const char *base_name;
 };
 
 /* Receive a tree from @in as @parentfd/@name (which must not exist),
@@ -229,5 +302,37 @@ struct vu_stream_recv_opts {
 int vu_stream_receive(int in, int parentfd, const char *name, struct vu_session *s,
 		      struct vu_stream_recv_opts *o, struct vu_stream_stats *st,
 		      struct vu_err *e);
+
+/* --- the have-list and objects (stream_have.c) --------------------------- */
+
+/* Write the have-list of @store (every id it holds an instance of). */
+int vu_have_write(struct vu_store *store, int fd, struct vu_err *e);
+/* Read a have-list: *@ids (malloc'd, sorted) and *@n; errors name the
+ * offset. */
+int vu_have_read(int fd, struct vu_id **ids, size_t *n, struct vu_err *e);
+bool vu_have_has(const struct vu_id *ids, size_t n, const struct vu_id *id);
+
+/* Does the content of object @fd (stat @stx) have id @id?  Tried with the
+ * key flags an object can be made with; 1 yes (*@flags set), 0 no, -1
+ * error.  @buf is VU_STREAM_DATA_MAX bytes. */
+int vu_stream_object_id_ok(int fd, const struct statx *stx, const struct vu_id *id,
+			   void *buf, int *flags, struct vu_err *e, const char *what);
+
+/* --- incremental streams (stream_incr.c) ----------------------------------- */
+
+/* The ids of the objects the tree at @basefd links to (sorted, each once). */
+int vu_stream_base_ids(int basefd, const char *label, struct vu_id **ids, size_t *n,
+		       struct vu_err *e);
+/* The regular file at @path ("/a/b") below @basefd, read-only, reached
+ * without following symlinks; -1 with errno. */
+int vu_stream_base_open(int basefd, const char *path);
+/* From @off of a file of @size bytes: where its next data begins and the
+ * hole after it begins (both @size at the end; all data where holes are
+ * not reported).  -1 with errno. */
+int vu_stream_next_data(int fd, uint64_t off, uint64_t size, uint64_t *data, uint64_t *hole);
+/* XXH64 (seed 0) of @fd's @size bytes, holes as zeros; with @out >= 0 the
+ * content is also written there (holes left) and @out truncated to @size. */
+int vu_stream_content_hash(int fd, uint64_t size, int out, void *buf, size_t bufsize,
+			   uint64_t *hash);
 
 #endif /* VUNIFY_STREAM_H */

@@ -18,12 +18,20 @@
  * tests/helpers/vs_streamedit --fuzz-seed (a tiny guest: a unified file and
  * its twin, a setuid file and its hardlink, a symlink, a fifo, a directory
  * with an xattr; the same with a name "../d"; with an object's byte
- * flipped); FUZZ_STREAM_VERBOSE=1 prints what each input came to.
+ * flipped; with a first record of type 0xff, which is not sent but makes
+ * the header carry VU_STREAM_H_OMITS and the receiver take objects from its
+ * store, the tiny guest with its objects left out, and with them all
+ * sent; with a first record of type 0xfe, the header carries
+ * VU_STREAM_H_INCREMENTAL and the receiver takes it onto a base guest
+ * "base" (a directory of the scratch with a file "f" of 6 bytes): the tiny
+ * guest from that base, with a file from it); FUZZ_STREAM_VERBOSE=1 prints
+ * what each input came to.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +46,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char scratch[4096];
-static int workfd = -1;
+static int workfd = -1, basefd = -1;
 static struct vu_session sess;
 
 static void cleanup(void)
@@ -66,6 +74,21 @@ static void setup(void)
 	snprintf(work, sizeof(work), "%s/work", scratch);
 	if (mkdir(work, 0700) < 0)
 		abort();
+	{
+		char base[4200], f[4300];
+		int fd;
+
+		snprintf(base, sizeof(base), "%s/base", scratch);
+		snprintf(f, sizeof(f), "%s/f", base);
+		if (mkdir(base, 0700) < 0)
+			abort();
+		fd = open(f, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || write(fd, "hello\n", 6) != 6 || close(fd) < 0)
+			abort();
+		basefd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (basefd < 0)
+			abort();
+	}
 	workfd = open(work, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (workfd < 0 || vu_key_init(&e) < 0 ||
 	    vu_session_open(&sess, store, VU_SESSION_WRITE, NULL, &e) < 0) {
@@ -73,6 +96,21 @@ static void setup(void)
 		abort();
 	}
 	atexit(cleanup);
+}
+
+/* Type 0xff first: a have-list receiver's stream (VU_STREAM_H_OMITS);
+ * 0xfe: an incremental one (VU_STREAM_H_INCREMENTAL). */
+#define OMITS_RECORD 0xff
+#define INCREMENTAL_RECORD 0xfe
+
+static bool omits(const uint8_t *data, size_t size)
+{
+	return size >= 3 && data[0] == OMITS_RECORD;
+}
+
+static bool incremental(const uint8_t *data, size_t size)
+{
+	return size >= 3 && data[0] == INCREMENTAL_RECORD;
 }
 
 /* The writer's side of the pipe, in a thread: the pipe holds 64 KiB. */
@@ -89,7 +127,12 @@ static void *feed(void *arg)
 	struct vu_err e;
 	size_t pos = 0;
 
-	if (vu_swriter_start(&w, f->fd, &e) == 0) {
+	if (omits(f->data, f->size) || incremental(f->data, f->size))
+		pos = 3 + (f->data[1] | (size_t)f->data[2] << 8);
+	if (vu_swriter_start_flags(&w, f->fd,
+				   (omits(f->data, f->size) ? VU_STREAM_H_OMITS : 0) |
+				   (incremental(f->data, f->size) ? VU_STREAM_H_INCREMENTAL : 0),
+				   &e) == 0) {
 		while (pos + 3 <= f->size) {
 			uint32_t type = f->data[pos];
 			size_t len = f->data[pos + 1] | (size_t)f->data[pos + 2] << 8;
@@ -120,6 +163,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!scratch[0])
 		setup();
+	o.objects_from_store = omits(data, size);
+	if (incremental(data, size)) {
+		o.base_name = "base";
+		o.basefd = basefd;
+	}
 	if (pipe2(p, O_CLOEXEC) < 0)
 		abort();
 	f.fd = p[1];

@@ -19,6 +19,9 @@
  *                                       (DATA cut to 64 KiB - 1)
  *   vs_streamedit --drop-object N       leave out the Nth OBJECT record and
  *                                       its DATA (END's counts made to fit)
+ *   vs_streamedit --contents            print what the stream carries after
+ *                                       its manifest: "file PATH" (FILE),
+ *                                       "base PATH" (BASE_FILE), "object ID"
  *
  * It checks the stream it reads like a receiver's reader does.
  */
@@ -44,7 +47,7 @@ static int edit(const char *old, const char *new, long flip, long drop)
 
 	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
 		goto fail;
-	if ((old || flip || drop) && vu_swriter_start(&w, 1, &e) < 0)
+	if ((old || flip || drop) && vu_swriter_start_flags(&w, 1, r.flags, &e) < 0)
 		goto fail;
 	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
 		if (type == VU_SREC_OBJECT)
@@ -142,7 +145,7 @@ static int replace(const char *old, const char *new)
 	uint32_t type;
 	int k, rc = 1;
 
-	if (vu_sreader_start(&r, 0, NULL, &e) < 0 || vu_swriter_start(&w, 1, &e) < 0)
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0 || vu_swriter_start_flags(&w, 1, r.flags, &e) < 0)
 		goto out;
 	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
 		if (type == VU_SREC_DATA) {
@@ -191,6 +194,70 @@ fail:
 	return 1;
 }
 
+/* --contents: each FILE, BASE_FILE and OBJECT, by path or id. */
+static int contents(void)
+{
+	struct vu_sreader r = { 0 };
+	struct vu_scur c;
+	struct vu_err e;
+	uint32_t type;
+	char **names = NULL;
+	uint64_t *parents = NULL, n = 0;
+	int k, rc = 1;
+
+	if (vu_sreader_start(&r, 0, NULL, &e) < 0)
+		goto fail;
+	while ((k = vu_sreader_next(&r, &type, &c, &e)) > 0) {
+		if (type == VU_SREC_INODE) {
+			uint64_t ino = vu_scur_u64(&c), parent = vu_scur_u64(&c);
+			size_t nl;
+			const char *nm = vu_scur_str(&c, VU_STREAM_NAME_MAX, &nl);
+
+			if (c.bad || ino != n + 1)
+				goto bad;
+			names = realloc(names, (n + 1) * sizeof(*names));
+			parents = realloc(parents, (n + 1) * sizeof(*parents));
+			if (!names || !parents || !(names[n] = strndup(nm, nl)))
+				goto bad;
+			parents[n++] = parent;
+		} else if (type == VU_SREC_FILE || type == VU_SREC_BASE_FILE) {
+			uint64_t ino = vu_scur_u64(&c), chain[VU_STREAM_DEPTH_MAX + 1];
+			size_t depth = 0;
+
+			if (c.bad || !ino || ino > n)
+				goto bad;
+			for (uint64_t i = ino; i > 1 && i <= n && depth <= VU_STREAM_DEPTH_MAX;
+			     i = parents[i - 1])
+				chain[depth++] = i;
+			printf("%s ", type == VU_SREC_FILE ? "file" : "base");
+			while (depth--)
+				printf("/%s", names[chain[depth] - 1]);
+			printf("\n");
+		} else if (type == VU_SREC_OBJECT && c.len >= 16) {
+			printf("object ");
+			for (int i = 0; i < 16; i++)
+				printf("%02x", ((const uint8_t *)c.p)[i]);
+			printf("\n");
+		}
+	}
+	if (k < 0)
+		goto fail;
+	rc = 0;
+	goto out;
+bad:
+	fprintf(stderr, "vs_streamedit: bad INODE or FILE record\n");
+	goto out;
+fail:
+	fprintf(stderr, "vs_streamedit: %s\n", e.msg);
+out:
+	for (uint64_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	free(parents);
+	vu_sreader_free(&r);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--replace-str"))
@@ -199,12 +266,14 @@ int main(int argc, char **argv)
 		return seed();
 	if (argc == 2 && !strcmp(argv[1], "--list"))
 		return edit(NULL, NULL, 0, 0);
+	if (argc == 2 && !strcmp(argv[1], "--contents"))
+		return contents();
 	if (argc == 4 && !strcmp(argv[1], "--rename"))
 		return edit(argv[2], argv[3], 0, 0);
 	if (argc == 3 && !strcmp(argv[1], "--flip-data") && atol(argv[2]) > 0)
 		return edit(NULL, NULL, atol(argv[2]), 0);
 	if (argc == 3 && !strcmp(argv[1], "--drop-object") && atol(argv[2]) > 0)
 		return edit(NULL, NULL, 0, atol(argv[2]));
-	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N | --replace-str OLD NEW | --fuzz-seed\n  (stdin to stdout)\n");
+	fprintf(stderr, "usage: vs_streamedit --list | --rename OLD NEW | --flip-data N | --drop-object N | --replace-str OLD NEW | --fuzz-seed | --contents\n  (stdin to stdout)\n");
 	return 2;
 }

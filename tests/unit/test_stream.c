@@ -5,7 +5,10 @@
  * written stream reads back record for record; every single flipped byte
  * and every truncation is refused, naming an offset; a record moved to
  * another offset fails its check (the checksum is seeded by it); the
- * header's magic, version and checksum are checked.
+ * header's magic, version and checksum are checked; a stream without
+ * flags is version 1, one with flags version 2, and unknown flags (or
+ * flags in version 1) are refused; a have-list reads back, and a damaged,
+ * unordered or truncated one is refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <xxhash.h>
 
 #include "vunify/stream.h"
 
@@ -202,6 +206,156 @@ static void test_header(void **state)
 	free(p);
 }
 
+/* Header fields @version and @flags, the checksum made good. */
+static void set_header(uint8_t *p, uint32_t version, uint32_t flags)
+{
+	uint64_t sum;
+
+	for (int i = 0; i < 4; i++) {
+		p[8 + i] = (uint8_t)(version >> (8 * i));
+		p[12 + i] = (uint8_t)(flags >> (8 * i));
+	}
+	sum = XXH64(p, 16, 0);
+	for (int i = 0; i < 8; i++)
+		p[16 + i] = (uint8_t)(sum >> (8 * i));
+}
+
+static int read_header(const uint8_t *p, struct vu_sreader *r, struct vu_err *e)
+{
+	FILE *f = tmpfile();
+	int fd, rc;
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, VU_STREAM_HEADER_LEN, f), VU_STREAM_HEADER_LEN);
+	fflush(f);
+	fd = dup(fileno(f));
+	fclose(f);
+	lseek(fd, 0, SEEK_SET);
+	rc = vu_sreader_start(r, fd, NULL, e);
+	vu_sreader_free(r);
+	close(fd);
+	return rc;
+}
+
+static void test_header_versions(void **state)
+{
+	struct vu_swriter w;
+	struct vu_sreader r;
+	struct vu_err e;
+	uint8_t h[VU_STREAM_HEADER_LEN];
+	int fds[2];
+
+	/* No flags: version 1, which older receivers read. */
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(vu_swriter_start(&w, fds[1], &e), 0);
+	assert_int_equal(read(fds[0], h, sizeof(h)), sizeof(h));
+	assert_int_equal(h[8], 1);
+	assert_int_equal(read_header(h, &r, &e), 0);
+	assert_int_equal(r.version, 1);
+	assert_int_equal(r.flags, 0);
+	/* A flag: version 2. */
+	assert_int_equal(vu_swriter_start_flags(&w, fds[1], VU_STREAM_H_OMITS, &e), 0);
+	assert_int_equal(read(fds[0], h, sizeof(h)), sizeof(h));
+	assert_int_equal(h[8], 2);
+	assert_int_equal(read_header(h, &r, &e), 0);
+	assert_int_equal(r.version, 2);
+	assert_int_equal(r.flags, VU_STREAM_H_OMITS);
+	close(fds[0]);
+	close(fds[1]);
+	/* Unknown flags, flags in version 1, a later version: refused. */
+	set_header(h, 2, 0x80);
+	assert_int_equal(read_header(h, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "offset 12: unknown flags"));
+	set_header(h, 1, VU_STREAM_H_OMITS);
+	assert_int_equal(read_header(h, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "offset 12"));
+	set_header(h, VU_STREAM_VERSION + 1, 0);
+	assert_int_equal(read_header(h, &r, &e), -1);
+	assert_non_null(strstr(e.msg, "offset 8: format version"));
+}
+
+/* A have-list of @n ids (id i: all bytes @base + i) in a file: its fd. */
+static int have_file(unsigned n, int base, bool damage, size_t cut)
+{
+	uint8_t head[24] = "vunifyHV";
+	struct vu_id *v = calloc(n ? n : 1, sizeof(*v));
+	uint64_t sum;
+	uint8_t tail[8];
+	FILE *f = tmpfile();
+	int fd;
+
+	head[8] = 1;
+	for (int i = 0; i < 8; i++)
+		head[16 + i] = (uint8_t)((uint64_t)n >> (8 * i));
+	for (unsigned i = 0; i < n; i++)
+		memset(v[i].b, base + (int)i, sizeof(v[i].b));
+	{
+		XXH64_state_t *x = XXH64_createState();
+
+		XXH64_reset(x, 0);
+		XXH64_update(x, head, sizeof(head));
+		XXH64_update(x, v, n * sizeof(*v));
+		sum = XXH64_digest(x);
+		XXH64_freeState(x);
+	}
+	for (int i = 0; i < 8; i++)
+		tail[i] = (uint8_t)(sum >> (8 * i));
+	if (damage && n)
+		v[0].b[3] ^= 1;
+	fwrite(head, 1, sizeof(head), f);
+	fwrite(v, sizeof(*v), n, f);
+	fwrite(tail, 1, sizeof(tail), f);
+	fflush(f);
+	fd = dup(fileno(f));
+	fclose(f);
+	free(v);
+	if (cut)
+		assert_int_equal(ftruncate(fd, (off_t)cut), 0);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static void test_have_list(void **state)
+{
+	struct vu_id *ids, probe;
+	size_t n;
+	struct vu_err e;
+	int fd;
+
+	fd = have_file(3, 10, false, 0);
+	assert_int_equal(vu_have_read(fd, &ids, &n, &e), 0);
+	close(fd);
+	assert_int_equal(n, 3);
+	memset(probe.b, 11, sizeof(probe.b));
+	assert_true(vu_have_has(ids, n, &probe));
+	memset(probe.b, 13, sizeof(probe.b));
+	assert_false(vu_have_has(ids, n, &probe));
+	free(ids);
+	fd = have_file(0, 0, false, 0);
+	assert_int_equal(vu_have_read(fd, &ids, &n, &e), 0);
+	assert_int_equal(n, 0);
+	assert_false(vu_have_has(ids, n, &probe));
+	free(ids);
+	close(fd);
+	fd = have_file(3, 10, true, 0);
+	assert_int_equal(vu_have_read(fd, &ids, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "checksum mismatch"));
+	close(fd);
+	fd = have_file(3, 10, false, 24 + 20);
+	assert_int_equal(vu_have_read(fd, &ids, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "truncated"));
+	close(fd);
+	fd = have_file(1, 0, false, 0);
+	{
+		uint8_t junk[8] = "vunifyST";     /* a stream, not a have-list */
+
+		assert_int_equal(pwrite(fd, junk, 8, 0), 8);
+	}
+	assert_int_equal(vu_have_read(fd, &ids, &n, &e), -1);
+	assert_non_null(strstr(e.msg, "not a have-list"));
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -211,6 +365,8 @@ int main(void)
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_moved_record_refused),
 		cmocka_unit_test(test_header),
+		cmocka_unit_test(test_header_versions),
+		cmocka_unit_test(test_have_list),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

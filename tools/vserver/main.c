@@ -35,6 +35,7 @@ static const struct {
 	{ "snapshot", vs_snapshot },
 	{ "send", vs_send },
 	{ "receive", vs_receive },
+	{ "migrate", vs_migrate },
 	{ "delete", vs_delete },
 };
 
@@ -65,9 +66,14 @@ static void usage(FILE *f)
 		"                             create the guest: a vclone of the template\n"
 		"  build                      create the guest with an empty root\n"
 		"  snapshot NEW [-q]          a copy-on-write copy of the stopped guest as NEW\n"
-		"  send [--to-file FILE|-]    the stopped guest as a stream (stdout or FILE)\n"
-		"  receive [--from-file FILE|-] [--trust-config]\n"
+		"  send [--to-file FILE|-] [--incremental-from SNAP]\n"
+		"                             the stopped guest as a stream (stdout or FILE)\n"
+		"  receive [--from-file FILE|-] [--incremental-from SNAP] [--trust-config]\n"
 		"                             make the guest from a stream (stdin or FILE)\n"
+		"  migrate [USER@]HOST[:BASE] [--keep] [--trust-config] [--ssh-opt OPT]...\n"
+		"          [--remote-vserver PATH]\n"
+		"                             move the guest to HOST over ssh (only the\n"
+		"                             objects HOST lacks travel)\n"
 		"  delete                     remove a stopped guest\n"
 		"\n"
 		"BASE is /var/lib/vunify, $VUNIFY_BASE or --base.  Exit codes: 0 ok,\n"

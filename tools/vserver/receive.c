@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * vserver NAME receive [--from-file FILE | -] [--trust-config] [-q]: make
- * guest NAME of this
- * base from a stream `send` wrote (include/vunify/stream.h).
+ * vserver NAME receive [--from-file FILE | -] [--trust-config] [--send-have]
+ * [-q]: make guest NAME of this base from a stream `send` wrote
+ * (include/vunify/stream.h).  With --send-have (migrate's receiver, run
+ * by ssh), the have-list of this base's store goes to stdout first, and
+ * the stream may then leave those objects out.
  *
  * Built in BASE/guests/.receive-NAME-PID (mode 0000, the barrier, as
  * build makes it) and renamed to BASE/guests/NAME only when complete; its
@@ -24,6 +26,7 @@
 #include "vunify/cleanup.h"
 #include "vunify/stream.h"
 #include "build_int.h"
+#include "send_int.h"
 #include "vserver.h"
 
 /* Remove BASE/guests/.receive-NAME-PID of receives no longer running. */
@@ -125,7 +128,8 @@ static int write_conf(int dirfd, const void *conf, size_t len, struct vu_err *e)
 int vs_receive(struct vs *vs)
 {
 	const char *file = NULL;
-	bool quiet = false, trust = false;
+	bool quiet = false, trust = false, send_have = false;
+	int basefd = -1;
 	char guests[PATH_MAX + 16], tmp[PATH_MAX + 64];
 	struct conf_check cc = { .vs = vs };
 	struct vu_stream_recv_opts o = { .stop = &vs_build_signal, .need_conf = true,
@@ -143,13 +147,18 @@ int vs_receive(struct vs *vs)
 			quiet = true;
 		else if (!strcmp(vs->argv[i], "--trust-config"))
 			trust = true;
+		else if (!strcmp(vs->argv[i], "--send-have"))
+			send_have = true;
+		else if (!strcmp(vs->argv[i], "--incremental-from") && i + 1 < vs->argc)
+			o.base_name = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "--from-file") && i + 1 < vs->argc)
 			file = vs->argv[++i];
 		else if (!strcmp(vs->argv[i], "-"))
 			file = NULL;
 		else
 			return vs_failf(vs, VS_USAGE, "receive: unexpected argument '%s' (receive "
-					"[--from-file FILE | -] [--trust-config] [-q])", vs->argv[i]);
+					"[--from-file FILE | -] [--incremental-from SNAP] [--trust-config] [-q])",
+					vs->argv[i]);
 	}
 	cc.trust = trust;
 	if (lstat(vs->l.guest, &sb) == 0)
@@ -159,10 +168,15 @@ int vs_receive(struct vs *vs)
 				"--from-file FILE or a pipe)");
 	if (vu_key_init(&e) < 0)
 		return vs_fail(vs, VS_USAGE, &e);
+	if (o.base_name && (rc = vs_base_guest_open(vs, o.base_name, &basefd)) != VS_OK)
+		return rc;
+	o.basefd = basefd;
 	if (file) {
 		in = open(file, O_RDONLY | O_CLOEXEC);
-		if (in < 0)
-			return vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+		if (in < 0) {
+			rc = vs_failf(vs, VS_FAIL, "%s: %s", file, strerror(errno));
+			goto out;
+		}
 	}
 	snprintf(guests, sizeof(guests), "%s/guests", vs->base);
 	if ((mkdir(vs->base, 0755) < 0 && errno != EEXIST) ||
@@ -177,6 +191,15 @@ int vs_receive(struct vs *vs)
 		goto out;
 	}
 	have_sess = true;
+	if (send_have) {
+		/* Before the stream: the sender leaves out what is listed.
+		 * stdout is closed after it, so the sender sees its end. */
+		if (vu_have_write(&sess.store, STDOUT_FILENO, &e) < 0) {
+			rc = vs_fail(vs, VS_FAIL, &e);
+			goto out;
+		}
+		o.objects_from_store = true;
+	}
 	/* The barrier first (vserver(8), BARRIER): mode 0000, root passes. */
 	snprintf(tmp, sizeof(tmp), "%s/.receive-%s-%ld", guests, vs->name, (long)getpid());
 	if (mkdir(tmp, 0) < 0) {
@@ -203,10 +226,11 @@ int vs_receive(struct vs *vs)
 	if (!quiet)
 		fprintf(stderr, "vserver: %s: received %llu inodes, %llu private files (%llu bytes), "
 			"%llu unified names: %llu objects the store had, %llu new (%llu bytes "
-			"received): %llu bytes\n", vs->name, (unsigned long long)st.inodes,
+			"received)%s: %llu bytes\n", vs->name, (unsigned long long)st.inodes,
 			(unsigned long long)st.files, (unsigned long long)st.file_bytes,
 			(unsigned long long)st.unified, (unsigned long long)st.objects_had,
 			(unsigned long long)st.objects_new, (unsigned long long)st.object_bytes,
+			st.base_files ? ", the other private files from the base" : "",
 			(unsigned long long)st.bytes);
 	rc = VS_OK;
 	goto out;
@@ -226,5 +250,7 @@ out:
 		vu_session_close(&sess);
 	if (file && in >= 0)
 		close(in);
+	if (basefd >= 0)
+		close(basefd);
 	return rc;
 }

@@ -43,6 +43,7 @@ int vs_delete(struct vs *vs);
 int vs_snapshot(struct vs *vs);
 int vs_send(struct vs *vs);
 int vs_receive(struct vs *vs);
+int vs_migrate(struct vs *vs);
 /* all.c: vserver --all start|stop|status (vs->name is NULL). */
 int vs_all(struct vs *vs);
 
