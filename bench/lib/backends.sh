@@ -116,6 +116,18 @@ b_backends_init() {
 			b_be_add vu-space vu "vunifyfs+space" "space=1T" 0 writecost
 		fi
 	fi
+	# Issue 14: FUSE over io_uring.  The kernel's switch is host-wide (the
+	# fuse module's enable_uring), so the run turns it on only when asked
+	# (BENCH_URING=1) and puts it back at the end.
+	local ring=/sys/module/fuse/parameters/enable_uring
+	if [ "${BENCH_URING:-0}" = 1 ] && [ -w "$ring" ] && [ "$(cat "$ring")" = N ]; then
+		echo 1 > "$ring" && B_CLEANUP_HOOKS+=("echo 0 > $ring")
+	fi
+	if b_vu_accepts passthrough=on,uring=on; then
+		b_be_add vu-ring vu "vunifyfs+pt+uring" "passthrough=on,uring=on" 0 writecost
+	else
+		b_skip backends "vunifyfs -o uring=on does not mount here (the fuse module's enable_uring is off? BENCH_URING=1 turns it on for the run): no io_uring column"
+	fi
 	# --vu-variant NAME=OPTS (repeatable), e.g. threads=2 or timeout=0.
 	for v in "${B_VU_VARIANTS[@]:-}"; do
 		[ -n "$v" ] || continue
