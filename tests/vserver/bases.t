@@ -6,14 +6,11 @@
 . "$(dirname "$0")/vslib.sh"
 
 A=$VUNIFY_BASE
-B=$T/other/base
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
+vs_second_base "$T/other/base"
 x=$(( $$ % 200 + 20 ))
 g=$(vs_guest w "[network]" "mode = veth" "host_ifname = vuA$x" \
 	"address = 10.233.$x.2/24" "host_address = 10.233.$x.1/24")
 VS_GUESTS+=("$g")
-vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
 keyb=$(vsb info | sed -n 's/^key=//p')
 runb=$(vsb info | sed -n 's/^run=//p')/$g
 cgb=$(vsb info | sed -n 's/^cgroup=//p')/$g

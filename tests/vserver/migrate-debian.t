@@ -27,10 +27,7 @@ c=$(vs_name mdc)
 c2=$(vs_name mdd)
 VS_GUESTS+=("$c" "$c2")
 root=$VUNIFY_BASE/guests/$g/root
-B=$T/baseB
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
-t_on_exit "VUNIFY_BASE=$B timeout 180 $VS $g stop --timeout 0 >/dev/null 2>&1"
+vs_second_base -- "$g"
 
 vs_debian_guest "$g"
 

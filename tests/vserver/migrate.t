@@ -23,11 +23,7 @@ c=$(vs_name mgc)
 c2=$(vs_name mgd)
 VS_GUESTS+=("$c" "$c2")
 root=$VUNIFY_BASE/guests/$g/root
-B=$T/baseB
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
-vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
-t_on_exit "VUNIFY_BASE=$B timeout 60 $VS $g stop --timeout 0 >/dev/null 2>&1; VUNIFY_BASE=$B timeout 60 $VS $c stop --timeout 0 >/dev/null 2>&1"
+vs_second_base -- "$g" "$c"
 
 chmod 0700 "$VUNIFY_BASE/guests/$g"
 mkdir -p "$root/srv/d"

@@ -17,10 +17,7 @@ c=$(vs_name sdc)
 r=$(vs_name sdr)
 VS_GUESTS+=("$c")
 root=$VUNIFY_BASE/guests/$g/root
-B=$T/baseB
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
-t_on_exit "VUNIFY_BASE=$B timeout 60 $VS $r stop --timeout 0 >/dev/null 2>&1"
+vs_second_base -- "$r"
 
 vs_debian_guest "$g"
 

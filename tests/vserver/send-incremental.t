@@ -20,10 +20,7 @@ g=$(vs_guest ig)
 s=$(vs_name is)
 VS_GUESTS+=("$s")
 root=$VUNIFY_BASE/guests/$g/root
-B=$T/baseB
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
-vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
+vs_second_base
 open_g() { chmod 0700 "$VUNIFY_BASE/guests/$g"; }
 close_g() { chmod 000 "$VUNIFY_BASE/guests/$g"; }
 

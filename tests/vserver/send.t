@@ -21,11 +21,7 @@ EDIT=$VU_TEST_BIN/vs_streamedit
 g=$(vs_guest m)
 r=$(vs_name mr)
 root=$VUNIFY_BASE/guests/$g/root
-B=$T/baseB
-mkdir -p "$B/guests" "$B/store"
-chmod 0700 "$B/store"
-vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
-t_on_exit "VUNIFY_BASE=$B timeout 60 $VS $r stop --timeout 0 >/dev/null 2>&1; VUNIFY_BASE=$B timeout 60 $VS ${r}x stop --timeout 0 >/dev/null 2>&1"
+vs_second_base -- "$r" "${r}x"
 
 # Varied metadata in the guest to send.
 chmod 0700 "$VUNIFY_BASE/guests/$g"

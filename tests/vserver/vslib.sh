@@ -128,6 +128,21 @@ vs_busybox_tree() {
 	return 0
 }
 
+# vs_second_base [DIR] -- NAME...: a second base B (default $T/baseB) with
+# its own guests and store, vsb() to run vserver on it, and its guests
+# NAME... stopped at exit (a test that moves guests between bases).
+vs_second_base() {
+	B=$T/baseB
+	[ $# -gt 0 ] && [ "$1" != -- ] && { B=$1; shift; }
+	[ "${1:-}" = -- ] && shift
+	mkdir -p "$B/guests" "$B/store" && chmod 0700 "$B/store" || t_fail "mkdir $B"
+	local n
+	for n in "$@"; do
+		t_on_exit "VUNIFY_BASE=$B timeout 180 $VS $n stop --timeout 0 >/dev/null 2>&1"
+	done
+}
+vsb() { VUNIFY_BASE=$B "$VS" "$@"; }
+
 # vs_guest SUFFIX [guest.conf lines...]: build a busybox guest, print its
 # name.  The configuration gets [guest] hostname = NAME plus the lines given
 # (which may open further sections).
