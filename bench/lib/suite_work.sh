@@ -30,7 +30,8 @@ for i in range(n):
     with open(os.path.join(d, "f%05d%s" % (i, ext)), "w") as f:
         f.write("/* file %d */\n" % i)
 PY
-	git -C "$dir" init -q && git -C "$dir" add -A &&
+	# No automatic gc in the background: it would race the one below.
+	git -C "$dir" init -q && git -C "$dir" config gc.auto 0 && git -C "$dir" add -A &&
 		git -C "$dir" -c user.name=bench -c user.email=bench@localhost commit -qm tree &&
 		git -C "$dir" gc -q
 }
