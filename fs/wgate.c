@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The write gate: passthrough for private files under a space limit.
+ *
+ * With kernel passthrough a write never reaches vunifyfs, and nothing can
+ * take passthrough away from an open file, so counting writes in the
+ * daemon (file.c) used to cost private files passthrough altogether.  The
+ * kernel has one hook left that runs before a passthrough write lands and
+ * can refuse it: fanotify's pre-content event (Linux 6.14, FAN_PRE_ACCESS,
+ * on filesystems that allow it: ext4, xfs, btrfs).  The event is generated
+ * on the backing file, carries the range, and our answer may be EDQUOT.  No
+ * data passes through us: one small event per write(2) instead of the whole
+ * buffer split into FUSE requests.
+ *
+ * A file only generates the events if it was opened while its inode was
+ * watched (the kernel decides at open), so a private node opened for
+ * writing is marked before the open reply goes out (gate_open()), and keeps
+ * its mark until its last writable open is released.  For each event we
+ * first charge what the file really holds now (vu_usage_track), then keep
+ * reserved what earlier writes were allowed and have not shown up yet, and
+ * reserve what this write may allocate: the limit stays exact, as on the
+ * slow path.  Reads of such a file raise the event too; the event does not
+ * say read or write, so the need is first taken as if it were a write
+ * (appending: the offset in an O_APPEND write's event is the file position,
+ * not the end), and only when that does not fit does the writer's
+ * /proc/PID/fdinfo tell read, in-place write or append apart.
+ *
+ * Not seen: stores through a shared writable mapping (page faults raise at
+ * most one event per page brought in).  They are charged at the next write,
+ * fsync or release of the file, and can go beyond the limit by at most the
+ * unallocated part of the mapped range (vunifyfs.8, DISK LIMITS).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/fanotify.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "vunifyfs.h"
+
+/* include/uapi/linux/fanotify.h, Linux 6.14; Debian 12's predates them. */
+#ifndef FAN_PRE_ACCESS
+#define FAN_PRE_ACCESS 0x00100000
+#endif
+#ifndef FAN_EVENT_INFO_TYPE_RANGE
+#define FAN_EVENT_INFO_TYPE_RANGE 6
+#endif
+#define GATE_DENY(err) (FAN_DENY | ((unsigned)(err) << 24))   /* FAN_DENY_ERRNO */
+
+struct gate_range {                     /* struct fanotify_event_info_range */
+	struct fanotify_event_info_header hdr;
+	uint32_t pad;
+	uint64_t offset, count;
+};
+
+/* A private node open for writing in passthrough. */
+struct gate {
+	struct vu_node *n;
+	ino_t ino;
+	int fd;                 /* names the inode for the mark */
+	unsigned int writers;   /* writable passthrough opens */
+	uid_t uid;              /* of the last writable opener (uid 0's reserve) */
+	int64_t held;           /* reserved for writes allowed, not yet seen */
+	int64_t base;           /* n->charged_bytes when held was set */
+	struct gate *next;
+};
+
+#define GATE_BUCKETS 256
+
+static struct {
+	pthread_mutex_t lock;   /* the table; held while an event is judged */
+	struct gate *table[GATE_BUCKETS];
+	int fan, stop_fd;
+	bool on;
+	pthread_t thread;
+	_Atomic uint64_t events, denied;
+} gt = { .lock = PTHREAD_MUTEX_INITIALIZER, .fan = -1, .stop_fd = -1 };
+
+static struct gate **slot(ino_t ino)
+{
+	struct gate **p = &gt.table[ino % GATE_BUCKETS];
+
+	while (*p && (*p)->ino != ino)
+		p = &(*p)->next;
+	return p;
+}
+
+bool vu_wgate_on(void)
+{
+	return gt.on;
+}
+
+bool vu_wgate_wants(const struct vu_node *n, int flags)
+{
+	return gt.on && !n->unified &&
+	       ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
+}
+
+/* Settle @g: charge what the file holds, keep reserved what earlier
+ * allowed writes may still add, then try to reserve @need more.  Both
+ * locks held.  Returns 0 or -EDQUOT. */
+static int settle(struct gate *g, int64_t need)
+{
+	int64_t grown, keep;
+	int err = 0;
+
+	vu_usage_track_locked(g->n);
+	grown = g->n->charged_bytes - g->base;
+	keep = g->held - (grown > 0 ? grown : 0);
+	if (keep < 0)
+		keep = 0;
+	vu_usage_release(g->held - keep, 0);
+	if (need > 0)
+		err = vu_usage_reserve(need, 0, g->uid);
+	g->held = keep + (err ? 0 : need);
+	g->base = g->n->charged_bytes;
+	return err;
+}
+
+int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
+{
+	struct gate **p, *g;
+	int err = 0;
+
+	pthread_mutex_lock(&gt.lock);
+	p = slot(n->ino);
+	if (*p) {
+		(*p)->writers++;
+		(*p)->uid = uid;
+		goto out;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		err = -ENOMEM;
+		goto out;
+	}
+	g->fd = dup(fd);
+	if (g->fd < 0 || fanotify_mark(gt.fan, FAN_MARK_ADD, FAN_PRE_ACCESS, g->fd, NULL) < 0) {
+		err = -errno;
+		vu_log(LOG_ERR, "write gate: cannot watch inode %lu: %s", (unsigned long)n->ino,
+		       strerror(errno));
+		if (g->fd >= 0)
+			close(g->fd);
+		free(g);
+		goto out;
+	}
+	g->n = n;
+	g->ino = n->ino;
+	g->writers = 1;
+	g->uid = uid;
+	pthread_mutex_lock(&n->lock);
+	g->base = n->charged_bytes;
+	pthread_mutex_unlock(&n->lock);
+	*p = g;
+out:
+	pthread_mutex_unlock(&gt.lock);
+	return err;
+}
+
+void vu_wgate_close(struct vu_node *n)
+{
+	struct gate **p, *g;
+
+	pthread_mutex_lock(&gt.lock);
+	p = slot(n->ino);
+	g = *p;
+	if (!g)
+		goto out;
+	pthread_mutex_lock(&n->lock);
+	settle(g, 0);
+	if (--g->writers == 0) {
+		vu_usage_release(g->held, 0);
+		*p = g->next;
+	}
+	pthread_mutex_unlock(&n->lock);
+	if (!g->writers) {
+		/* The mark goes with the last writer; files opened while it
+		 * was there raise no event without it. */
+		fanotify_mark(gt.fan, FAN_MARK_REMOVE, FAN_PRE_ACCESS, g->fd, NULL);
+		close(g->fd);
+		free(g);
+	}
+out:
+	pthread_mutex_unlock(&gt.lock);
+}
+
+void vu_wgate_settle(struct vu_node *n)
+{
+	struct gate *g;
+
+	pthread_mutex_lock(&gt.lock);
+	g = *slot(n->ino);
+	if (g) {
+		pthread_mutex_lock(&n->lock);
+		settle(g, 0);
+		pthread_mutex_unlock(&n->lock);
+	}
+	pthread_mutex_unlock(&gt.lock);
+}
+
+void vu_wgate_forget(struct vu_node *n)
+{
+	struct gate **p, *g;
+
+	if (!gt.on)
+		return;
+	pthread_mutex_lock(&gt.lock);
+	p = slot(n->ino);
+	g = *p;
+	if (g && g->n == n) {
+		/* Only a writer whose open never reached the kernel (an
+		 * interrupted reply) can be left. */
+		vu_usage_release(g->held, 0);
+		*p = g->next;
+		fanotify_mark(gt.fan, FAN_MARK_REMOVE, FAN_PRE_ACCESS, g->fd, NULL);
+		close(g->fd);
+		free(g);
+	}
+	pthread_mutex_unlock(&gt.lock);
+}
+
+void vu_wgate_settle_all(void)
+{
+	pthread_mutex_lock(&gt.lock);
+	for (int i = 0; i < GATE_BUCKETS; i++)
+		for (struct gate *g = gt.table[i]; g; g = g->next) {
+			pthread_mutex_lock(&g->n->lock);
+			settle(g, 0);
+			pthread_mutex_unlock(&g->n->lock);
+		}
+	pthread_mutex_unlock(&gt.lock);
+}
+
+/*
+ * How process @pid has inode @ino open: 0 not for writing (the event was a
+ * read), 1 for writing in place, 2 for appending.  Only asked when a write
+ * would not fit, so a scan of its descriptors is affordable.
+ */
+static int opened_as(pid_t pid, ino_t ino)
+{
+	char path[64];
+	struct dirent *de;
+	int how = 1, found = 0;    /* unknown: the more careful answer */
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return how;
+	while ((de = readdir(d))) {
+		char info[320], line[128];
+		struct stat st;
+		unsigned int flags = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(info, sizeof(info), "/proc/%d/fd/%s", (int)pid, de->d_name);
+		if (stat(info, &st) < 0 || st.st_ino != ino || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
+		f = fopen(info, "re");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (sscanf(line, "flags: %o", &flags) == 1)
+				break;
+		fclose(f);
+		if ((flags & O_ACCMODE) == O_RDONLY)
+			continue;
+		found = (flags & O_APPEND) ? 2 : (found > 1 ? found : 1);
+	}
+	closedir(d);
+	return found;
+}
+
+/* Judge one event: FAN_ALLOW or a denial. */
+static unsigned int judge(const struct fanotify_event_metadata *m)
+{
+	const struct gate_range *r = NULL;
+	struct stat st;
+	struct gate *g;
+	unsigned int answer = FAN_ALLOW;
+
+	/* Our own I/O (fallocate, copy_file_range) was counted by its
+	 * request; never wait on ourselves. */
+	if (m->pid == getpid() || fstat(m->fd, &st) < 0)
+		return FAN_ALLOW;
+	for (size_t off = m->metadata_len; off + sizeof(struct fanotify_event_info_header) <=
+	     m->event_len;) {
+		const struct fanotify_event_info_header *h = (const void *)((const char *)m + off);
+
+		if (h->len == 0)
+			break;
+		if (h->info_type == FAN_EVENT_INFO_TYPE_RANGE && h->len >= sizeof(*r))
+			r = (const void *)h;
+		off += h->len;
+	}
+	pthread_mutex_lock(&gt.lock);
+	g = *slot(st.st_ino);
+	if (g) {
+		/* As a write: what it may allocate at its offset, or at the
+		 * end if it appends. */
+		int64_t at = r ? vu_usage_write_need(m->fd, r->offset, r->count) : 0;
+		int64_t need = r && (int64_t)r->count > at ? (int64_t)r->count : at;
+
+		pthread_mutex_lock(&g->n->lock);
+		if (settle(g, need) < 0) {
+			int how = opened_as(m->pid, st.st_ino);
+
+			need = how == 0 ? 0 : how == 1 ? at : need;
+			if (settle(g, need) < 0) {
+				answer = GATE_DENY(EDQUOT);
+				atomic_fetch_add(&gt.denied, 1);
+			}
+		}
+		pthread_mutex_unlock(&g->n->lock);
+	}
+	pthread_mutex_unlock(&gt.lock);
+	atomic_fetch_add(&gt.events, 1);
+	return answer;
+}
+
+static void *gate_thread(void *arg)
+{
+	char buf[4096] __attribute__((aligned(8)));
+
+	(void)arg;
+	for (;;) {
+		struct pollfd pf[2] = { { gt.fan, POLLIN, 0 }, { gt.stop_fd, POLLIN, 0 } };
+		struct fanotify_event_metadata *m;
+		ssize_t len;
+
+		if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pf[1].revents)
+			break;
+		len = read(gt.fan, buf, sizeof(buf));
+		if (len < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			vu_log(LOG_ERR, "write gate: reading events: %s", strerror(errno));
+			break;
+		}
+		for (m = (void *)buf; FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+			struct fanotify_response resp = { .fd = m->fd };
+
+			if (m->fd < 0)
+				continue;
+			resp.response = judge(m);
+			if (write(gt.fan, &resp, sizeof(resp)) < 0)
+				vu_log(LOG_ERR, "write gate: answering an event: %s", strerror(errno));
+			close(m->fd);
+		}
+	}
+	return NULL;
+}
+
+int vu_wgate_start(void)
+{
+	int fd = -1, err = 0;
+
+	gt.fan = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
+			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (gt.fan < 0)
+		return -errno;
+	/* Can this filesystem and kernel raise the event at all? */
+	fd = openat(vu_fs.root_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0 || fanotify_mark(gt.fan, FAN_MARK_ADD, FAN_PRE_ACCESS, fd, NULL) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	close(fd);
+	fd = -1;
+	gt.stop_fd = eventfd(0, EFD_CLOEXEC);
+	if (gt.stop_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = -pthread_create(&gt.thread, NULL, gate_thread, NULL);
+	if (err)
+		goto fail;
+	gt.on = true;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	if (gt.stop_fd >= 0)
+		close(gt.stop_fd);
+	close(gt.fan);
+	gt.fan = gt.stop_fd = -1;
+	return err;
+}
+
+void vu_wgate_stop(void)
+{
+	uint64_t one = 1;
+
+	if (!gt.on)
+		return;
+	/* Whatever is still open is charged as it is now. */
+	vu_wgate_settle_all();
+	if (write(gt.stop_fd, &one, sizeof(one)) == sizeof(one))
+		pthread_join(gt.thread, NULL);
+	/* Events still pending are allowed as the group goes (the mount is
+	 * gone or going: nothing more is counted). */
+	close(gt.fan);
+	close(gt.stop_fd);
+	gt.fan = gt.stop_fd = -1;
+	gt.on = false;
+}
+
+void vu_wgate_counts(uint64_t *events, uint64_t *denied)
+{
+	*events = atomic_load(&gt.events);
+	*denied = atomic_load(&gt.denied);
+}
