@@ -22,8 +22,8 @@
  * slow path.  Reads of such a file raise the event too; the event does not
  * say read or write, so the need is first taken as if it were a write
  * (appending: the offset in an O_APPEND write's event is the file position,
- * not the end), and only when that does not fit does the writer's
- * /proc/PID/fdinfo tell read, in-place write or append apart.
+ * not the end), and only when that does not fit does /proc tell read,
+ * in-place write or append apart (caller_need()).
  *
  * Not seen: stores through a shared writable mapping (page faults raise at
  * most one event per page brought in).  They are charged at the next write,
@@ -41,6 +41,7 @@
 #include <sys/eventfd.h>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -79,10 +80,11 @@ static struct {
 	pthread_mutex_t lock;   /* the table; held while an event is judged */
 	struct gate *table[GATE_BUCKETS];
 	int fan, stop_fd;
+	int self_fd;            /* /proc/self/task: our threads */
 	bool on;
 	pthread_t thread;
 	_Atomic uint64_t events, denied;
-} gt = { .lock = PTHREAD_MUTEX_INITIALIZER, .fan = -1, .stop_fd = -1 };
+} gt = { .lock = PTHREAD_MUTEX_INITIALIZER, .fan = -1, .stop_fd = -1, .self_fd = -1 };
 
 static struct gate **slot(ino_t ino)
 {
@@ -239,60 +241,112 @@ void vu_wgate_settle_all(void)
 	pthread_mutex_unlock(&gt.lock);
 }
 
-/*
- * How process @pid has inode @ino open: 0 not for writing (the event was a
- * read), 1 for writing in place, 2 for appending.  Only asked when a write
- * would not fit, so a scan of its descriptors is affordable.
- */
-static int opened_as(pid_t pid, ino_t ino)
+/* The open flags of descriptor @fd of thread @tid and the inode it is
+ * open on (fdinfo: no stat through whatever filesystem it is on), or -1. */
+static int fd_flags(pid_t tid, const char *fd, unsigned long *ino)
 {
-	char path[64];
+	char path[sizeof("/proc//fdinfo/") + 24 + 256], line[128];
+	unsigned int flags;
+	unsigned long i;
+	int res = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)tid, fd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	*ino = 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "flags: %o", &flags) == 1)
+			res = (int)flags;
+		else if (sscanf(line, "ino: %lu", &i) == 1)
+			*ino = i;
+	fclose(f);
+	return res;
+}
+
+/* The system call thread @tid is blocked in, and its first argument. */
+static bool blocked_in(pid_t tid, long *nr, unsigned long long *arg0)
+{
+	char path[64], buf[256];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	return sscanf(buf, "%ld %llx", nr, arg0) == 2;
+}
+
+/*
+ * What the access that raised the event may allocate, when the guess (a
+ * write appending @all bytes) does not fit: nothing for a read, @at for a
+ * write in place, @all for an append.  Asked only then, so looking at the
+ * caller through /proc is affordable: the call it is blocked in, else
+ * (io_uring, a page fault) how it has inode @ino open.
+ */
+static int64_t caller_need(pid_t tid, ino_t ino, int64_t at, int64_t all)
+{
+	unsigned long long arg0;
+	char path[64], fd[24];
+	int64_t need = 0;
 	struct dirent *de;
-	int how = 1, found = 0;    /* unknown: the more careful answer */
+	long nr;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	if (blocked_in(tid, &nr, &arg0)) {
+		switch (nr) {
+		case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv: case SYS_preadv2:
+			return 0;
+		case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev:
+		case SYS_pwritev2: {
+			unsigned long fino;
+			int flags;
+
+			snprintf(fd, sizeof(fd), "%llu", arg0);
+			flags = fd_flags(tid, fd, &fino);
+			return flags >= 0 && !(flags & O_APPEND) ? at : all;
+		}
+		}
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)tid);
 	d = opendir(path);
 	if (!d)
-		return how;
-	while ((de = readdir(d))) {
-		char info[320], line[128];
-		struct stat st;
-		unsigned int flags = 0;
-		FILE *f;
+		return all;
+	while ((de = readdir(d)) && need < all) {
+		unsigned long fino;
+		int flags;
 
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(info, sizeof(info), "/proc/%d/fd/%s", (int)pid, de->d_name);
-		if (stat(info, &st) < 0 || st.st_ino != ino || !S_ISREG(st.st_mode))
+		flags = fd_flags(tid, de->d_name, &fino);
+		if (flags < 0 || fino != ino || (flags & O_ACCMODE) == O_RDONLY)
 			continue;
-		snprintf(info, sizeof(info), "/proc/%d/fdinfo/%s", (int)pid, de->d_name);
-		f = fopen(info, "re");
-		if (!f)
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (sscanf(line, "flags: %o", &flags) == 1)
-				break;
-		fclose(f);
-		if ((flags & O_ACCMODE) == O_RDONLY)
-			continue;
-		found = (flags & O_APPEND) ? 2 : (found > 1 ? found : 1);
+		need = (flags & O_APPEND) ? all : at;
 	}
 	closedir(d);
-	return found;
+	return need;
 }
 
 /* Judge one event: FAN_ALLOW or a denial. */
 static unsigned int judge(const struct fanotify_event_metadata *m)
 {
 	const struct gate_range *r = NULL;
+	char self[24];
 	struct stat st;
 	struct gate *g;
 	unsigned int answer = FAN_ALLOW;
 
 	/* Our own I/O (fallocate, copy_file_range) was counted by its
-	 * request; never wait on ourselves. */
-	if (m->pid == getpid() || fstat(m->fd, &st) < 0)
+	 * request; never wait on ourselves.  (The event names the thread.) */
+	snprintf(self, sizeof(self), "%d", (int)m->pid);
+	if (faccessat(gt.self_fd, self, F_OK, 0) == 0 || fstat(m->fd, &st) < 0)
 		return FAN_ALLOW;
 	for (size_t off = m->metadata_len; off + sizeof(struct fanotify_event_info_header) <=
 	     m->event_len;) {
@@ -314,9 +368,7 @@ static unsigned int judge(const struct fanotify_event_metadata *m)
 
 		pthread_mutex_lock(&g->n->lock);
 		if (settle(g, need) < 0) {
-			int how = opened_as(m->pid, st.st_ino);
-
-			need = how == 0 ? 0 : how == 1 ? at : need;
+			need = caller_need(m->pid, st.st_ino, at, need);
 			if (settle(g, need) < 0) {
 				answer = GATE_DENY(EDQUOT);
 				atomic_fetch_add(&gt.denied, 1);
@@ -368,10 +420,17 @@ int vu_wgate_start(void)
 {
 	int fd = -1, err = 0;
 
-	gt.fan = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK,
-			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
-	if (gt.fan < 0)
+	gt.self_fd = open("/proc/self/task", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (gt.self_fd < 0)
 		return -errno;
+	gt.fan = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC | FAN_NONBLOCK | FAN_REPORT_TID,
+			       O_RDONLY | O_LARGEFILE | O_CLOEXEC);
+	if (gt.fan < 0) {
+		err = -errno;
+		close(gt.self_fd);
+		gt.self_fd = -1;
+		return err;
+	}
 	/* Can this filesystem and kernel raise the event at all? */
 	fd = openat(vu_fs.root_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0 || fanotify_mark(gt.fan, FAN_MARK_ADD, FAN_PRE_ACCESS, fd, NULL) < 0) {
@@ -396,7 +455,8 @@ fail:
 	if (gt.stop_fd >= 0)
 		close(gt.stop_fd);
 	close(gt.fan);
-	gt.fan = gt.stop_fd = -1;
+	close(gt.self_fd);
+	gt.fan = gt.stop_fd = gt.self_fd = -1;
 	return err;
 }
 
