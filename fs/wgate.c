@@ -86,11 +86,11 @@ static struct {
 	_Atomic uint64_t events, denied;
 } gt = { .lock = PTHREAD_MUTEX_INITIALIZER, .fan = -1, .stop_fd = -1, .self_fd = -1 };
 
-static struct gate **slot(ino_t ino)
+static struct gate **slot(dev_t dev, ino_t ino)
 {
 	struct gate **p = &gt.table[ino % GATE_BUCKETS];
 
-	while (*p && (*p)->ino != ino)
+	while (*p && ((*p)->ino != ino || (*p)->n->dev != dev))
 		p = &(*p)->next;
 	return p;
 }
@@ -133,7 +133,7 @@ int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
 	int err = 0;
 
 	pthread_mutex_lock(&gt.lock);
-	p = slot(n->ino);
+	p = slot(n->dev, n->ino);
 	if (*p) {
 		(*p)->writers++;
 		(*p)->uid = uid;
@@ -172,7 +172,7 @@ void vu_wgate_close(struct vu_node *n)
 	struct gate **p, *g;
 
 	pthread_mutex_lock(&gt.lock);
-	p = slot(n->ino);
+	p = slot(n->dev, n->ino);
 	g = *p;
 	if (!g)
 		goto out;
@@ -199,7 +199,7 @@ void vu_wgate_settle(struct vu_node *n)
 	struct gate *g;
 
 	pthread_mutex_lock(&gt.lock);
-	g = *slot(n->ino);
+	g = *slot(n->dev, n->ino);
 	if (g) {
 		pthread_mutex_lock(&n->lock);
 		settle(g, 0);
@@ -215,7 +215,7 @@ void vu_wgate_forget(struct vu_node *n)
 	if (!gt.on)
 		return;
 	pthread_mutex_lock(&gt.lock);
-	p = slot(n->ino);
+	p = slot(n->dev, n->ino);
 	g = *p;
 	if (g && g->n == n) {
 		/* Only a writer whose open never reached the kernel (an
@@ -359,7 +359,7 @@ static unsigned int judge(const struct fanotify_event_metadata *m)
 		off += h->len;
 	}
 	pthread_mutex_lock(&gt.lock);
-	g = *slot(st.st_ino);
+	g = *slot(st.st_dev, st.st_ino);
 	if (g) {
 		/* As a write: what it may allocate at its offset, or at the
 		 * end if it appends. */
