@@ -171,7 +171,7 @@ static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_inf
 		if (f->passthrough)
 			vu_pt_put(n);
 		if (f->gated)
-			vu_wgate_close(n);
+			vu_wgate_close(n, f);
 		close(f->fd);
 		free(f);
 	}
@@ -389,7 +389,7 @@ static void vu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 	if (f->passthrough)
 		vu_pt_put(vu_node_get(ino));
 	if (f->gated)
-		vu_wgate_close(vu_node_get(ino));      /* charges what it wrote */
+		vu_wgate_close(vu_node_get(ino), f);      /* charges what it wrote */
 	close(f->fd);
 	free(f);
 	fuse_reply_err(req, 0);

@@ -216,7 +216,7 @@ int vu_pt_get(struct vu_node *n, int flags, struct vu_file *f)
 	 * file for this open (wgate.c); the gate's lock comes before the
 	 * node's. */
 	if (f && vu_wgate_wants(n, flags))
-		gated = vu_wgate_open(n, f->fd, f->uid) == 0;
+		gated = vu_wgate_open(n, f) == 0;
 	pthread_mutex_lock(&n->lock);
 	/*
 	 * Never a writable open of a store object: the link break comes
@@ -287,7 +287,7 @@ int vu_pt_get(struct vu_node *n, int flags, struct vu_file *f)
 out:
 	pthread_mutex_unlock(&n->lock);
 	if (gated && id <= 0)
-		vu_wgate_close(n);      /* served here, or refused: counted anyway */
+		vu_wgate_close(n, f);   /* served here, or refused: counted anyway */
 	if (f)
 		f->gated = gated && id > 0;
 	return id;

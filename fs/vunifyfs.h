@@ -303,10 +303,10 @@ void vu_wgate_stop(void);
 bool vu_wgate_on(void);
 /* Does an open with @flags of @n need the gate for passthrough? */
 bool vu_wgate_wants(const struct vu_node *n, int flags);
-/* One more writer of @n through @fd (watched from now on), or -errno;
- * neither lock held. */
-int vu_wgate_open(struct vu_node *n, int fd, uid_t uid);
-void vu_wgate_close(struct vu_node *n);  /* that writer's release */
+/* One more writer of @n, the open file @f (watched from now on), or
+ * -errno; neither lock held. */
+int vu_wgate_open(struct vu_node *n, const struct vu_file *f);
+void vu_wgate_close(struct vu_node *n, const struct vu_file *f);  /* its release */
 void vu_wgate_forget(struct vu_node *n);  /* @n dies: drop what is left */
 void vu_wgate_settle(struct vu_node *n);  /* charge @n as it is now */
 void vu_wgate_settle_all(void);     /* charge every gated file as it is */

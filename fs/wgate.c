@@ -20,10 +20,11 @@
  * reserved what earlier writes were allowed and have not shown up yet, and
  * reserve what this write may allocate: the limit stays exact, as on the
  * slow path.  Reads of such a file raise the event too; the event does not
- * say read or write, so the need is first taken as if it were a write
- * (appending: the offset in an O_APPEND write's event is the file position,
- * not the end), and only when that does not fit does /proc tell read,
- * in-place write or append apart (caller_need()).
+ * say read or write, so the need is first taken as if it were a write,
+ * appending if any writer opened the file O_APPEND (the offset in an
+ * O_APPEND write's event is the file position, not the end), and only when
+ * that does not fit does /proc tell read, in-place write or append apart
+ * (caller_need()) and which allowed writes are over (prune_all()).
  *
  * Not seen: stores through a shared writable mapping (page faults raise at
  * most one event per page brought in).  They are charged at the next write,
@@ -62,15 +63,23 @@ struct gate_range {                     /* struct fanotify_event_info_range */
 	uint64_t offset, count;
 };
 
+#define GATE_RECENT 8
+
 /* A private node open for writing in passthrough. */
 struct gate {
 	struct vu_node *n;
 	ino_t ino;
 	int fd;                 /* names the inode for the mark */
 	unsigned int writers;   /* writable passthrough opens */
+	unsigned int appenders; /* ... of them with O_APPEND */
 	uid_t uid;              /* of the last writable opener (uid 0's reserve) */
-	int64_t held;           /* reserved for writes allowed, not yet seen */
-	int64_t base;           /* n->charged_bytes when held was set */
+	int64_t held;           /* reserved for writes allowed, not yet seen: */
+	struct {
+		pid_t tid;      /* the last write allowed to this thread */
+		int64_t bytes;
+	} recent[GATE_RECENT];
+	int64_t other;          /* ... and to threads that did not fit there */
+	int64_t base;           /* n->charged_bytes when held was last set */
 	struct gate *next;
 };
 
@@ -106,29 +115,94 @@ bool vu_wgate_wants(const struct vu_node *n, int flags)
 	       ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
 }
 
-/* Settle @g: charge what the file holds, keep reserved what earlier
- * allowed writes may still add, then try to reserve @need more.  Both
- * locks held.  Returns 0 or -EDQUOT. */
-static int settle(struct gate *g, int64_t need)
+static bool blocked_in(pid_t tid, long *nr, unsigned long long *arg0);
+static bool is_write(long nr);
+
+/* Forget what was reserved for threads of @g no longer in a write: their
+ * writes are over (and charged by the next settle()). */
+static void prune(struct gate *g)
 {
-	int64_t grown, keep;
-	int err = 0;
+	for (int i = 0; i < GATE_RECENT; i++) {
+		unsigned long long arg0;
+		long nr;
+
+		if (g->recent[i].tid && (!blocked_in(g->recent[i].tid, &nr, &arg0) || !is_write(nr))) {
+			g->recent[i].tid = 0;
+			g->recent[i].bytes = 0;
+		}
+	}
+}
+
+/* Take up to @bytes off the reservation @have; returns what is left. */
+static int64_t take(int64_t *have, int64_t bytes)
+{
+	int64_t t = *have < bytes ? *have : bytes;
+
+	*have -= t;
+	return bytes - t;
+}
+
+/*
+ * Settle @g: charge what the file holds, keep reserved what allowed writes
+ * may still add, then try to reserve @need more for a write by thread
+ * @tid (0: none).  A thread makes one call at a time, so its previous
+ * write is over once it raises the next event: its reservation goes
+ * first, then what the file grew beyond that comes off the others'.  (An
+ * overwrite in place is reserved as if it appended, until it raises its
+ * next event or its file is closed.)  Both locks held; 0 or -EDQUOT.
+ */
+static int settle(struct gate *g, pid_t tid, int64_t need)
+{
+	int64_t grown, held = 0, own = 0;
+	int free_slot = -1, err = 0;
 
 	vu_usage_track_locked(g->n);
 	grown = g->n->charged_bytes - g->base;
-	keep = g->held - (grown > 0 ? grown : 0);
-	if (keep < 0)
-		keep = 0;
-	vu_usage_release(g->held - keep, 0);
+	for (int i = 0; i < GATE_RECENT; i++)
+		if (tid && g->recent[i].tid == tid) {
+			own = g->recent[i].bytes;
+			g->recent[i].tid = 0;
+			g->recent[i].bytes = 0;
+		}
+	grown = grown > own ? grown - own : 0;
+	if (need > 0 && tid) {
+		bool full = true;
+
+		for (int i = 0; i < GATE_RECENT; i++)
+			full = full && g->recent[i].tid;
+		if (full)
+			prune(g);       /* many writers, most of them done */
+	}
+	grown = take(&g->other, grown);
+	for (int i = 0; i < GATE_RECENT; i++) {
+		grown = take(&g->recent[i].bytes, grown);
+		if (!g->recent[i].bytes)
+			g->recent[i].tid = 0;
+		if (!g->recent[i].tid && free_slot < 0)
+			free_slot = i;
+		held += g->recent[i].bytes;
+	}
+	held += g->other;
+	vu_usage_release(g->held - held, 0);
+	g->held = held;
+	g->base = g->n->charged_bytes;
 	if (need > 0)
 		err = vu_usage_reserve(need, 0, g->uid);
-	g->held = keep + (err ? 0 : need);
-	g->base = g->n->charged_bytes;
+	if (need > 0 && !err) {
+		g->held += need;
+		if (free_slot >= 0 && tid) {
+			g->recent[free_slot].tid = tid;
+			g->recent[free_slot].bytes = need;
+		} else {
+			g->other += need;
+		}
+	}
 	return err;
 }
 
-int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
+int vu_wgate_open(struct vu_node *n, const struct vu_file *f)
 {
+	bool append = f->flags & O_APPEND;
 	struct gate **p, *g;
 	int err = 0;
 
@@ -136,7 +210,8 @@ int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
 	p = slot(n->dev, n->ino);
 	if (*p) {
 		(*p)->writers++;
-		(*p)->uid = uid;
+		(*p)->appenders += append;
+		(*p)->uid = f->uid;
 		goto out;
 	}
 	g = calloc(1, sizeof(*g));
@@ -144,7 +219,7 @@ int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
 		err = -ENOMEM;
 		goto out;
 	}
-	g->fd = dup(fd);
+	g->fd = dup(f->fd);
 	if (g->fd < 0 || fanotify_mark(gt.fan, FAN_MARK_ADD, FAN_PRE_ACCESS, g->fd, NULL) < 0) {
 		err = -errno;
 		vu_log(LOG_ERR, "write gate: cannot watch inode %lu: %s", (unsigned long)n->ino,
@@ -157,7 +232,8 @@ int vu_wgate_open(struct vu_node *n, int fd, uid_t uid)
 	g->n = n;
 	g->ino = n->ino;
 	g->writers = 1;
-	g->uid = uid;
+	g->appenders = append;
+	g->uid = f->uid;
 	pthread_mutex_lock(&n->lock);
 	g->base = n->charged_bytes;
 	pthread_mutex_unlock(&n->lock);
@@ -167,7 +243,7 @@ out:
 	return err;
 }
 
-void vu_wgate_close(struct vu_node *n)
+void vu_wgate_close(struct vu_node *n, const struct vu_file *f)
 {
 	struct gate **p, *g;
 
@@ -177,7 +253,8 @@ void vu_wgate_close(struct vu_node *n)
 	if (!g)
 		goto out;
 	pthread_mutex_lock(&n->lock);
-	settle(g, 0);
+	settle(g, 0, 0);
+	g->appenders -= !!(f->flags & O_APPEND) && g->appenders;
 	if (--g->writers == 0) {
 		vu_usage_release(g->held, 0);
 		*p = g->next;
@@ -202,7 +279,7 @@ void vu_wgate_settle(struct vu_node *n)
 	g = *slot(n->dev, n->ino);
 	if (g) {
 		pthread_mutex_lock(&n->lock);
-		settle(g, 0);
+		settle(g, 0, 0);
 		pthread_mutex_unlock(&n->lock);
 	}
 	pthread_mutex_unlock(&gt.lock);
@@ -235,7 +312,7 @@ void vu_wgate_settle_all(void)
 	for (int i = 0; i < GATE_BUCKETS; i++)
 		for (struct gate *g = gt.table[i]; g; g = g->next) {
 			pthread_mutex_lock(&g->n->lock);
-			settle(g, 0);
+			settle(g, 0, 0);
 			pthread_mutex_unlock(&g->n->lock);
 		}
 	pthread_mutex_unlock(&gt.lock);
@@ -284,6 +361,12 @@ static bool blocked_in(pid_t tid, long *nr, unsigned long long *arg0)
 	return sscanf(buf, "%ld %llx", nr, arg0) == 2;
 }
 
+static bool is_write(long nr)
+{
+	return nr == SYS_write || nr == SYS_writev || nr == SYS_pwrite64 || nr == SYS_pwritev ||
+	       nr == SYS_pwritev2;
+}
+
 /*
  * What the access that raised the event may allocate, when the guess (a
  * write appending @all bytes) does not fit: nothing for a read, @at for a
@@ -304,15 +387,14 @@ static int64_t caller_need(pid_t tid, ino_t ino, int64_t at, int64_t all)
 		switch (nr) {
 		case SYS_read: case SYS_readv: case SYS_pread64: case SYS_preadv: case SYS_preadv2:
 			return 0;
-		case SYS_write: case SYS_writev: case SYS_pwrite64: case SYS_pwritev:
-		case SYS_pwritev2: {
+		}
+		if (is_write(nr)) {
 			unsigned long fino;
 			int flags;
 
 			snprintf(fd, sizeof(fd), "%llu", arg0);
 			flags = fd_flags(tid, fd, &fino);
 			return flags >= 0 && !(flags & O_APPEND) ? at : all;
-		}
 		}
 	}
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)tid);
@@ -332,6 +414,19 @@ static int64_t caller_need(pid_t tid, ino_t ino, int64_t at, int64_t all)
 	}
 	closedir(d);
 	return need;
+}
+
+/* Forget what was reserved for threads no longer in a write, in every
+ * gate: only when a write does not fit.  The table's lock held, no node's. */
+static void prune_all(void)
+{
+	for (int b = 0; b < GATE_BUCKETS; b++)
+		for (struct gate *g = gt.table[b]; g; g = g->next) {
+			pthread_mutex_lock(&g->n->lock);
+			prune(g);
+			settle(g, 0, 0);
+			pthread_mutex_unlock(&g->n->lock);
+		}
 }
 
 /* Judge one event: FAN_ALLOW or a denial. */
@@ -362,19 +457,26 @@ static unsigned int judge(const struct fanotify_event_metadata *m)
 	g = *slot(st.st_dev, st.st_ino);
 	if (g) {
 		/* As a write: what it may allocate at its offset, or at the
-		 * end if it appends. */
+		 * end if it may append. */
 		int64_t at = r ? vu_usage_write_need(m->fd, r->offset, r->count) : 0;
-		int64_t need = r && (int64_t)r->count > at ? (int64_t)r->count : at;
+		int64_t need = r && g->appenders && (int64_t)r->count > at ? (int64_t)r->count : at;
+
+		int err;
 
 		pthread_mutex_lock(&g->n->lock);
-		if (settle(g, need) < 0) {
-			need = caller_need(m->pid, st.st_ino, at, need);
-			if (settle(g, need) < 0) {
-				answer = GATE_DENY(EDQUOT);
-				atomic_fetch_add(&gt.denied, 1);
-			}
-		}
+		err = settle(g, m->pid, need);
 		pthread_mutex_unlock(&g->n->lock);
+		if (err < 0) {
+			prune_all();
+			need = caller_need(m->pid, st.st_ino, at, r ? (int64_t)r->count : 0);
+			pthread_mutex_lock(&g->n->lock);
+			err = settle(g, m->pid, need);
+			pthread_mutex_unlock(&g->n->lock);
+		}
+		if (err < 0) {
+			answer = GATE_DENY(EDQUOT);
+			atomic_fetch_add(&gt.denied, 1);
+		}
 	}
 	pthread_mutex_unlock(&gt.lock);
 	atomic_fetch_add(&gt.events, 1);

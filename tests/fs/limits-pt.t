@@ -5,7 +5,8 @@
 # reaches the daemon; one fanotify event per write does), yet the limit
 # holds to the byte: a write, an append (whose event names the stale file
 # position) and a fallocate beyond it fail with EDQUOT and change nothing,
-# an overwrite in place and reads at the edge still work, several writers
+# an overwrite in place and reads at the edge still work, overwrites do not
+# pile up into a refusal of free space, several writers
 # and hard links are charged once, a mapping's stores are charged by the
 # release, and the record equals a scan after unmount, also after a crash
 # with writers open.
@@ -74,6 +75,14 @@ exec {w}>>"$m/big" || t_fail "open for appending"
 t_errno "append by the holder" EDQUOT $vt append "/proc/$$/fd/$w" "$(head -c 70000 /dev/zero | tr '\0' a)"
 exec {w}>&-
 rm -f "$m/fill"
+# Writes in place by short-lived processes beside an open appender are
+# reserved as appends until they are seen to be over: they must not pile
+# up into a refusal of space that is free.
+exec {w}>>"$m/big" || t_fail "open for appending"
+for i in $(seq 24); do $vt writez "$m/big" $((i * 4096)) 1048576 > /dev/null || t_fail "overwrite $i"; done
+dd if=/dev/zero of="$m/more" bs=1M count=14 status=none || t_fail "14 MiB into 16 MiB free, beside an appender"
+exec {w}>&-
+rm -f "$m/more"
 
 # --- several writers, hard links, a mapping: charged once, by release ---
 ln "$m/big" "$m/big2"
