@@ -14,8 +14,8 @@
  *
  * A file only generates the events if it was opened while its inode was
  * watched (the kernel decides at open), so a private node opened for
- * writing is marked before the open reply goes out (gate_open()), and keeps
- * its mark until its last writable open is released.  For each event we
+ * writing is marked before the open reply goes out (vu_wgate_open()), and
+ * keeps its mark until its last writable open is released.  For each event we
  * first charge what the file really holds now (vu_usage_track), then keep
  * reserved what earlier writes were allowed and have not shown up yet, and
  * reserve what this write may allocate: the limit stays exact, as on the
