@@ -64,7 +64,7 @@ int vu_file_fd(struct vu_file *f, struct vu_node *n)
 	return f->fd;
 }
 
-static struct vu_file *file_new(int fd, int flags, unsigned int gen)
+static struct vu_file *file_new(int fd, int flags, unsigned int gen, uid_t uid)
 {
 	struct vu_file *f = malloc(sizeof(*f));
 
@@ -73,6 +73,8 @@ static struct vu_file *file_new(int fd, int flags, unsigned int gen)
 	f->fd = fd;
 	f->flags = flags;
 	f->passthrough = false;
+	f->gated = false;
+	f->uid = uid;
 	atomic_init(&f->gen, gen);
 	return f;
 }
@@ -128,7 +130,7 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 		close(fd);
 		return -EIO;
 	}
-	*fp = file_new(fd, bflags, gen);
+	*fp = file_new(fd, bflags, gen, uid);
 	if (!*fp) {
 		close(fd);
 		return -ENOMEM;
@@ -168,6 +170,8 @@ static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_inf
 			vu_node_forget(n, 1);
 		if (f->passthrough)
 			vu_pt_put(n);
+		if (f->gated)
+			vu_wgate_close(n, f);
 		close(f->fd);
 		free(f);
 	}
@@ -260,7 +264,7 @@ static void vu_create(fuse_req_t req, fuse_ino_t parent_ino, const char *name, m
 		}
 	} else if (!err) {
 		err = install_created(parent, name, fd, &e);
-		if (!err && !(f = file_new(fd, bflags, atomic_load(&vu_node_get(e.ino)->gen)))) {
+		if (!err && !(f = file_new(fd, bflags, atomic_load(&vu_node_get(e.ino)->gen), ctx->uid))) {
 			vu_node_forget(vu_node_get(e.ino), 1);
 			err = -ENOMEM;
 		}
@@ -304,7 +308,7 @@ int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid
 	if (err)
 		goto out_release;
 	err = install_created(parent, "", fd, e);
-	if (!err && !(*fp = file_new(fd, bflags, atomic_load(&vu_node_get(e->ino)->gen)))) {
+	if (!err && !(*fp = file_new(fd, bflags, atomic_load(&vu_node_get(e->ino)->gen), uid))) {
 		vu_node_forget(vu_node_get(e->ino), 1);
 		err = -ENOMEM;
 	}
@@ -384,6 +388,8 @@ static void vu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 
 	if (f->passthrough)
 		vu_pt_put(vu_node_get(ino));
+	if (f->gated)
+		vu_wgate_close(vu_node_get(ino), f);      /* charges what it wrote */
 	close(f->fd);
 	free(f);
 	fuse_reply_err(req, 0);
@@ -394,6 +400,10 @@ static void vu_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 	int fd = vu_file_fd(vu_file_of(fi), vu_node_get(ino));
 	int res = datasync ? fdatasync(fd) : fsync(fd);
 
+	/* Stores through a mapping of a passthrough file are seen here
+	 * first (wgate.c). */
+	if (vu_file_of(fi)->gated)
+		vu_wgate_settle(vu_node_get(ino));
 	fuse_reply_err(req, res < 0 ? errno : 0);
 }
 

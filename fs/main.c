@@ -550,6 +550,16 @@ int main(int argc, char **argv)
 			       "store objects: %s", strerror(-err));
 		}
 	}
+	/* Under a space limit, private files keep passthrough where the
+	 * kernel lets us judge each write (wgate.c). */
+	if (vu_usage.space && atomic_load(&vu_fs.passthrough) && !vu_fs.readonly) {
+		int err = vu_wgate_start();
+
+		if (err)
+			vu_log(LOG_INFO, "space=: writes to private files are served by vunifyfs, "
+			       "not passthrough: no fanotify pre-content events here (%s)",
+			       strerror(-err));
+	}
 	/* Threads do not survive daemonizing either. */
 	{
 		int err = vu_stats_start(dev);
@@ -581,6 +591,7 @@ int main(int argc, char **argv)
 	vu_uring_stop();
 	vu_stats_stop();
 	vu_guard_stop();
+	vu_wgate_stop();
 	vu_notify_stop();
 	/* Unmounted or stopped by a signal: either way the counters are
 	 * complete now.  (kill -9 leaves the record dirty: recount.) */

@@ -37,8 +37,11 @@ static pthread_t thread;
 static void snapshot_usage(void)
 {
 	static int64_t last_bytes = -1, last_inodes = -1;
-	int64_t b = atomic_load(&vu_usage.bytes), i = atomic_load(&vu_usage.inodes);
+	int64_t b, i;
 
+	vu_wgate_settle_all();  /* passthrough writes since the last look */
+	b = atomic_load(&vu_usage.bytes);
+	i = atomic_load(&vu_usage.inodes);
 	if (!vu_usage.enabled || vu_fs.readonly || (b == last_bytes && i == last_inodes))
 		return;
 	if (vu_usage_record(false) == 0) {

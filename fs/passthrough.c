@@ -172,6 +172,19 @@ int vu_pt_probe(int dirfd)
 }
 
 /*
+ * Under disk limits every write to a private file must be counted: by the
+ * write gate (wgate.c) in passthrough, else by serving the file here.
+ * Store objects, never written, keep passthrough and their shared page
+ * cache; read-only opens of private files keep it where the gate runs.
+ */
+static bool limited(const struct vu_node *n, bool writes, bool gated)
+{
+	if (!vu_usage.enabled || n->unified)
+		return false;
+	return writes ? !gated : !vu_wgate_on();
+}
+
+/*
  * The open file's own descriptor, when it can stand for the node in the
  * registration (saving an open and a close per FUSE open), else -1.  Called
  * with n->lock held, which a link break holds too.  Only:
@@ -192,12 +205,18 @@ static int reusable_fd(const struct vu_node *n, const struct vu_file *f)
 	return f->fd;
 }
 
-int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f)
+int vu_pt_get(struct vu_node *n, int flags, struct vu_file *f)
 {
 	bool writes = (flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC);
-	bool own = true;
+	bool own = true, gated = false;
 	int fd, id = 0;
 
+	/* Under a space limit a private file is written in passthrough only
+	 * through the write gate, watched before the kernel opens its backing
+	 * file for this open (wgate.c); the gate's lock comes before the
+	 * node's. */
+	if (f && vu_wgate_wants(n, flags))
+		gated = vu_wgate_open(n, f) == 0;
 	pthread_mutex_lock(&n->lock);
 	/*
 	 * Never a writable open of a store object: the link break comes
@@ -213,17 +232,24 @@ int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f)
 	}
 	/* An inode already in passthrough stays there, even if passthrough
 	 * was given up since: the kernel refuses to mix the two on it. */
+	if (n->bk_id > 0 && limited(n, writes, gated)) {
+		/* Not counted in passthrough: serve it here, which the kernel
+		 * allows only once no other open uses the backing file. */
+		if (n->bk_opens) {
+			vu_log(LOG_ERR, "write gate closed on inode %lu while it is open in "
+			       "passthrough: refusing a writable open", (unsigned long)n->ino);
+			id = -EIO;
+			goto out;
+		}
+		backing_close(n->bk_id);
+		n->bk_id = 0;
+	}
 	if (n->bk_id > 0) {
 		n->bk_opens++;
 		id = n->bk_id;
 		goto out;
 	}
-	if (!atomic_load(&vu_fs.passthrough))
-		goto out;
-	/* Under disk limits every write to a private file must be counted, so
-	 * private files are served here; store objects, never written, keep
-	 * passthrough and their shared page cache. */
-	if (vu_usage.enabled && !n->unified)
+	if (!atomic_load(&vu_fs.passthrough) || limited(n, writes, gated))
 		goto out;
 	/*
 	 * The kernel opens the backing file anew for each FUSE open, with
@@ -260,6 +286,10 @@ int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f)
 	n->bk_opens = 1;
 out:
 	pthread_mutex_unlock(&n->lock);
+	if (gated && id <= 0)
+		vu_wgate_close(n, f);   /* served here, or refused: counted anyway */
+	if (f)
+		f->gated = gated && id > 0;
 	return id;
 }
 
@@ -286,6 +316,7 @@ void vu_pt_put(struct vu_node *n)
 
 void vu_pt_forget(struct vu_node *n)
 {
+	vu_wgate_forget(n);
 	if (n->bk_id > 0)
 		backing_close(n->bk_id);
 	n->bk_id = 0;

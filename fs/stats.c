@@ -119,6 +119,13 @@ static void report(FILE *f)
 		fprintf(f, "node_fds %zu %zu %lu %lu\n", warm, budget, ev, re);
 	}
 	vu_uring_report(f);
+	{
+		uint64_t ev, denied;
+
+		vu_wgate_counts(&ev, &denied);
+		fprintf(f, "write_gate %s %llu %llu\n", vu_wgate_on() ? "on" : "off",
+			(unsigned long long)ev, (unsigned long long)denied);
+	}
 	for (unsigned i = 0; i < STATS_NOPS; i++) {
 		uint64_t n = atomic_load_explicit(&ops[i].n, memory_order_relaxed);
 		uint64_t ns = atomic_load_explicit(&ops[i].ns, memory_order_relaxed);

@@ -86,6 +86,8 @@ struct vu_file {
 	int flags;                  /* open flags used for the backing fd */
 	atomic_uint gen;            /* node generation fd belongs to */
 	bool passthrough;           /* holds a reference on the node's backing id */
+	bool gated;                 /* a writer through the write gate (wgate.c) */
+	uid_t uid;                  /* who opened it */
 };
 
 enum vu_pt_mode { VU_PT_AUTO, VU_PT_ON, VU_PT_OFF };
@@ -289,7 +291,7 @@ int vu_pt_probe(int dirfd);
 /* The node's backing id for one more open: > 0 the id, 0 serve without
  * passthrough, < 0 an error (passthrough=on only).  @f, the open file the
  * id is for (or NULL), may lend its descriptor to the registration. */
-int vu_pt_get(struct vu_node *n, int flags, const struct vu_file *f);
+int vu_pt_get(struct vu_node *n, int flags, struct vu_file *f);
 /* FUSE_DEV_IOC_BACKING_OPEN with the calling thread's credentials: the
  * backing id, or -errno. */
 int vu_pt_backing_open(int fd);
@@ -302,6 +304,22 @@ int vu_pt_reply_create(fuse_req_t req, const struct fuse_entry_param *e, uint64_
 void vu_entry_out(struct fuse_entry_out *eo, const struct fuse_entry_param *e);
 /* Fill a struct fuse_open_out at @out. */
 void vu_pt_open_out(void *out, uint64_t fh, int backing_id, bool keep_cache);
+
+/* wgate.c: passthrough writes to private files under a space limit, each
+ * judged before it lands by a fanotify pre-content event. */
+int vu_wgate_start(void);           /* 0, or -errno: the kernel cannot */
+void vu_wgate_stop(void);
+bool vu_wgate_on(void);
+/* Does an open with @flags of @n need the gate for passthrough? */
+bool vu_wgate_wants(const struct vu_node *n, int flags);
+/* One more writer of @n, the open file @f (watched from now on), or
+ * -errno; neither lock held. */
+int vu_wgate_open(struct vu_node *n, const struct vu_file *f);
+void vu_wgate_close(struct vu_node *n, const struct vu_file *f);  /* its release */
+void vu_wgate_forget(struct vu_node *n);  /* @n dies: drop what is left */
+void vu_wgate_settle(struct vu_node *n);  /* charge @n as it is now */
+void vu_wgate_settle_all(void);     /* charge every gated file as it is */
+void vu_wgate_counts(uint64_t *events, uint64_t *denied);
 
 /* guard.c: a thread whose credentials (a Landlock domain) cannot open any
  * file for writing registers the backing files of store objects. */

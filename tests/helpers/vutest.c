@@ -31,6 +31,7 @@
  *   vutest swaprace DIR SECONDS          symlink-swap escape race (see containment.t)
  *   vutest fdcount PID                   number of open descriptors of PID
  *   vutest cachestat PATH                pages of PATH's own mapping in the page cache
+ *   vutest precontent PATH               can fanotify watch PATH for pre-content events?
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/fanotify.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -268,6 +270,14 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 		return 0;
+	}
+	if (!strcmp(cmd, "precontent") && argc == 3) {
+		/* FAN_PRE_ACCESS (Linux 6.14), not in Debian 12's header. */
+		int fan = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC, O_RDONLY);
+
+		if (fan < 0 || fanotify_mark(fan, FAN_MARK_ADD, 0x00100000, AT_FDCWD, argv[2]) < 0)
+			return fail();
+		return close(fan) < 0 ? fail() : 0;
 	}
 	if (!strcmp(cmd, "mmapwrite") && argc == 5) {
 		size_t len = strlen(argv[4]);
