@@ -383,6 +383,17 @@ static void key_zeros(struct vu_key *k, uint64_t n)
 	}
 }
 
+/* The DATA records that follow go to r->sinkfd, opened by the caller:
+ * SIZE bytes of a file or object whose record began here. */
+static int sink_begin(struct recv *r, enum sink_kind kind, uint64_t size)
+{
+	r->sink = kind;
+	r->sink_pos = 0;
+	r->sink_size = size;
+	r->sink_off = r->r.rec_off;
+	return 0;
+}
+
 static int rec_object(struct recv *r, struct vu_scur *c)
 {
 	const void *idb = vu_scur_raw(c, 16);
@@ -421,12 +432,8 @@ static int rec_object(struct recv *r, struct vu_scur *c)
 		return vu_srecv_bad(r, errno, "object %s: stage", hex);
 	vu_key_meta_from_statx(&m, &ob->stx);
 	vu_key_begin(r->key, &m, &ob->x, ob->kflags);
-	r->sink = SINK_OBJECT;
 	r->sink_obj = ob;
-	r->sink_pos = 0;
-	r->sink_size = ob->stx.stx_size;
-	r->sink_off = r->r.rec_off;
-	return 0;
+	return sink_begin(r, SINK_OBJECT, ob->stx.stx_size);
 }
 
 static int rec_file(struct recv *r, struct vu_scur *c)
@@ -453,11 +460,7 @@ static int rec_file(struct recv *r, struct vu_scur *c)
 		return BAD(r, "inode %llu: %s is not the file made for it", (unsigned long long)ino,
 			   n->name);
 	n->filled = true;
-	r->sink = SINK_FILE;
-	r->sink_pos = 0;
-	r->sink_size = n->stx.stx_size;
-	r->sink_off = r->r.rec_off;
-	return 0;
+	return sink_begin(r, SINK_FILE, n->stx.stx_size);
 }
 
 static int rec_data(struct recv *r, struct vu_scur *c)

@@ -12,13 +12,7 @@ s=$(vs_name s2)
 VS_GUESTS+=("$s")
 root=$VUNIFY_BASE/guests/$g/root
 chmod 0700 "$VUNIFY_BASE/guests/$g"
-mkdir -p "$root/srv"
-printf 'data\n' > "$root/srv/a"
-ln "$root/srv/a" "$root/srv/a-link"
-setfattr -n user.note -v kept "$root/srv/a"
-chown 1234:55 "$root/srv/a"
-chmod 0640 "$root/srv/a"
-touch -d '2001-02-03 04:05:06.789' "$root/srv/a"
+vs_srv_file "$root"
 ln -s a "$root/srv/sym"
 chmod 000 "$VUNIFY_BASE/guests/$g"
 

@@ -128,6 +128,18 @@ vs_busybox_tree() {
 	return 0
 }
 
+# vs_srv_file ROOT: ROOT/srv/a with everything a copy must keep: content,
+# a second name (a-link), a user xattr, owner, mode and times.
+vs_srv_file() {
+	mkdir -p "$1/srv" &&
+		printf 'data\n' > "$1/srv/a" &&
+		ln "$1/srv/a" "$1/srv/a-link" &&
+		setfattr -n user.note -v kept "$1/srv/a" &&
+		chown 1234:55 "$1/srv/a" &&
+		chmod 0640 "$1/srv/a" &&
+		touch -d '2001-02-03 04:05:06.789' "$1/srv/a" || t_fail "vs_srv_file $1"
+}
+
 # vs_second_base [DIR] -- NAME...: a second base B (default $T/baseB) with
 # its own guests and store, vsb() to run vserver on it, and its guests
 # NAME... stopped at exit (a test that moves guests between bases).
