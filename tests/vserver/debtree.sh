@@ -29,10 +29,3 @@ vs_tree_sig() {
 	 getfattr -R -h -d -m - -e hex . 2>/dev/null)
 }
 
-# vs_tree_groups DIR: the guest's own hardlink groups (files with several
-# names, unmarked), each as its sorted list of names.
-vs_tree_groups() {
-	(cd "$1" && find . -type f -links +1 -printf '%i %p\n' | while read -r i p; do
-		getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$i $p"; done |
-		sort -k1,1n -k2 | awk '$1 != i { if (l) print l; l = ""; i = $1 } { l = l " " $2 } END { if (l) print l }' | sort)
-}

@@ -57,8 +57,7 @@ t_timeout 300 "$VS" "$c2" build --template "$g" -q || t_fail "build --template (
 c2root=$VUNIFY_BASE/guests/$c2/root
 chmod 0700 "$VUNIFY_BASE/guests/$c2"
 head -c 1000000 /dev/urandom > "$c2root/srv/own-data"
-files=$(cd "$c2root" && find . -type f -printf '%i %s %p\n' | sort -u -k1,1n | while read -r i s p; do
-	getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$s"; done | awk '{ t += $1 } END { print t + 0 }')
+files=$(vs_private_file_bytes "$c2root")
 chmod 000 "$VUNIFY_BASE/guests/$c2"
 du=$("$VS" "$c2" status --json | jq -r .disk_private_bytes)
 # Its manifest: CONFIG, INODE, LINK and MANIFEST_END records (stream.h).

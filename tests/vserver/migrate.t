@@ -127,8 +127,7 @@ chmod 0700 "$VUNIFY_BASE/guests/$c2"
 head -c 2000000 /dev/urandom > "$c2root/srv/own-data"
 own=$(vu_hash "$c2root/srv/own-data")
 # Its private bytes: the regular files that are its own (not unified).
-priv=$(cd "$c2root" && find . -type f -printf '%i %s %p\n' | sort -u -k1,1n | while read -r i s p; do
-	getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$s"; done | awk '{ t += $1 } END { print t + 0 }')
+priv=$(vs_private_file_bytes "$c2root")
 chmod 000 "$VUNIFY_BASE/guests/$c2"
 t0=$(date +%s%N)
 ssh_migrate "$c2" "root@localhost:$B" 2> "$T/m3.err" || t_fail "migrate of the second clone: $(cat "$T/m3.err")"

@@ -45,11 +45,6 @@ sig() {
 	 find . -type f -print0 | sort -z | while IFS= read -r -d '' f; do echo "$f $(vu_hash "$f")"; done
 	 getfattr -R -h -d -m - -e hex . 2>/dev/null)
 }
-groups() {
-	(cd "$1" && find . -type f -links +1 -printf '%i %p\n' | while read -r i p; do
-		getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$i $p"; done |
-		sort -k1,1n -k2 | awk '$1 != i { if (l) print l; l = ""; i = $1 } { l = l " " $2 } END { if (l) print l }' | sort)
-}
 count() { "$EDIT" --list < "$1" | awk -v t="$2" '$2 == t { n++ } END { print n + 0 }'; }
 objs() { find "$B/store/objects" -printf '%P %i %n\n' | sort; }
 
@@ -85,7 +80,7 @@ open_g
 chmod 0700 "$B/guests/$g"
 a=$(sig "$root") b=$(sig "$B/guests/$g/root")
 [ "$a" = "$b" ] || t_fail "the trees differ: $(diff <(echo "$a") <(echo "$b") | head -8)"
-t_eq "hardlink groups" "$(groups "$B/guests/$g/root")" "$(groups "$root")"
+t_eq "hardlink groups" "$(vs_tree_groups "$B/guests/$g/root")" "$(vs_tree_groups "$root")"
 t_eq "holes kept" "$(( $(stat -c %b "$B/guests/$g/root/srv/sparse") * 512 < 1048576 ))" 1
 [ "$(stat -c %h "$B/guests/$g/root/etc/private-big")" = 1 ] || t_fail "a base file got linked"
 cmp -s "$VUNIFY_BASE/guests/$g/guest.conf" "$B/guests/$g/guest.conf" || t_fail "guest.conf differs"
@@ -121,7 +116,7 @@ open_g
 chmod 0700 "$B/guests/$g"
 a=$(sig "$root") b=$(sig "$B/guests/$g/root")
 [ "$a" = "$b" ] || t_fail "the trees differ (2): $(diff <(echo "$a") <(echo "$b") | head -8)"
-t_eq "hardlink groups (2)" "$(groups "$B/guests/$g/root")" "$(groups "$root")"
+t_eq "hardlink groups (2)" "$(vs_tree_groups "$B/guests/$g/root")" "$(vs_tree_groups "$root")"
 [ ! -e "$B/guests/$g/root/srv/del" ] || t_fail "a deleted file came back"
 close_g
 chmod 000 "$B/guests/$g"

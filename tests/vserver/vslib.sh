@@ -128,6 +128,22 @@ vs_busybox_tree() {
 	return 0
 }
 
+# vs_tree_groups DIR: the guest's own hardlink groups (files with several
+# names, unmarked), each as its sorted list of names.
+vs_tree_groups() {
+	(cd "$1" && find . -type f -links +1 -printf '%i %p\n' | while read -r i p; do
+		getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$i $p"; done |
+		sort -k1,1n -k2 | awk '$1 != i { if (l) print l; l = ""; i = $1 } { l = l " " $2 } END { if (l) print l }' | sort)
+}
+
+# vs_private_file_bytes ROOT: the bytes of the guest's own regular files
+# (unmarked; each inode once), what a stream must carry as file data.
+vs_private_file_bytes() {
+	(cd "$1" && find . -type f -printf '%i %s %p\n' | sort -u -k1,1n | while read -r i s p; do
+		getfattr -n trusted.vunify "$p" >/dev/null 2>&1 || echo "$s"; done |
+		awk '{ t += $1 } END { print t + 0 }')
+}
+
 # vs_srv_file ROOT: ROOT/srv/a with everything a copy must keep: content,
 # a second name (a-link), a user xattr, owner, mode and times.
 vs_srv_file() {
