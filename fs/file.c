@@ -114,7 +114,7 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 	gen = atomic_load(&n->gen);
 	/* O_TRUNC cuts the file in the open itself, before the gate below
 	 * could look at the descriptor: look at the inode first. */
-	if ((bflags & O_TRUNC) && vu_node_marked(n)) {
+	if ((bflags & O_TRUNC) && vu_node_shared(n)) {
 		vu_log(LOG_ERR, "refusing to truncate store object inode %lu",
 		       (unsigned long)n->ino);
 		return -EIO;
@@ -124,7 +124,7 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 		return -errno;
 	/* The last gate: whatever went wrong before, vunifyfs never holds a
 	 * store object open for writing. */
-	if (writes(bflags) && vu_fd_marked(fd)) {
+	if (writes(bflags) && vu_fd_shared(fd)) {
 		vu_log(LOG_ERR, "refusing to open store object inode %lu for writing",
 		       (unsigned long)n->ino);
 		close(fd);

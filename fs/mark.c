@@ -6,8 +6,8 @@
  * backing inode.  An entry is trusted only while the inode's ctime is the
  * one it was cached with: setting or removing an xattr changes ctime, and
  * so does reuse of the inode number by a new file, so a stale answer is
- * never used.  Any inode that carries the mark is shared, even if its value
- * is malformed; such inodes are logged once.
+ * never used.  Any inode that carries the mark and has another link is
+ * shared, even if its value is malformed; such inodes are logged once.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -78,7 +78,13 @@ bool vu_mark_cached(const struct stat *st, bool *marked)
 	pthread_mutex_t *lock = &locks[h % MARK_LOCKS];
 	bool hit;
 
-	if (!S_ISREG(st->st_mode)) {
+	/*
+	 * Every name of a store object is a hard link beside the store's own
+	 * (objects/xx/...), so an inode with one link shares nothing: no
+	 * getxattr for the files a guest made itself.  A marked inode the
+	 * store lost its name for is private in fact, and served as such.
+	 */
+	if (!S_ISREG(st->st_mode) || st->st_nlink == 1) {
 		*marked = false;
 		return true;
 	}
@@ -111,17 +117,29 @@ bool vu_mark_check(int fd, const struct stat *st)
 	return marked;
 }
 
-bool vu_fd_marked(int fd)
+/* Carries the mark (any answer but "no such attribute" counts) and has
+ * another link: what the cache above calls marked. */
+static bool shared(bool marked, const struct stat *st, int stat_res)
 {
-	/* Any answer but "no such attribute" counts as marked. */
-	return fgetxattr(fd, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+	return marked && (stat_res < 0 || st->st_nlink != 1);
 }
 
-bool vu_node_marked(struct vu_node *n)
+bool vu_fd_shared(int fd)
+{
+	struct stat st;
+	bool marked = fgetxattr(fd, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+
+	return shared(marked, &st, marked ? fstat(fd, &st) : 0);
+}
+
+bool vu_node_shared(struct vu_node *n)
 {
 	char path[64];
+	struct stat st;
+	bool marked;
 
 	/* The magic link names the node's very inode (util.c, vu_reopen). */
 	vu_proc_path(n, path, sizeof(path));
-	return getxattr(path, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+	marked = getxattr(path, VU_MARK_XATTR, NULL, 0) >= 0 || errno != ENODATA;
+	return shared(marked, &st, marked ? vu_stat(n, &st) : 0);
 }

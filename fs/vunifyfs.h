@@ -192,10 +192,11 @@ bool vu_mark_check(int fd, const struct stat *st);
 /* The cached answer for @st, if the cache has one for its very ctime
  * (*marked set, true returned); no syscall. */
 bool vu_mark_cached(const struct stat *st, bool *marked);
-/* Does the inode open as @fd (not O_PATH) carry the mark?  Uncached. */
-bool vu_fd_marked(int fd);
+/* Is the inode open as @fd (not O_PATH) a store object: marked, with
+ * another link (an error counts as yes)?  Uncached. */
+bool vu_fd_shared(int fd);
 /* The same for a node's backing inode, without opening it.  Uncached. */
-bool vu_node_marked(struct vu_node *n);
+bool vu_node_shared(struct vu_node *n);
 
 /* creds.c: act as the calling guest process for object creation. */
 struct vu_creds {

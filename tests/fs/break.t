@@ -153,4 +153,24 @@ check_same 2; check_same 3
 ls -a "$m" | grep -q '^\.vunify-tmp' && t_fail "temporaries visible"
 ls -a "$g" | grep -q '^\.vunify-tmp' && t_fail "temporaries left in the backing tree"
 vu_umount "$m"
+
+# --- a mark on an inode with one link shares nothing ---
+# A guest copied with its xattrs (cp -a, tar --xattrs) or whose store lost
+# the object: the mark is stale, the file is this name's alone, so it is
+# written in place (no getxattr at lookup, mark.c) and never refused by the
+# store-object gate (file.c).  A sibling with a second link still breaks.
+head -c 5000 /dev/urandom > "$g/lone"
+setfattr -n trusted.vunify -v "$id" "$g/lone"
+cp -a "$g/lone" "$g/lone2"; ln "$g/lone2" "$g/lone2.b"
+lone_ino=$(stat -c %i "$g/lone")
+vu_mount "$g" "$m"
+printf 'inplace' | dd of="$m/lone" conv=notrunc status=none || t_fail "stale mark: write refused"
+: > "$m/lone" || t_fail "stale mark: O_TRUNC refused"
+printf 'again' >> "$m/lone" || t_fail "stale mark: append refused"
+t_eq "stale mark: content" "$(cat "$m/lone")" "again"
+printf 'x' >> "$m/lone2" || t_fail "two links: write refused"
+vu_umount "$m"
+t_eq "stale mark: written in place" "$(stat -c %i "$g/lone")" "$lone_ino"
+[ "$(stat -c %i "$g/lone2")" != "$(stat -c %i "$g/lone2.b")" ] ||
+	t_fail "a marked inode with two links was written in place"
 t_done
