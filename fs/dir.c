@@ -411,31 +411,19 @@ static void vu_rename(fuse_req_t req, fuse_ino_t parent_ino, const char *name,
 
 /* ---- Directory reading ---- */
 
-struct vu_dir {
-	DIR *dp;
-	off_t offset;
-	struct dirent *entry;   /* read but not yet returned */
-};
-
 static void vu_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vu_node *n = vu_node_get(ino);
-	struct vu_dir *d = calloc(1, sizeof(*d));
-	int fd, err;
+	struct vu_dir *d;
 
-	if (!d) {
-		fuse_reply_err(req, ENOMEM);
+	/* Once answered ENOSYS, the kernel opens directories without asking
+	 * (dirstream.c) and keeps their listings as we would have let it. */
+	if (vu_fs.no_opendir) {
+		fuse_reply_err(req, ENOSYS);
 		return;
 	}
-	fd = vu_node_fd(n);
-	if (fd >= 0)
-		fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || !(d->dp = fdopendir(fd))) {
-		err = errno;
-		if (fd >= 0)
-			close(fd);
-		free(d);
-		fuse_reply_err(req, err);
+	d = vu_dir_open(vu_node_get(ino));
+	if (!d) {
+		fuse_reply_err(req, errno);
 		return;
 	}
 	fi->fh = (uintptr_t)d;
@@ -505,8 +493,8 @@ static int readdir_lookup(struct vu_node *parent, const struct dirent *de,
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
 		       struct fuse_file_info *fi, bool plus)
 {
-	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
 	struct vu_node *parent = vu_node_get(ino);
+	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
 	char *buf = malloc(size), *p = buf;
 	size_t rem = size;
 	int err = 0;
@@ -515,10 +503,12 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (offset != d->offset) {
-		seekdir(d->dp, offset);
-		d->entry = NULL;
-		d->offset = offset;
+	if (d) {
+		vu_dir_seek(d, offset);
+	} else if (!(d = vu_dir_take(parent, offset))) {
+		fuse_reply_err(req, errno);
+		free(buf);
+		return;
 	}
 	for (;;) {
 		struct fuse_entry_param e = { 0 };
@@ -584,6 +574,8 @@ next:
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, size - rem);
+	if (!fi->fh)
+		vu_dir_park(d, rem != size);
 	free(buf);
 }
 
@@ -601,20 +593,26 @@ static void vu_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
 
 static void vu_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
-
-	closedir(d->dp);
-	free(d);
+	vu_dir_close((struct vu_dir *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
 static void vu_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
 	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
-	int fd = dirfd(d->dp);
-	int res = datasync ? fdatasync(fd) : fsync(fd);
+	int fd = d ? dirfd(d->dp) : vu_node_fd(vu_node_get(ino)), res = -1;
 
-	fuse_reply_err(req, res < 0 ? errno : 0);
+	/* Without a handle: the directory opened for the call (an O_PATH
+	 * descriptor cannot be synced). */
+	if (!d && fd >= 0)
+		fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0)
+		res = datasync ? fdatasync(fd) : fsync(fd);
+	if (res < 0)
+		res = errno;
+	if (!d && fd >= 0)
+		close(fd);
+	fuse_reply_err(req, res);
 }
 
 void vu_ops_dir(struct fuse_lowlevel_ops *ops)

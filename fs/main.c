@@ -213,6 +213,11 @@ static void vu_init(void *userdata, struct fuse_conn_info *conn)
 		conn->want |= FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE;
 	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
 		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+	/* No OPENDIR and RELEASEDIR round trips (dirstream.c). */
+	if (conn->capable & FUSE_CAP_NO_OPENDIR_SUPPORT) {
+		conn->want |= FUSE_CAP_NO_OPENDIR_SUPPORT;
+		vu_fs.no_opendir = true;
+	}
 	/* Without passthrough the kernel's writeback cache measures best
 	 * (bench/); with it, the page cache is the backing file's. */
 	/* Under a space limit a write must fail before anything is cached,
@@ -593,6 +598,7 @@ int main(int argc, char **argv)
 	vu_guard_stop();
 	vu_wgate_stop();
 	vu_notify_stop();
+	vu_dir_park_drop_all();
 	/* Unmounted or stopped by a signal: either way the counters are
 	 * complete now.  (kill -9 leaves the record dirty: recount.) */
 	vu_usage_stop();

@@ -25,6 +25,7 @@
 
 #define FUSE_USE_VERSION 312
 
+#include <dirent.h>
 #include <fuse_lowlevel.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -113,6 +114,7 @@ struct vu_fs {
 	bool pt_negotiated;         /* our INIT reply accepted it */
 	atomic_bool passthrough;    /* in use for new opens */
 	bool writeback;             /* the kernel's writeback cache is on */
+	bool no_opendir;            /* directories open without OPENDIR (dirstream.c) */
 	bool killpriv_v2;           /* we drop setuid/setgid on the kernel's word */
 
 	/* Test-only switches (environment, see vunifyfs.8): skip the link
@@ -270,6 +272,27 @@ static inline bool vu_time_eq(const struct timespec *a, const struct timespec *b
 
 /* file.c */
 int vu_file_fd(struct vu_file *f, struct vu_node *n);
+
+/* dirstream.c: a backing directory being listed. */
+struct vu_dir {
+	DIR *dp;
+	off_t offset;               /* where the next entry is read */
+	struct dirent *entry;       /* read but not yet returned */
+	dev_t dev;                  /* the directory's, to park the stream */
+	ino_t ino;
+};
+/* A stream of @n's backing directory at its start (NULL, errno). */
+struct vu_dir *vu_dir_open(struct vu_node *n);
+void vu_dir_close(struct vu_dir *d);
+void vu_dir_seek(struct vu_dir *d, off_t offset);
+/* A stream of @n at @offset for a READDIR without a handle: the parked
+ * one that stopped there, else a new one. */
+struct vu_dir *vu_dir_take(struct vu_node *n, off_t offset);
+/* After that READDIR: park @d for the request that continues the listing
+ * if it returned entries (@more), else close it. */
+void vu_dir_park(struct vu_dir *d, bool more);
+/* At the end of the session: close every parked stream. */
+void vu_dir_park_drop_all(void);
 
 /* The operation tables, split by area. */
 void vu_ops_dir(struct fuse_lowlevel_ops *ops);

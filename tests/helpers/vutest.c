@@ -18,6 +18,11 @@
  *                                        stdin line pread the same fd again and print
  *   vutest socket PATH                   bind a unix socket there
  *   vutest dirino DIR                    "NAME D_INO" for each entry (getdents)
+ *   vutest dirrr BUFSIZE DIR...          list the DIRs at once, round robin, one
+ *                                        getdents64 of BUFSIZE bytes each turn:
+ *                                        "INDEX NAME" per entry
+ *   vutest dirresume DIR K               read K entries, telldir, closedir; open
+ *                                        again, seekdir there, read the rest: NAMEs
  *   vutest copyrange SRC DST             copy_file_range all of SRC to DST
  *   vutest ftruncate PATH SIZE           open O_WRONLY, ftruncate
  *   vutest futimens PATH ASEC ANSEC MSEC MNSEC
@@ -38,6 +43,7 @@
 #include <fcntl.h>
 #include <linux/falloc.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +187,74 @@ int __lsan_is_turned_off(void)
 	return access("/proc/self/maps", F_OK) != 0;
 }
 #endif
+
+static bool dot(const char *name)
+{
+	return !strcmp(name, ".") || !strcmp(name, "..");
+}
+
+/* Several listings in progress at once, each continued where it stopped:
+ * the daemon must keep them apart (fs/dirstream.c). */
+static int dirrr(int bufsize, int n, char **dirs)
+{
+	int fds[64], open_left = n;
+	char *buf = malloc(bufsize);
+
+	if (!buf || n > 64)
+		return fail();
+	for (int i = 0; i < n; i++)
+		if ((fds[i] = open(dirs[i], O_RDONLY | O_DIRECTORY)) < 0)
+			return fail();
+	while (open_left) {
+		for (int i = 0; i < n; i++) {
+			long len;
+
+			if (fds[i] < 0)
+				continue;
+			len = syscall(SYS_getdents64, fds[i], buf, bufsize);
+			if (len < 0)
+				return fail();
+			if (len == 0) {
+				close(fds[i]);
+				fds[i] = -1;
+				open_left--;
+				continue;
+			}
+			for (long off = 0; off < len;) {
+				struct dirent64 *de = (struct dirent64 *)(buf + off);
+
+				if (!dot(de->d_name))
+					printf("%d %s\n", i, de->d_name);
+				off += de->d_reclen;
+			}
+		}
+	}
+	free(buf);
+	return 0;
+}
+
+static int dirresume(const char *path, long k)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	long pos;
+
+	if (!d)
+		return fail();
+	for (long i = 0; i < k && (de = readdir(d)); i++)
+		if (!dot(de->d_name))
+			printf("%s\n", de->d_name);
+	pos = telldir(d);
+	closedir(d);
+	if (!(d = opendir(path)))
+		return fail();
+	seekdir(d, pos);
+	while ((de = readdir(d)))
+		if (!dot(de->d_name))
+			printf("%s\n", de->d_name);
+	closedir(d);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -397,6 +471,10 @@ int main(int argc, char **argv)
 
 		return mknod(argv[2], type | 0644, makedev(atoi(argv[4]), atoi(argv[5]))) < 0 ? fail() : 0;
 	}
+	if (!strcmp(cmd, "dirrr") && argc >= 4)
+		return dirrr(atoi(argv[2]), argc - 3, argv + 3);
+	if (!strcmp(cmd, "dirresume") && argc == 4)
+		return dirresume(argv[2], atol(argv[3]));
 	if (!strcmp(cmd, "swaprace") && argc == 4)
 		return swaprace(argv[2], atoi(argv[3]));
 	if (!strcmp(cmd, "fdcount") && argc == 3) {
