@@ -108,17 +108,49 @@ static int lookup_known(struct vu_node *parent, const char *name, struct stat *s
 	return 0;
 }
 
+/*
+ * A lookup that opens nothing: one fstatat() of the single name (as in
+ * lookup_known) and its handle, for a file or symlink whose mark the cache
+ * can tell without reading it (an inode with one link, mark.c).  The node
+ * is born cold (fdcache.c): a `git status` or `find` that only looks at a
+ * file's attributes never opens it, and nothing is closed or evicted
+ * later.  Directories get a descriptor as before: the next lookups use it.
+ * 0 with *np, -ENOENT, or 1 if the full lookup must decide.
+ */
+static int lookup_cold(struct vu_node *parent, int pfd, const char *name,
+		       struct stat *st, struct vu_node **np)
+{
+	struct file_handle *fh;
+	bool marked;
+
+	if (fstatat(pfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? -ENOENT : 1;
+	if (S_ISDIR(st->st_mode) || st->st_dev != parent->dev || !vu_mark_cached(st, &marked))
+		return 1;
+	fh = vu_fdc_handle_at(pfd, name);
+	if (!fh)
+		return 1;
+	*np = vu_node_install(parent, name, -1, fh, st, marked);
+	return *np ? 0 : -errno;
+}
+
 int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_param *e)
 {
 	struct vu_node *n;
 	struct stat st;
-	int fd;
+	int fd, res;
 
 	if (!vu_name_ok(name))
 		return -ENOENT;
 	fd = vu_node_fd(parent);
 	if (fd < 0)
 		return -errno;
+	res = lookup_cold(parent, fd, name, &st, &n);
+	if (res <= 0) {
+		if (res == 0)
+			vu_fill_entry(n, &st, e);
+		return res;
+	}
 	fd = open_beneath(fd, name);
 	if (fd < 0)
 		return -errno;
@@ -128,7 +160,7 @@ int vu_do_lookup(struct vu_node *parent, const char *name, struct fuse_entry_par
 		close(fd);
 		return err;
 	}
-	n = vu_node_install(parent, name, fd, &st, vu_mark_check(fd, &st));
+	n = vu_node_install(parent, name, fd, NULL, &st, vu_mark_check(fd, &st));
 	if (!n)
 		return -errno;
 	vu_fill_entry(n, &st, e);

@@ -93,7 +93,7 @@ static bool probe_handles(int root_fd)
 	return true;
 }
 
-struct file_handle *vu_fdc_handle_of(int fd)
+static struct file_handle *handle_at(int dirfd, const char *name, int flags)
 {
 	struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ), *small;
 	int mount_id;
@@ -101,13 +101,24 @@ struct file_handle *vu_fdc_handle_of(int fd)
 	if (!fh)
 		return NULL;
 	fh->handle_bytes = MAX_HANDLE_SZ;
-	if (name_to_handle_at(fd, "", fh, &mount_id, AT_EMPTY_PATH) < 0) {
+	if (name_to_handle_at(dirfd, name, fh, &mount_id, flags) < 0) {
 		free(fh);
 		return NULL;
 	}
 	/* Kept per cold node: its own size (ext4: 8 bytes), not the most. */
 	small = realloc(fh, sizeof(*fh) + fh->handle_bytes);
 	return small ? small : fh;
+}
+
+struct file_handle *vu_fdc_handle_of(int fd)
+{
+	return handle_at(fd, "", AT_EMPTY_PATH);
+}
+
+struct file_handle *vu_fdc_handle_at(int dirfd, const char *name)
+{
+	/* Flags 0: a symlink's own handle, never its target's. */
+	return fdc.handles ? handle_at(dirfd, name, 0) : NULL;
 }
 
 int vu_fdc_init(int root_fd)
@@ -241,21 +252,28 @@ bool vu_fdc_holds_inode(struct vu_node *n)
 	return atomic_load(&n->fd) >= 0 || !n->fh;
 }
 
+bool vu_fdc_same_handle(struct vu_node *n, const struct file_handle *fh)
+{
+	/* n->fh changes only under the eviction lock, which our request
+	 * holds shared, or when n dies, which the caller's pin prevents. */
+	if (vu_fdc_holds_inode(n))
+		return true;
+	return fh->handle_type == n->fh->handle_type &&
+	       fh->handle_bytes == n->fh->handle_bytes &&
+	       memcmp(fh->f_handle, n->fh->f_handle, fh->handle_bytes) == 0;
+}
+
 bool vu_fdc_same_inode(struct vu_node *n, int fd)
 {
 	struct file_handle *fh;
 	bool same;
 
-	/* n->fh changes only under the eviction lock, which our request
-	 * holds shared, or when n dies, which the caller's pin prevents. */
 	if (vu_fdc_holds_inode(n))
 		return true;
 	fh = vu_fdc_handle_of(fd);
 	if (!fh)
 		return true;    /* cannot tell: as before handles */
-	same = fh->handle_type == n->fh->handle_type &&
-	       fh->handle_bytes == n->fh->handle_bytes &&
-	       memcmp(fh->f_handle, n->fh->f_handle, fh->handle_bytes) == 0;
+	same = vu_fdc_same_handle(n, fh);
 	free(fh);
 	return same;
 }

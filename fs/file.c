@@ -211,7 +211,7 @@ static int install_created(struct vu_node *parent, const char *name, int fd,
 		return err;
 	}
 	/* New files are never store objects. */
-	n = vu_node_install(parent, name, pfd, &st, false);
+	n = vu_node_install(parent, name, pfd, NULL, &st, false);
 	if (!n)
 		return -errno;
 	vu_fill_entry(n, &st, e);

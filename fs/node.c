@@ -272,7 +272,8 @@ static struct vu_node *node_new(int fd, const struct stat *st)
 }
 
 struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
-				int fd, const struct stat *st, bool unified)
+				int fd, struct file_handle *fh, const struct stat *st,
+				bool unified)
 {
 	struct vu_node *n, *fresh = NULL, *stale_parent = NULL;
 	char *dup = NULL;
@@ -283,6 +284,8 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 	fresh = node_new(fd, st);
 	if (!fresh)
 		goto nomem;
+	/* Without a descriptor: born cold, opened by handle when first needed. */
+	fresh->fh = fd < 0 ? fh : NULL;
 
 	pthread_mutex_lock(&tab.mutex);
 	if (unified) {
@@ -314,7 +317,7 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 
 			n->pins++;
 			pthread_mutex_unlock(&tab.mutex);
-			same = vu_fdc_same_inode(n, fd);
+			same = fd >= 0 ? vu_fdc_same_inode(n, fd) : vu_fdc_same_handle(n, fh);
 			pthread_mutex_lock(&tab.mutex);
 			n->pins--;
 			if (!same)
@@ -336,7 +339,8 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 	n->nlookup = 1;
 	vu_usage_adopt(n, st);
 	pthread_mutex_unlock(&tab.mutex);
-	vu_fdc_add(n);
+	if (fd >= 0)
+		vu_fdc_add(n);
 	free_dead(stale_parent);
 	return n;
 
@@ -348,13 +352,17 @@ found:
 	fresh->fd = -1;         /* fd is closed below, once */
 	pthread_mutex_destroy(&fresh->lock);
 	free(fresh);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	free(fh);               /* fresh's, if it was given one */
 	return n;
 
 nomem:
 	free(dup);
 	free(fresh);
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	free(fh);
 	errno = ENOMEM;
 	return NULL;
 }

@@ -148,10 +148,13 @@ extern struct vu_usage vu_usage;
 int vu_table_init(int root_fd);
 struct vu_node *vu_node_get(fuse_ino_t ino);
 fuse_ino_t vu_node_id(const struct vu_node *n);
-/* Find or create the node for @name in @parent whose backing is @fd/@st
- * (consumes @fd), take one kernel reference. @unified from the mark. */
+/* Find or create the node for @name in @parent whose backing is @st, take
+ * one kernel reference.  The inode is given as @fd or, if @fd is -1, as its
+ * handle @fh (a node made then holds no descriptor); either is consumed.
+ * @unified from the mark. */
 struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
-				int fd, const struct stat *st, bool unified);
+				int fd, struct file_handle *fh, const struct stat *st,
+				bool unified);
 void vu_node_forget(struct vu_node *n, uint64_t nlookup);
 /* Call @fn for every node of the private table; only once no request can
  * run any more (at exit), as @fn is called with the table mutex held. */
@@ -250,9 +253,14 @@ int vu_fdc_keep(struct vu_node *n);
 bool vu_fdc_holds_inode(struct vu_node *n);
 /* Is @fd's inode the one @n stands for (not a reuse of its number)? */
 bool vu_fdc_same_inode(struct vu_node *n, int fd);
+/* The same for the inode of handle @fh. */
+bool vu_fdc_same_handle(struct vu_node *n, const struct file_handle *fh);
 void vu_fdc_add(struct vu_node *n);          /* n->fd was just set */
 void vu_fdc_remove(struct vu_node *n);       /* n dies */
 struct file_handle *vu_fdc_handle_of(int fd);
+/* The handle of @name in @dirfd itself (a symlink's own), if nodes can be
+ * opened by handle here; else NULL. */
+struct file_handle *vu_fdc_handle_at(int dirfd, const char *name);
 /* Is there room for another node descriptor before the next eviction?
  * (A request that makes many, READDIRPLUS, stops at none.) */
 bool vu_fdc_room(void);

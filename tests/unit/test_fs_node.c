@@ -28,7 +28,7 @@ static int setup(void **state)
 	if (!mkdtemp(dir))
 		return -1;
 	dirfd_ = open(dir, O_PATH | O_DIRECTORY);
-	if (vu_table_init(dirfd_) < 0)
+	if (vu_table_init(dirfd_) < 0 || vu_fdc_init(dirfd_) < 0)
 		return -1;
 	for (int i = 0; i < 3; i++) {
 		char p[128];
@@ -62,13 +62,39 @@ static void test_private_one_node_per_inode(void **state)
 	struct vu_node *root = vu_node_get(FUSE_ROOT_ID), *a, *b;
 	struct stat st;
 
-	a = vu_node_install(root, "f0", pfd("f0", &st), &st, false);
-	b = vu_node_install(root, "f0-other-name", pfd("f0", &st), &st, false);
+	a = vu_node_install(root, "f0", pfd("f0", &st), NULL, &st, false);
+	b = vu_node_install(root, "f0-other-name", pfd("f0", &st), NULL, &st, false);
 	assert_ptr_equal(a, b);                 /* same backing inode */
 	assert_int_equal(a->nlookup, 2);
 	assert_int_equal(a->ino_shown, st.st_ino);
 	assert_int_equal(vu_node_peek_ino(root, "x", &st, false), st.st_ino);
 	vu_node_forget(a, 2);                   /* freed */
+}
+
+/* A node made from a handle holds no descriptor until one is needed, and
+ * is the same node as one made from a descriptor of the same inode. */
+static void test_born_cold(void **state)
+{
+	struct vu_node *root = vu_node_get(FUSE_ROOT_ID), *a, *b;
+	struct file_handle *fh = vu_fdc_handle_at(dirfd_, "f1");
+	struct stat st, st2;
+	int fd;
+
+	if (!fh)
+		skip();         /* no handles here (or no CAP_DAC_READ_SEARCH) */
+	assert_int_equal(fstatat(dirfd_, "f1", &st, AT_SYMLINK_NOFOLLOW), 0);
+	a = vu_node_install(root, "f1", -1, fh, &st, false);
+	assert_non_null(a);
+	assert_int_equal(a->fd, -1);
+	assert_false(vu_fdc_holds_inode(a));
+	b = vu_node_install(root, "f1", pfd("f1", &st2), NULL, &st2, false);
+	assert_ptr_equal(a, b);
+	assert_int_equal(a->nlookup, 2);
+	fd = vu_node_fd(a);                     /* opened by handle */
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st2), 0);
+	assert_int_equal(st2.st_ino, st.st_ino);
+	vu_node_forget(a, 2);
 }
 
 static void test_unified_one_node_per_name(void **state)
@@ -77,14 +103,14 @@ static void test_unified_one_node_per_name(void **state)
 	struct stat st;
 	uint64_t ino_a;
 
-	a = vu_node_install(root, "f1", pfd("f1", &st), &st, true);
-	b = vu_node_install(root, "f2-same-object", pfd("f1", &st), &st, true);
+	a = vu_node_install(root, "f1", pfd("f1", &st), NULL, &st, true);
+	b = vu_node_install(root, "f2-same-object", pfd("f1", &st), NULL, &st, true);
 	assert_ptr_not_equal(a, b);             /* one node per name */
 	assert_true(a->ino_shown & (1ULL << 63));
 	assert_int_not_equal(a->ino_shown, b->ino_shown);
 	assert_int_not_equal(a->ino_shown, st.st_ino);
 	ino_a = a->ino_shown;
-	a2 = vu_node_install(root, "f1", pfd("f1", &st), &st, true);
+	a2 = vu_node_install(root, "f1", pfd("f1", &st), NULL, &st, true);
 	assert_ptr_equal(a, a2);
 	assert_int_equal(vu_node_peek_ino(root, "f1", &st, true), ino_a);
 	assert_int_equal(root->pins, 1 + 2);    /* root's own + two names */
@@ -121,14 +147,14 @@ static void test_privatised(void **state)
 	struct vu_node *root = vu_node_get(FUSE_ROOT_ID), *a, *p;
 	struct stat st, st2;
 
-	a = vu_node_install(root, "f2", pfd("f2", &st), &st, true);
+	a = vu_node_install(root, "f2", pfd("f2", &st), NULL, &st, true);
 	pfd("f0", &st2);
 	vu_node_privatised(a, &st2);
 	assert_false(a->unified);
 	assert_null(a->name);
 	assert_int_equal(a->ino, st2.st_ino);
 	/* Found by its new backing inode now, as private node. */
-	p = vu_node_install(root, "anything", pfd("f0", &st2), &st2, false);
+	p = vu_node_install(root, "anything", pfd("f0", &st2), NULL, &st2, false);
 	assert_ptr_equal(a, p);
 	vu_node_forget(a, 2);
 }
@@ -141,7 +167,7 @@ static void test_many_nodes_grow(void **state)
 
 	for (int i = 0; i < 5000; i++) {
 		snprintf(name, sizeof(name), "n%d", i);
-		nodes[i] = vu_node_install(root, name, pfd("f0", &st), &st, true);
+		nodes[i] = vu_node_install(root, name, pfd("f0", &st), NULL, &st, true);
 	}
 	for (int i = 0; i < 5000; i++) {
 		struct vu_node *n;
@@ -159,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_private_one_node_per_inode),
+		cmocka_unit_test(test_born_cold),
 		cmocka_unit_test(test_unified_one_node_per_name),
 		cmocka_unit_test(test_privatised),
 		cmocka_unit_test(test_many_nodes_grow),
