@@ -602,12 +602,14 @@ next:
 		d->entry = NULL;
 	}
 	/* An error after some entries: return those; the next call retries. */
+	/* Parked before the reply: the request that continues the listing
+	 * may come as soon as the kernel has it. */
+	if (!fi->fh)
+		vu_dir_park(d, rem != size);
 	if (err && rem == size)
 		fuse_reply_err(req, err);
 	else
 		fuse_reply_buf(req, buf, size - rem);
-	if (!fi->fh)
-		vu_dir_park(d, rem != size);
 	free(buf);
 }
 
