@@ -525,8 +525,8 @@ static int readdir_lookup(struct vu_node *parent, const struct dirent *de,
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset,
 		       struct fuse_file_info *fi, bool plus)
 {
-	struct vu_node *parent = vu_node_get(ino);
 	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
+	struct vu_node *parent = vu_node_get(ino);
 	char *buf = malloc(size), *p = buf;
 	size_t rem = size;
 	int err = 0;
@@ -601,11 +601,11 @@ next:
 		d->offset = d->entry->d_off;
 		d->entry = NULL;
 	}
-	/* An error after some entries: return those; the next call retries. */
 	/* Parked before the reply: the request that continues the listing
 	 * may come as soon as the kernel has it. */
 	if (!fi->fh)
 		vu_dir_park(d, rem != size);
+	/* An error after some entries: return those; the next call retries. */
 	if (err && rem == size)
 		fuse_reply_err(req, err);
 	else
@@ -633,19 +633,18 @@ static void vu_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info 
 
 static void vu_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh;
-	int fd = d ? dirfd(d->dp) : vu_node_fd(vu_node_get(ino)), res = -1;
+	struct vu_dir *d = (struct vu_dir *)(uintptr_t)fi->fh, *own = NULL;
+	int fd, res;
 
 	/* Without a handle: the directory opened for the call (an O_PATH
 	 * descriptor cannot be synced). */
-	if (!d && fd >= 0)
-		fd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd >= 0)
-		res = datasync ? fdatasync(fd) : fsync(fd);
-	if (res < 0)
-		res = errno;
-	if (!d && fd >= 0)
-		close(fd);
+	if (!d && !(d = own = vu_dir_open(vu_node_get(ino)))) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	fd = dirfd(d->dp);
+	res = (datasync ? fdatasync(fd) : fsync(fd)) < 0 ? errno : 0;
+	vu_dir_close(own);
 	fuse_reply_err(req, res);
 }
 
