@@ -50,6 +50,7 @@ struct vu_fdc {
 	bool handles;               /* this filesystem and daemon can reopen */
 	int mount_fd;               /* open_by_handle_at's: not an O_PATH one */
 	atomic_ulong evictions, reopens;
+	atomic_uint cold_uses;      /* vu_fdc_open_cold's clock (wraps) */
 };
 
 static struct vu_fdc fdc = { .mutex = PTHREAD_MUTEX_INITIALIZER };
@@ -197,22 +198,64 @@ void vu_fdc_remove(struct vu_node *n)
 	n->fh = NULL;
 }
 
-/* Open @n's inode again from its handle; the same inode or ESTALE. */
-static int reopen(struct vu_node *n)
+/* Open @n's inode from its handle with @flags: the same inode or -ESTALE,
+ * never another (checked against the node's (dev, ino), which @st then
+ * holds: a stat by handle costs no second call). */
+static int open_handle(struct vu_node *n, int flags, struct stat *st)
 {
-	struct stat st;
 	int fd;
 
 	if (!n->fh)
 		return -ESTALE;
-	fd = open_by_handle_at(fdc.mount_fd, n->fh, O_PATH | O_CLOEXEC);
+	fd = open_by_handle_at(fdc.mount_fd, n->fh, flags | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_dev != n->dev || st.st_ino != n->ino) {
+	if (fstat(fd, st) < 0 || st->st_dev != n->dev || st->st_ino != n->ino) {
 		close(fd);
 		return -ESTALE;
 	}
 	atomic_fetch_add(&fdc.reopens, 1);
+	return fd;
+}
+
+static int reopen(struct vu_node *n)
+{
+	struct stat st;
+
+	return open_handle(n, O_PATH, &st);
+}
+
+/*
+ * A request that needs a cold node's inode once (a stat, or an open whose
+ * file keeps its own descriptor) opens it for itself and leaves the node
+ * cold: warming it would cost a descriptor of the cache, and so an eviction
+ * (two more calls) for a node that may never be asked again.  A node used
+ * cold again soon after (within the last COLD_REUSE cold uses: a file
+ * stat'ed, opened and stat'ed again with timeout=0) is warmed instead.
+ * A descriptor the caller closes, -2 if the caller is to use the node's
+ * own descriptor (vu_node_fd), or -1 and errno.  @n->fh cannot change
+ * under us: only an eviction sets it, under the lock our request holds
+ * shared.
+ */
+#define COLD_REUSE 256u
+
+int vu_fdc_open_cold(struct vu_node *n, int flags, struct stat *st)
+{
+	struct stat ignored;
+	unsigned int now, last;
+	int fd;
+
+	if (atomic_load(&n->fd) >= 0 || !n->fh)
+		return -2;
+	now = atomic_fetch_add_explicit(&fdc.cold_uses, 1, memory_order_relaxed) + 1;
+	last = atomic_exchange_explicit(&n->cold_use, now, memory_order_relaxed);
+	if (last && now - last < COLD_REUSE)
+		return -2;
+	fd = open_handle(n, flags, st ? st : &ignored);
+	if (fd < 0) {
+		errno = -fd;
+		return -1;
+	}
 	return fd;
 }
 

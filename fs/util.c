@@ -18,16 +18,21 @@ static bool use_syslog;
 
 /*
  * Reopen a node's backing inode with real open flags.  An O_PATH descriptor
- * cannot be read or written; the kernel's /proc/self/fd/N magic link is the
- * only way to open the very inode it refers to without a name (a name could
+ * cannot be read or written; the kernel's /proc/self/fd/N magic link opens
+ * the very inode it refers to without a name (a name could
  * have been replaced meanwhile).  N is our own descriptor, never anything a
  * guest controls, and the lookup is relative to a held /proc/self/fd.
+ * A cold node has no descriptor: its handle opens the inode with the real
+ * flags directly (vu_fdc_open_cold), with the same permission checks.
  */
 int vu_reopen(struct vu_node *n, int flags)
 {
-	int fd = vu_node_fd(n);
+	int fd = vu_fdc_open_cold(n, flags & ~O_NOFOLLOW, NULL);
 	char num[16];
 
+	if (fd != -2)
+		return fd;      /* cold: opened by handle, or the error */
+	fd = vu_node_fd(n);
 	if (fd < 0)
 		return -1;
 	snprintf(num, sizeof(num), "%d", fd);
@@ -49,8 +54,13 @@ int vu_proc_path(struct vu_node *n, char *buf, size_t len)
 
 int vu_stat(struct vu_node *n, struct stat *st)
 {
-	int fd = vu_node_fd(n);
+	int fd = vu_fdc_open_cold(n, O_PATH, st);
 
+	if (fd >= 0)
+		return close(fd);
+	if (fd == -1)
+		return -1;
+	fd = vu_node_fd(n);
 	if (fd < 0)
 		return -1;
 	return fstatat(fd, "", st, AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW);

@@ -48,6 +48,7 @@ struct vu_node {
 	struct file_handle *fh;     /* to open fd again once it was closed, or NULL */
 	atomic_bool fd_used;        /* used since the clock last passed */
 	atomic_bool fd_keep;        /* never closed before the node dies */
+	atomic_uint cold_use;       /* fdcache's cold-use count at its last one */
 	struct vu_node *fd_next, *fd_prev; /* the clock's list, if fd is open */
 	atomic_bool unified;        /* shares a store object; only ever goes false */
 
@@ -246,6 +247,10 @@ int vu_fdc_init(int root_fd);
 /* @n's O_PATH descriptor, valid until this request's end; -1 with errno
  * (ESTALE) if its inode cannot be opened again. */
 int vu_node_fd(struct vu_node *n);
+/* A cold node's inode opened by handle for one use, the node left cold: a
+ * descriptor the caller closes (@st, if given, filled), -2 if @n is warm,
+ * or -1 and errno. */
+int vu_fdc_open_cold(struct vu_node *n, int flags, struct stat *st);
 /* As vu_node_fd(), and never closed again before the node dies: for an
  * inode about to lose a name (it may lose its last). */
 int vu_fdc_keep(struct vu_node *n);
