@@ -25,6 +25,10 @@
  * unlink, rmdir or rename over it, and checked again (st_nlink) when it is
  * evicted.
  *
+ * A request that needs a cold inode once (a stat, an open) opens it by
+ * handle for itself and leaves the node cold (vu_fdc_open_cold): only a
+ * node used again soon after gets its descriptor back.
+ *
  * Which go first: a clock sweep over the nodes holding descriptors; a use
  * sets the node's bit, the sweep clears it, and closes those found clear.
  */

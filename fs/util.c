@@ -56,8 +56,10 @@ int vu_stat(struct vu_node *n, struct stat *st)
 {
 	int fd = vu_fdc_open_cold(n, O_PATH, st);
 
-	if (fd >= 0)
-		return close(fd);
+	if (fd >= 0) {
+		close(fd);      /* cold: @st came with the handle's check */
+		return 0;
+	}
 	if (fd == -1)
 		return -1;
 	fd = vu_node_fd(n);

@@ -248,7 +248,8 @@ int vu_fdc_init(int root_fd);
  * (ESTALE) if its inode cannot be opened again. */
 int vu_node_fd(struct vu_node *n);
 /* A cold node's inode opened by handle for one use, the node left cold: a
- * descriptor the caller closes (@st, if given, filled), -2 if @n is warm,
+ * descriptor the caller closes (@st, if given, filled); -2 if the caller is
+ * to use vu_node_fd() instead (@n is warm, or was used cold just before);
  * or -1 and errno. */
 int vu_fdc_open_cold(struct vu_node *n, int flags, struct stat *st);
 /* As vu_node_fd(), and never closed again before the node dies: for an
