@@ -151,6 +151,7 @@ static int sock_path(struct sockaddr_un *sa, unsigned maj, unsigned min)
 
 static int listen_fd = -1;
 static char listen_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static struct stat listen_st;   /* our socket file, to remove only it */
 
 static void *serve(void *arg)
 {
@@ -205,7 +206,8 @@ int vu_stats_start(const char *dev)
 	/* A device number is reused after its mount went away: whatever
 	 * socket is there is a dead daemon's. */
 	unlink(sa.sun_path);
-	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 8) < 0)
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 8) < 0 ||
+	    stat(sa.sun_path, &listen_st) < 0)
 		goto fail;
 	snprintf(listen_path, sizeof(listen_path), "%s", sa.sun_path);
 	err = pthread_create(&t, NULL, serve, NULL);
@@ -227,7 +229,12 @@ fail:
 
 void vu_stats_stop(void)
 {
-	if (listen_path[0])
+	struct stat st;
+
+	/* We stop after the unmount, when the device number may already be
+	 * another mount's, and the socket there its daemon's. */
+	if (listen_path[0] && stat(listen_path, &st) == 0 &&
+	    st.st_dev == listen_st.st_dev && st.st_ino == listen_st.st_ino)
 		unlink(listen_path);
 	listen_path[0] = 0;
 }

@@ -44,4 +44,16 @@ dev=$(stat -c '%Hd:%Ld' "$m")
 vu_umount "$m"
 for i in $(seq 50); do [ -e "/run/vunifyfs/$dev" ] || break; sleep 0.1; done
 [ ! -e "/run/vunifyfs/$dev" ] || t_fail "the socket outlived its mount"
+
+# The daemon removes its socket after the unmount, when the device number may
+# already be the next mount's: it must leave that mount's socket alone.
+# (Stand-in: the socket is moved away and another file put in its place.)
+vu_mount "$g" "$m"
+dev=$(stat -c '%Hd:%Ld' "$m")
+sock=/run/vunifyfs/$dev
+t_on_exit "rm -f '$sock' '$sock.ours'"
+mv "$sock" "$sock.ours" && touch "$sock" || t_fail "cannot replace $sock"
+vu_umount "$m"
+[ -e "$sock" ] || t_fail "a stopping daemon removed the socket of the next mount with its device number"
+rm -f "$sock" "$sock.ours"
 t_done
