@@ -256,9 +256,17 @@ static void serve_init(struct fuse_session *se, const char *mnt)
  * take away protections, so say so loudly. */
 static void test_switches(void)
 {
+	const char *delay;
+
 	vu_fs.test_no_break = getenv("VUNIFYFS_TEST_NO_BREAK") != NULL;
 	vu_fs.test_no_guard = getenv("VUNIFYFS_TEST_NO_GUARD") != NULL;
 	vu_fs.test_fake_break = getenv("VUNIFYFS_TEST_FAKE_BREAK") != NULL;
+	delay = getenv("VUNIFYFS_TEST_SETTLE_DELAY_MS");
+	if (delay) {
+		unsigned long ms = strtoul(delay, NULL, 10);
+
+		vu_fs.test_settle_delay_ms = ms > 10000 ? 10000 : (unsigned int)ms;
+	}
 	if (vu_fs.test_no_break)
 		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_NO_BREAK: opens for writing do "
 		       "not break links");
@@ -268,6 +276,10 @@ static void test_switches(void)
 	if (vu_fs.test_fake_break)
 		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_FAKE_BREAK: the link break at "
 		       "open does nothing and reports success");
+	if (vu_fs.test_settle_delay_ms)
+		vu_log(LOG_WARNING, "TEST ONLY: VUNIFYFS_TEST_SETTLE_DELAY_MS: a dying node "
+		       "waits %u ms before it is written back and counted",
+		       vu_fs.test_settle_delay_ms);
 }
 
 static void setup_passthrough(const char *mnt)
@@ -482,7 +494,7 @@ int main(int argc, char **argv)
 		if (err)
 			die("%s: counting the guest's usage: %s", guest, strerror(-err));
 		if (fstat(vu_fs.root_fd, &rst) == 0)
-			vu_usage_adopt(vu_fs.root, &rst);
+			vu_usage_adopt(vu_fs.root, -1, &rst);
 	}
 
 	vu_ops_dir(&ops);

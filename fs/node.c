@@ -337,7 +337,7 @@ struct vu_node *vu_node_install(struct vu_node *parent, const char *name,
 	}
 	fresh = NULL;
 	n->nlookup = 1;
-	vu_usage_adopt(n, st);
+	vu_usage_adopt(n, fd, st);
 	pthread_mutex_unlock(&tab.mutex);
 	if (fd >= 0)
 		vu_fdc_add(n);
@@ -367,16 +367,36 @@ nomem:
 	return NULL;
 }
 
-void vu_node_forget(struct vu_node *n, uint64_t nlookup)
+/*
+ * Free @n if it lost its last reference; called with the table mutex held,
+ * returns without it.  A node whose disk-usage charge is not final yet is
+ * settled first (usage.c), pinned and still in the table: a lookup of its
+ * inode meanwhile revives it.  Reaped first, it would leave that lookup to
+ * make a second node, which adopts the inode as it was before writeback
+ * and so counts what the settle charges a second time.
+ */
+static void put_unlock(struct vu_node *n)
 {
 	struct vu_node *dead = NULL;
 
-	pthread_mutex_lock(&tab.mutex);
-	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	if (n->nlookup == 0 && n->pins == 0 && vu_usage_unsettled(n)) {
+		n->pins++;
+		pthread_mutex_unlock(&tab.mutex);
+		vu_usage_settle(n);
+		pthread_mutex_lock(&tab.mutex);
+		n->pins--;
+	}
 	if (n->nlookup == 0 && n->pins == 0)
 		dead = reap(n);
 	pthread_mutex_unlock(&tab.mutex);
 	free_dead(dead);
+}
+
+void vu_node_forget(struct vu_node *n, uint64_t nlookup)
+{
+	pthread_mutex_lock(&tab.mutex);
+	n->nlookup = nlookup > n->nlookup ? 0 : n->nlookup - nlookup;
+	put_unlock(n);
 }
 
 void vu_node_each_private(void (*fn)(struct vu_node *n))
@@ -397,13 +417,9 @@ void vu_node_hold(struct vu_node *n)
 
 void vu_node_release(struct vu_node *n)
 {
-	struct vu_node *dead = NULL;
-
 	pthread_mutex_lock(&tab.mutex);
-	if (--n->pins == 0 && n->nlookup == 0)
-		dead = reap(n);
-	pthread_mutex_unlock(&tab.mutex);
-	free_dead(dead);
+	n->pins--;
+	put_unlock(n);
 }
 
 struct vu_node *vu_node_lookup_known(struct vu_node *parent, const char *name,

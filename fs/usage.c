@@ -416,11 +416,18 @@ static void charge(struct vu_node *n, int64_t bytes, bool inode, bool orphan)
 	n->charged_orphan = orphan;
 }
 
-void vu_usage_adopt(struct vu_node *n, const struct stat *st)
+void vu_usage_adopt(struct vu_node *n, int fd, const struct stat *st)
 {
+	struct stat now;
 	bool orphan;
 
-	/* Already counted (by the scan or by an earlier life of the node). */
+	/*
+	 * Already counted (by the scan or by an earlier life of the node), as
+	 * it is now: @st may be older than the settle of the inode's previous
+	 * node, which charged what writeback allocated since (settle()).
+	 */
+	if (vu_usage.enabled && fd >= 0 && S_ISREG(st->st_mode) && fstat(fd, &now) == 0)
+		st = &now;
 	cost_of(n, st, &n->charged_bytes, &n->charged_inode, &orphan);
 }
 
@@ -436,7 +443,12 @@ void vu_usage_track_locked(struct vu_node *n)
 	cost_of(n, &st, &bytes, &inode, &orphan);
 	charge(n, bytes, inode, orphan);
 	if (S_ISREG(st.st_mode))
-		n->charged_unsettled = true;
+		atomic_store(&n->charged_unsettled, true);
+}
+
+bool vu_usage_unsettled(const struct vu_node *n)
+{
+	return vu_usage.enabled && atomic_load(&n->charged_unsettled);
 }
 
 /*
@@ -445,15 +457,17 @@ void vu_usage_track_locked(struct vu_node *n)
  * operation we charged: ext4's delayed allocation adds an extent block to a
  * fragmented file then.  A record saved before that is a block short of
  * what a scan finds, so the file's pages are written first (this file only,
- * and no journal commit, unlike fsync).  Only when no request can reach @n:
- * it is dying, or the session is over.
+ * and no journal commit, unlike fsync).  When the kernel forgot @n, or the
+ * session is over; n->lock held, or no request can reach @n.
  */
 static void settle(struct vu_node *n)
 {
 	int fd;
 
-	if (!n->charged_unsettled || !n->charged_inode || n->charged_orphan)
+	if (!atomic_load(&n->charged_unsettled) || !n->charged_inode || n->charged_orphan)
 		return;
+	if (vu_fs.test_settle_delay_ms)
+		usleep(vu_fs.test_settle_delay_ms * 1000);
 	fd = vu_reopen(n, O_RDONLY | O_NONBLOCK);
 	if (fd < 0)
 		return;         /* gone: nothing will be allocated for it */
@@ -463,7 +477,16 @@ static void settle(struct vu_node *n)
 		       (uintmax_t)n->ino, strerror(errno));
 	close(fd);
 	vu_usage_track_locked(n);
-	n->charged_unsettled = false;
+	atomic_store(&n->charged_unsettled, false);
+}
+
+void vu_usage_settle(struct vu_node *n)
+{
+	if (!vu_usage.enabled)
+		return;
+	pthread_mutex_lock(&n->lock);
+	settle(n);
+	pthread_mutex_unlock(&n->lock);
 }
 
 void vu_usage_drop(struct vu_node *n)

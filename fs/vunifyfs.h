@@ -78,8 +78,8 @@ struct vu_node {
 	int64_t charged_bytes;
 	bool charged_inode;
 	bool charged_orphan;        /* ... while it had no name (usage.c) */
-	bool charged_unsettled;     /* a regular file charged after a change: the
-	                             * backing fs may still allocate at writeback */
+	atomic_bool charged_unsettled; /* a regular file charged after a change: the
+	                                * backing fs may still allocate at writeback */
 };
 
 /* An open regular file. */
@@ -125,6 +125,7 @@ struct vu_fs {
 	bool test_no_break;
 	bool test_no_guard;
 	bool test_fake_break;
+	unsigned int test_settle_delay_ms; /* widens a race for tests/fs/limits.t */
 
 	struct fuse_session *se;
 };
@@ -228,7 +229,9 @@ int vu_usage_scan(int root_fd, int64_t *bytes, int64_t *inodes);
 int vu_usage_reserve(int64_t bytes, int64_t inodes, uid_t uid);
 void vu_usage_release(int64_t bytes, int64_t inodes);
 void vu_usage_add(int64_t bytes, int64_t inodes);
-void vu_usage_adopt(struct vu_node *n, const struct stat *st);
+void vu_usage_adopt(struct vu_node *n, int fd, const struct stat *st);
+bool vu_usage_unsettled(const struct vu_node *n);
+void vu_usage_settle(struct vu_node *n);
 /* @n dies: give back what it was charged if its inode left the tree. */
 void vu_usage_drop(struct vu_node *n);
 void vu_usage_track(struct vu_node *n);

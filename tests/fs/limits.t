@@ -201,6 +201,31 @@ sync -f "$g"
 read -r rb ri rs <<< "$(record "$g")"
 [ "$rb $ri" = "$(scan "$g")" ] || t_fail "writeback allocation not counted: record '$rb $ri', scan '$(scan "$g")'"
 
+# --- a lookup while a forgotten node is being settled ---
+# The settle of a node the kernel forgot charges what writeback allocates; a
+# lookup of the same inode meanwhile must find that node, not make a second
+# one that adopts the inode as it was before and charges the extent block
+# again.  The daemon waits 500 ms before each settle, so the lookup comes
+# in the middle of it.
+forgets() { timeout 20 "$VU_BIN/vunifyfs" --stats "$m" |
+	awk '$1 == "op" && ($2 == "FORGET" || $2 == "BATCH_FORGET") { n += $3 } END { print n + 0 }'; }
+rm -f "$g"/frag* && host_changed
+VUNIFYFS_TEST_SETTLE_DELAY_MS=500 vu_mount "$g" "$m" -o space=1G,inodes=100000
+for i in $(seq 0 199); do
+	dd if=/dev/zero of="$m/frag4" bs=4k seek=$((i * 2)) count=1 conv=notrunc status=none
+done
+f0=$(forgets)
+echo 2 > /proc/sys/vm/drop_caches       # frag4 forgotten: its settle starts, and waits
+for i in $(seq 40); do [ "$(forgets)" -gt "$f0" ] && break; sleep 0.05; done
+[ "$(forgets)" -gt "$f0" ] || t_fail "the kernel forgot nothing after drop_caches"
+stat "$m/frag4" > /dev/null             # a lookup while the settle waits
+touch "$m/frag4"                        # charged again through whichever node it found
+vu_umount "$m"
+sync -f "$g"
+read -r rb ri rs <<< "$(record "$g")"
+[ "$rb $ri" = "$(scan "$g")" ] ||
+	t_fail "lookup during a settle counted the writeback twice: record '$rb $ri', scan '$(scan "$g")'"
+
 # --- kill -9, remount: counted anew, right again ---
 vu_mount "$g" "$m" -o space=1G,inodes=100000
 head -c 3M /dev/urandom > "$m/after-crash"
