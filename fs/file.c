@@ -42,15 +42,22 @@ static bool writes(int flags)
 
 int vu_file_fd(struct vu_file *f, struct vu_node *n)
 {
-	int fd;
+	int fd = atomic_load(&f->fd);
 
-	if (atomic_load(&f->gen) == atomic_load(&n->gen))
-		return f->fd;
-	/* The node was broken since this descriptor was opened: move it to
-	 * the private copy.  dup2() swaps the descriptor atomically, so a
-	 * concurrent read on the old one completes on the old file. */
+	if (fd >= 0 && atomic_load(&f->gen) == atomic_load(&n->gen))
+		return fd;
 	pthread_mutex_lock(&n->lock);
-	if (atomic_load(&f->gen) != atomic_load(&n->gen)) {
+	if (atomic_load(&f->fd) < 0) {
+		/* Not opened at open time (open_node()): open it now. */
+		atomic_store(&f->gen, atomic_load(&n->gen));
+		fd = vu_reopen(n, f->flags & ~O_TRUNC);
+		if (fd >= 0)
+			atomic_store(&f->fd, fd);
+	} else if (atomic_load(&f->gen) != atomic_load(&n->gen)) {
+		/* The node was broken since this descriptor was opened: move
+		 * it to the private copy.  dup2() swaps the descriptor
+		 * atomically, so a concurrent read on the old one completes on
+		 * the old file. */
 		unsigned int gen = atomic_load(&n->gen);
 
 		fd = vu_reopen(n, f->flags & ~O_TRUNC);
@@ -61,7 +68,22 @@ int vu_file_fd(struct vu_file *f, struct vu_node *n)
 		}
 	}
 	pthread_mutex_unlock(&n->lock);
-	return f->fd;
+	return atomic_load(&f->fd);
+}
+
+/*
+ * Whether an open can go without a backing descriptor of its own: a
+ * read-only open of a private file already in passthrough is read and
+ * mapped by the kernel through the node's backing file, and the daemon
+ * sees only the rare fsync, lseek or copy_file_range of it, which open the
+ * descriptor then (vu_file_fd).  Saves an open and a close per open and
+ * release.  A guess without the node's lock: if the node leaves
+ * passthrough meanwhile, reads come here and open it the same way.
+ */
+static bool needs_no_fd(const struct vu_node *n, int bflags)
+{
+	return !writes(bflags) && !n->unified && atomic_load(&vu_fs.passthrough) &&
+	       atomic_load(&n->bk_id) > 0;
 }
 
 static struct vu_file *file_new(int fd, int flags, unsigned int gen, uid_t uid)
@@ -77,6 +99,13 @@ static struct vu_file *file_new(int fd, int flags, unsigned int gen, uid_t uid)
 	f->uid = uid;
 	atomic_init(&f->gen, gen);
 	return f;
+}
+
+static void file_free(struct vu_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f);
 }
 
 static void set_open_flags(struct fuse_file_info *fi, int flags)
@@ -119,6 +148,10 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 		       (unsigned long)n->ino);
 		return -EIO;
 	}
+	if (needs_no_fd(n, bflags)) {
+		fd = -1;
+		goto out;
+	}
 	fd = vu_reopen(n, bflags);
 	if (fd < 0)
 		return -errno;
@@ -130,9 +163,11 @@ static int open_node(struct vu_node *n, int flags, uid_t uid, struct vu_file **f
 		close(fd);
 		return -EIO;
 	}
+out:
 	*fp = file_new(fd, bflags, gen, uid);
 	if (!*fp) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
 	return 0;
@@ -151,8 +186,7 @@ static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_inf
 	if (id < 0) {
 		if (e)
 			vu_node_forget(n, 1);
-		close(f->fd);
-		free(f);
+		file_free(f);
 		fuse_reply_err(req, -id);
 		return;
 	}
@@ -172,8 +206,7 @@ static void reply_opened(fuse_req_t req, struct vu_node *n, struct fuse_file_inf
 			vu_pt_put(n);
 		if (f->gated)
 			vu_wgate_close(n, f);
-		close(f->fd);
-		free(f);
+		file_free(f);
 	}
 }
 
@@ -390,8 +423,7 @@ static void vu_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 		vu_pt_put(vu_node_get(ino));
 	if (f->gated)
 		vu_wgate_close(vu_node_get(ino), f);      /* charges what it wrote */
-	close(f->fd);
-	free(f);
+	file_free(f);
 	fuse_reply_err(req, 0);
 }
 

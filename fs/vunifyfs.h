@@ -70,7 +70,7 @@ struct vu_node {
 
 	/* Kernel passthrough: the backing id all opens of this node share,
 	 * and how many opens use it (under lock). */
-	int bk_id;
+	atomic_int bk_id;
 	unsigned int bk_opens;
 	bool bk_shared;             /* bk_id names a store object (guard.c) */
 
@@ -84,7 +84,8 @@ struct vu_node {
 
 /* An open regular file. */
 struct vu_file {
-	int fd;                     /* backing descriptor, may be dup2()-refreshed */
+	atomic_int fd;              /* backing descriptor, may be dup2()-refreshed;
+	                             * -1 until first needed (vu_file_fd) */
 	int flags;                  /* open flags used for the backing fd */
 	atomic_uint gen;            /* node generation fd belongs to */
 	bool passthrough;           /* holds a reference on the node's backing id */

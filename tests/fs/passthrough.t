@@ -69,6 +69,28 @@ t_log "pages cached after 3 guests read one 32768-page object: passthrough=on $p
 [ "$pon" -le $((32768 * 11 / 10)) ] || t_fail "passthrough: $pon pages cached for one 32768-page object"
 [ "$poff" -ge $((32768 * 3)) ] || t_fail "passthrough=off shares the cache? $poff pages (test is blind)"
 
+# --- read-only opens of a private file in passthrough hold no descriptor ---
+# The kernel reads through the node's backing file; the daemon opens one of
+# its own only when asked for something else (lseek, fsync, copy_file_range).
+truncate -s 64M "$g/sparse" && echo data | dd of="$g/sparse" bs=1 seek=$((32 << 20)) conv=notrunc status=none
+vu_mount "$g" "$m" -o passthrough=on
+pid=$(pgrep -f "vunifyfs.* $m\$")
+cat "$m/sparse" > /dev/null             # in passthrough from now on
+before=$($VU_TEST_BIN/vutest fdcount "$pid")
+fds=()
+for i in $(seq 100); do exec {fd}<"$m/sparse" && fds+=("$fd"); done
+held=$(($($VU_TEST_BIN/vutest fdcount "$pid") - before))
+t_log "daemon descriptors for 100 read-only opens: $held"
+[ "$held" -lt 10 ] || t_fail "100 read-only opens in passthrough hold $held daemon descriptors"
+[ "$(head -c $(((32 << 20) + 4)) <&"${fds[42]}" | tail -c 4)" = data ] || t_fail "read through a held open"
+for fd in "${fds[@]}"; do exec {fd}<&-; done
+t_eq "SEEK_DATA/SEEK_HOLE of a read-only open" "$($VU_TEST_BIN/vutest segments "$m/sparse")" \
+	"$($VU_TEST_BIN/vutest segments "$g/sparse")"
+sync "$m/sparse" || t_fail "fsync of a read-only open"
+$VU_TEST_BIN/vutest copyrange "$m/sparse" "$m/copy" && cmp -s "$m/copy" "$g/sparse" ||
+	t_fail "copy_file_range from a read-only open"
+vu_umount "$m"
+
 # --- a guest tree on overlayfs: the backing files are one level deeper ---
 mkdir -p "$T/lower" "$T/upper" "$T/work" "$T/ovl"
 echo "from lower" > "$T/lower/f"
