@@ -6,7 +6,7 @@
 # scratch directory behind, says why a suite skips when the project's tool
 # it measures is not built, and cleans up when interrupted.  No timing is
 # checked (the machine is shared): only that every number is there.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 # Measured: under ASan+UBSan the tiny suites alone take longer than the 240 s
 # the harness gets here; the plain make check runs this test.

@@ -5,7 +5,7 @@
 # first turns that name into a private copy; the store object and every other
 # name stay byte-for-byte and stat-for-stat the same (but link count and
 # ctime).  Operations that only move or drop a name do not break it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 

@@ -7,7 +7,7 @@
 # for the old node's handle (the generation differs).
 # With passthrough on, the kernel's registration keeps the old inode and
 # its number: then only the new file under the name is checked.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 t_require_cmd mkfs.ext4
 v=$VU_BIN/vunifyfs

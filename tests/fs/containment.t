@@ -9,7 +9,7 @@
 # the mount, with its root at the mountpoint (chroot), so that an absolute
 # symlink means the guest's "/".  Everything outside GUEST_DIR that a escape
 # would touch is a canary checked afterwards.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 g=$T/g m=$T/m outside=$T/outside

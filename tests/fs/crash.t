@@ -5,7 +5,7 @@
 # either the untouched shared name or the complete private copy, never a
 # partial file; no temporary is visible after remount, and the leftovers in
 # the backing tree are removed; the store object never changes.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 store=$T/store g=$T/g m=$T/m
 mkdir -p "$g" "$m"

@@ -11,7 +11,7 @@
 # - a name made while a listing is open is seen by the next one.
 # And the round trips: listing directories sends no OPENDIR or RELEASEDIR
 # after the first OPENDIR (answered ENOSYS).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 g=$T/g m=$T/m ndirs=40 nfiles=600

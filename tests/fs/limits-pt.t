@@ -10,7 +10,7 @@
 # and hard links are charged once, a mapping's stores are charged by the
 # release, and the record equals a scan after unmount, also after a crash
 # with writers open.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 v=$VU_BIN/vunifyfs

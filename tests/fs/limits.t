@@ -6,7 +6,7 @@
 # that does not fit leaves the shared name alone, the counters equal a fresh
 # scan after thousands of random operations and after a crash, and a full
 # guest leaves others writable.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 store=$T/store g=$T/g m=$T/m

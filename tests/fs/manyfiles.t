@@ -7,7 +7,7 @@
 # answer stays right: what was stat'ed, read, written, renamed, linked,
 # unlinked and removed after its descriptor was closed, and a directory
 # removed while a process still sits in it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 v=$VU_BIN/vunifyfs
 g=$T/g m=$T/m

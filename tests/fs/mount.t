@@ -2,7 +2,7 @@
 # Mounting and unmounting: the command line, mount(8)/fstab through
 # mount.fuse3, fusermount3 -u, read-only mounts, fsname, and every bad input
 # answered with one clear line and a non-zero exit, mounting nothing.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 t_require_cmd mount.fuse3
 v=$VU_BIN/vunifyfs

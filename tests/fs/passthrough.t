@@ -4,7 +4,7 @@
 # and guests sharing a store object share one page cache; without it
 # (passthrough=off) every read and write is a request.  A guest tree on
 # overlayfs works too (deeper stacking).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 store=$T/store g=$T/g m=$T/m
 mkdir -p "$g" "$m"

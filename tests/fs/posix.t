@@ -2,7 +2,7 @@
 # modes: passthrough uring
 # timeout: 240
 # POSIX through the mount: what a guest gets must be what ext4 gives.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 t_require_cmd setpriv
 t_require_cmd setfacl

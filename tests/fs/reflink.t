@@ -4,7 +4,7 @@
 # Where the backing filesystem shares extents (xfs with reflink), the link
 # break clones instead of copying: breaking a 256 MiB file costs no data
 # blocks.  On ext4 it copies in the kernel and keeps holes.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 t_require_cmd mkfs.xfs
 img=$T/xfs.img

@@ -12,7 +12,7 @@
 # - the cheap readdirplus path still sees a private inode marked in place
 #   on the host since its node was made: the name turns unified, and a
 #   write through it breaks the link instead of writing the object.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 t_require_cmd strace
 t_require_cmd setfattr

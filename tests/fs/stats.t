@@ -5,7 +5,7 @@
 # cache is a GETATTR), the time in the daemon grows, a host user other than
 # root and a path that no vunifyfs serves get one clear line, and the
 # daemon's socket goes away with the mount.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 v=$VU_BIN/vunifyfs
 g=$T/g m=$T/m

@@ -4,7 +4,7 @@
 # Concurrency and resource use: many processes breaking the same names at
 # once, renames racing with breaks, and thousands of open/close/create/
 # unlink cycles leaving the daemon's descriptor count flat.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 store=$T/store g=$T/g m=$T/m

@@ -3,7 +3,7 @@
 # Two guests share store objects, both mounted: writes, truncations, chmods
 # and xattr changes in one guest leave the other guest and the store
 # byte-for-byte and stat-for-stat the same (but link count and ctime).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 store=$T/store
 mkdir -p "$T/g1/etc" "$T/g2/etc" "$T/m1" "$T/m2"

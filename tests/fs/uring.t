@@ -8,7 +8,7 @@
 # tree copy.  With the kernel's ring off, uring=on refuses with one line
 # and uring=auto mounts over /dev/fuse.  Unmounting and killing the daemon
 # with requests in flight leave nothing hanging.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 p=/sys/module/fuse/parameters/enable_uring
 v=$VU_BIN/vunifyfs

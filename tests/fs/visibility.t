@@ -3,7 +3,7 @@
 # What the guest sees of a unified file: a standalone file (st_nlink 1, an
 # inode number of its own, stable, the same in readdir and stat), no trace of
 # the mark, and open descriptors that follow a break made by another process.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 

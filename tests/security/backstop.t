@@ -8,7 +8,7 @@
 # VUNIFYFS_TEST_FAKE_BREAK makes the break at open do nothing and succeed.
 # The refusal must come from that gate itself, not from a later layer
 # (passthrough.c, the kernel's guard), or a broken gate would go unnoticed.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 vt=$VU_TEST_BIN/vutest
 store=$T/store g=$T/g m=$T/m

@@ -7,7 +7,7 @@
 # hand whose tree other users can reach (through others' or a group's search
 # bit, or a directory a non-root user owns), and starts nothing; after the
 # chmod it starts.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 t_require_cmd setpriv
 [ -x "$VU_TEST_BIN/vutest" ] || t_skip "vutest is not built"

@@ -7,7 +7,7 @@
 # Neither follows a symlink planted in the chain.  A removal that cannot
 # finish (a tmpfs or a bind mount inside the tree) leaves the guest gone,
 # not half there, and the mount untouched; the next delete finishes it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 
 # deep_chain DIR N: DIR/d/d/.../d (N levels) with a file "deepest" of

@@ -13,7 +13,7 @@
 #     process's image again in the guest: it must not be the host's
 #     vserver file, which a guest could then open for writing.
 # Also: exec on a terminal gets a pty of the guest's, -u/-w/-e.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 
 for h in vs_steal vs_snoop vs_grabexe; do

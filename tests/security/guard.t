@@ -7,7 +7,7 @@
 # checks), so that only the guard (fs/guard.c) stands between the guest and
 # the object; VUNIFYFS_TEST_NO_GUARD then takes the guard away too, to show
 # that the same write would land without it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 VH=$VU_BIN/vhashify
 store=$T/store g1=$T/g1 g2=$T/g2 m=$T/m

@@ -6,7 +6,7 @@
 # from inside g1 to write a shared inode reached without a name lookup
 # fails or writes g1's own copy, and the store, g2 and the host are
 # unchanged.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 SR=$VU_TEST_BIN/sec_reopen
 VH=$VU_BIN/vhashify

@@ -13,7 +13,7 @@
 #     thread), `vhashify stats` on the store works, and l2 can be mounted
 #     (a guest start); vhashify then leaves l2 alone: no file of it that was
 #     private when the mount came is linked under the running vunifyfs.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../unify/lib-unify.sh"
 t_require_root
 t_require_cmd jq

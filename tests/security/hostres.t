@@ -9,7 +9,7 @@
 # deleted by the cleanup either.  The guest's own veth carries the mark.
 # [mounts] sources inside the base or the run directory, where guests can
 # plant symlinks, are refused as well.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 t_require_cmd ip
 

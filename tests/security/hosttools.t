@@ -7,7 +7,7 @@
 # vunifyfs refuses a mount point that is the guest directory or anywhere
 # below it, also reached through a symlink or a bind mount, and mounts
 # nothing.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../unify/lib-unify.sh"
 t_require_root
 [ -x "$VU_BIN/vunifyfs" ] || t_fail "no $VU_BIN/vunifyfs (build it: make)"

@@ -7,7 +7,7 @@
 # the last reference goes; linking an O_TMPFILE file in costs nothing more
 # and cannot take the guest past its limit.  The usage record stays what a
 # scan of the tree finds.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 sf=$VU_TEST_BIN/sec_fill
 g=$T/g m=$T/m

@@ -3,7 +3,7 @@
 # A running guest's tree is mounted below the runtime directory, with the
 # setuid binaries its root made there: no host user may reach it, even
 # when the runtime directory existed beforehand with an open mode.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/../vserver/vslib.sh"
 command -v setpriv >/dev/null || t_skip "needs setpriv"
 as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups -- "$@"; }

@@ -11,7 +11,7 @@
 # may fail or write a private copy; afterwards the store verifies, every
 # object is byte- and stat-identical and g2 sees exactly what it saw.
 # Run without and with a disk limit (private files lose passthrough then).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 sr=$VU_TEST_BIN/sec_reopen
 VH=$VU_BIN/vhashify

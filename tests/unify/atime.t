@@ -4,7 +4,7 @@
 # one atime of the object, the first twin's), and not with --strict-atime.
 # --ignore-atime, the old way to ask for this, still works; with
 # --strict-atime it is a usage error.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

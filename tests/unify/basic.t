@@ -3,7 +3,7 @@
 # content and in everything a hardlink shares become links to one object;
 # the expected links and savings are computed independently; every path
 # looks exactly the same before and after; objects are sound.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

@@ -5,7 +5,7 @@
 # Afterwards every file holds exactly the writer's last version, removed
 # files stay removed, the rest of the guests is untouched, and the store is
 # sound.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

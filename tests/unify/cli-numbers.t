@@ -6,7 +6,7 @@
 # took) and let 20000000000G wrap.  Now a bad value is a usage error (exit
 # 2), one line naming the option and the value, and nothing is mounted or
 # written; the sizes every other command takes are taken.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 t_require_cmd timeout

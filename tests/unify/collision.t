@@ -3,7 +3,7 @@
 # 64 distinct contents below collide all the time; still only byte-identical
 # files are linked, each content gets objects of its own (REST.N for the
 # colliding ones), and every path keeps its content.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -5,7 +5,7 @@
 # and a second vhashify on the same store work; gc is refused until the
 # linkers end, then works; the second run's journal replay leaves the
 # running one's slots alone; everything verifies and no guest changed.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

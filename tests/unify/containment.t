@@ -3,7 +3,7 @@
 # (to directories and files outside it, or to another guest) are never
 # followed, and whatever is mounted inside a guest (another filesystem, or
 # a bind mount of the same one) is not entered.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -12,7 +12,7 @@
 # Downloaded packages are shared through $VUNIFY_TEST_CACHE/debootstrap (default
 # /var/cache/vunify-tests), so that only the first run on a machine
 # downloads; the mirror is $VUNIFY_TEST_MIRROR (default deb.debian.org).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 t_require_cmd debootstrap

@@ -1,7 +1,7 @@
 #!/bin/bash
 # -n/--dry-run reports what a real run would link and save, and changes
 # nothing (not even the store); output options: --json, --progress, -q, -v.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

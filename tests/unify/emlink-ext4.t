@@ -3,7 +3,7 @@
 # ext4's real link limit (65000 links an inode): 65002 identical files in
 # one guest on a small ext4 image.  The first object fills up (EMLINK), a
 # second instance (REST.1) takes the rest; nothing is lost or left private.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 t_require_cmd mkfs.ext4

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Bad input gets one clear line on stderr, a documented exit code (2 for
 # the caller's mistakes, 1 for what failed), and changes nothing.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

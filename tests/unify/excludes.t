@@ -3,7 +3,7 @@
 # --exclude-from, first match wins, include (+) and skip (~), inheritance
 # below excluded directories, the protected files, --no-default-excludes,
 # --min-size.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -6,7 +6,7 @@
 # they met (one summary line; silent with -q; in --json).  Store A and its
 # guests are untouched.  A mark is never trusted: a file whose forged mark
 # names a real object of B is not that object.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -2,7 +2,7 @@
 # --ignore-atime (the default now, still accepted) and --ignore-mtime:
 # files that differ only in those times are linked (and then show the
 # object's times); with --strict-atime and without --ignore-mtime, never.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

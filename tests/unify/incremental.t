@@ -5,7 +5,7 @@
 # (rchar from /proc, taken by uh_rchar) -- far less than the private files
 # a rerun without the index would have to hash again.  A changed file is
 # read again (so the measurement can tell).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

@@ -3,7 +3,7 @@
 # kill -9 at random moments, then a rerun: nothing lost, nothing changed
 # that a guest can see (directory times included: the journal restores
 # them), no temporaries left, every object sound.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

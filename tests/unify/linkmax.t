@@ -2,7 +2,7 @@
 # An object that reached the link limit gets a further instance (REST.1,
 # ...).  The limit is simulated with VUNIFY_LINK_MAX=4 (the code path is
 # the one a real EMLINK takes; emlink-ext4.t hits ext4's real limit).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -9,7 +9,7 @@
 # swap's inode check), and for the twin that is linked after it, changed
 # since it was hashed (the reopen's check against the scan; with --all it
 # would otherwise seed an object of its own under the old content's id).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

@@ -5,7 +5,7 @@
 #  gc:    removes exactly the objects no guest links any more, and their
 #         index rows; forgets guests that are gone
 #  verify: catches an object changed from the host (content or mark)
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

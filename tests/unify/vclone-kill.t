@@ -3,7 +3,7 @@
 # vclone killed at random moments: never a half-made NEW; the next vclone
 # of the same NEW removes what the killed one left and makes a NEW equal to
 # the template; the template and the store stay sound.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 t_require_root

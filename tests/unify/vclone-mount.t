@@ -1,7 +1,7 @@
 #!/bin/bash
 # vclone's result, mounted with vunifyfs, is indistinguishable from the
 # template: vu_snap of the mount equals vu_snap of the template as it was.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 . "$(dirname "$0")/gen-template.sh"

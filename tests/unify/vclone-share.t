@@ -5,7 +5,7 @@
 # of the template's bytes in private data, as `vhashify stats` counts them.
 # Only the protected files (/etc/passwd, ...) are copied.
 # --default-excludes brings Linux-VServer's rules back: /etc and /var copied.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 t_require_root
 uv_mounts

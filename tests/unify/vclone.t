@@ -5,7 +5,7 @@
 # more link to a store object and excluded files are real copies (here with
 # --default-excludes, so that /etc and /var are such copies; vclone-share.t
 # tests the default, which links them).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/lib-unify.sh"
 . "$(dirname "$0")/gen-guests.sh"
 . "$(dirname "$0")/gen-template.sh"

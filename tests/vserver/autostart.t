@@ -8,7 +8,7 @@
 # not keep the others from starting; the stop takes every running guest down in descending order.
 # Then the same through /etc/init.d/vunify (dist/vunify.init.in) with a
 # test base: start, status, restart, stop.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 unit=$VU_TOP/dist/vunify.service.in

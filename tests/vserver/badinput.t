@@ -2,7 +2,7 @@
 # Bad input gets a clear one-line error and the documented exit code:
 # usage errors 2, unknown guest 5, not running 3, everything else 1; a bad
 # guest.conf names the file and the line; nothing is started or changed.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 # want CODE PATTERN CMD...: CMD exits CODE and says PATTERN on stderr.

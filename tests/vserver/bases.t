@@ -2,7 +2,7 @@
 # Two bases keep apart: a guest of the same name running in base A and in
 # base B (both directories called "base") has its own runtime directory,
 # cgroup and veth mark; no command on B sees, stops or deletes A's guest.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 A=$VUNIFY_BASE

@@ -2,7 +2,7 @@
 # vserver basics on a busybox guest: build, start (init runs when start
 # returns), running, exec (exit status, stdin, stdout, stderr), enter,
 # status, list, stop (init's own shutdown ran), delete; every exit code.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_name a)

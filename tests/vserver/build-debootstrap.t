@@ -11,7 +11,7 @@
 # Packages are cached in ${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/
 # debootstrap (build --cache), so that only the first run on a machine
 # downloads them; VUNIFY_TEST_MIRROR names another mirror.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 vs_debootstrap_setup
 cache=$VS_DEB_CACHE mirror=$VS_DEB_MIRROR

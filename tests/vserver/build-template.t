@@ -3,7 +3,7 @@
 # /etc/hostname, /etc/hosts and /etc/machine-id, written as new files (the
 # template's are links into the store: they must stay as they were), and
 # the build's usage errors leave nothing behind.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 [ -x "$VU_BIN/vclone" ] || t_skip "vclone is not built"
 

@@ -3,7 +3,7 @@
 # a directory with vclone (files shared through the store), and failures
 # that leave nothing behind.  A cloned guest runs, and its writes to shared
 # files stay its own (vunifyfs breaks the link).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 [ -x "$VU_BIN/vclone" ] || t_skip "vclone is not built"
 

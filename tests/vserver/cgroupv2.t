@@ -5,7 +5,7 @@
 # controller-free parts can be checked there: membership, the cgroup
 # namespace, the BPF device filter, cgroup.kill, and that a limit the
 # hierarchy cannot enforce is refused).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 vs_cgroup2_mount

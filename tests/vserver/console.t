@@ -2,7 +2,7 @@
 # vserver NAME console: a shell on the guest's console answers what the
 # client types, Ctrl-] detaches (the guest runs on), the log keeps what was
 # said under LOG/KEY/NAME and outlives the stop; a stopped guest is exit 3.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_guest c)

@@ -4,7 +4,7 @@
 # root died), of the supervisor and the watchdog together (init dies with
 # its parent; the leftovers are cleaned up by the next vserver command).
 # Kill -9 of the watchdog alone leaves a healthy, stoppable guest.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 x=$(( $$ % 200 + 20 ))

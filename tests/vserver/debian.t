@@ -9,7 +9,7 @@
 # The debootstrap result is cached as a tarball in /var/cache/vunify-tests/
 # (or $VUNIFY_TEST_CACHE), so that only the first run on a machine
 # downloads.  Run it alone with:   make check TESTS=tests/vserver/debian.t
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 t_require_cmd debootstrap
 

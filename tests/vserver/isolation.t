@@ -5,7 +5,7 @@
 # through device nodes, or leave its root (chroot and fchdir tricks,
 # /proc/1/root, open_by_handle_at); the seccomp filter and the capability
 # set each hold on their own.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_guest i)

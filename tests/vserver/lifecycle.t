@@ -3,7 +3,7 @@
 # Start, stop and restart a guest 20 times in a row (veth networking, so
 # that the host's end is recreated every time): every round leaves no
 # mount, cgroup, namespace, process, veth, socket or state file behind.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 x=$(( $$ % 200 + 20 ))

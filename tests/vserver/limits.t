@@ -2,7 +2,7 @@
 # Resource limits: a fork bomb stops at the pids limit and a memory hog at
 # the memory limit, while the host and a second guest keep working; the
 # limited guest's init survives, and a stop still kills everything.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 disk=$(awk '$5 == "/" { print $3; exit }' /proc/self/mountinfo)

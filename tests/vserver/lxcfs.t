@@ -7,7 +7,7 @@
 # refuses to start, auto starts; a stopped (hung) or dead lxcfs does not
 # hang or break a boot.  The test runs an lxcfs of its own below $T
 # (VUNIFY_LXCFS), never touching a host's /var/lib/lxcfs.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 command -v lxcfs >/dev/null || t_skip "lxcfs is not installed (Debian: apt-get install lxcfs)"
 [ -c /dev/fuse ] || t_skip "no /dev/fuse"

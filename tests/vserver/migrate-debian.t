@@ -11,7 +11,7 @@
 # allocate, directories included) and as the bytes of its own files plus
 # its inodes' metadata (the manifest, measured with vs_streamedit).  Logs
 # bytes and times.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 . "$(dirname "$0")/sshlib.sh"
 . "$(dirname "$0")/debtree.sh"

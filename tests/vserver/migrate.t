@@ -11,7 +11,7 @@
 # on the target: the target base's parent missing, connection refused, the
 # name taken there, and an object the target lists but whose content is
 # not its id (the receiver checks what it takes from its store).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 . "$(dirname "$0")/sshlib.sh"
 

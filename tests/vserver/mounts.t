@@ -3,7 +3,7 @@
 # files; missing targets are created; a target that is a symlink in the
 # guest tree (pointing anywhere, here at the host's paths) is refused and
 # nothing is mounted through it.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 mkdir -p "$T/share-ro" "$T/share-rw"

@@ -23,7 +23,7 @@ if [ -z "${VU_NETMODES_NETNS:-}" ]; then
 	command -v unshare >/dev/null || { echo "skip: needs unshare"; exit 77; }
 	VU_NETMODES_NETNS=1 exec unshare --net -- "$0" "$@"
 fi
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 t_require_cmd ip
 t_require_cmd nsenter

@@ -5,7 +5,7 @@
 # "none" guest has loopback only.  A "host" guest shares the host's stack
 # without the capabilities to change or sniff it.  The host's veth end goes
 # with the guest.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 t_require_cmd ip
 

@@ -4,7 +4,7 @@
 # a stopped one and one whose guest.conf is broken with bytes that would
 # break a JSON writer that does not escape (quote, backslash, control
 # characters, invalid UTF-8).  Every key of the JSON is in vserver(8).
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 t_require_cmd jq
 

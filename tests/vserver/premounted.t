@@ -4,7 +4,7 @@
 # left mounted by the stop, and watched: if its vunifyfs dies, the guest is
 # killed all the same.  The administrator's mount may allow device nodes
 # (-o devices): the guest's / is nodev all the same.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_guest p)

@@ -2,7 +2,7 @@
 # reboot(2) inside the guest goes to the supervisor: a reboot restarts the
 # guest (a new init, booted again), a poweroff or halt stops it for good,
 # as on a real machine.  Nothing of the host is rebooted, obviously.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_guest r)

@@ -6,7 +6,7 @@
 # file of A is one in B, and the received guest boots to runlevel 2 and
 # stops cleanly.  A clone of it (build --template) sent afterwards finds
 # every object in B already.  Logs bytes and times.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 . "$(dirname "$0")/debtree.sh"
 

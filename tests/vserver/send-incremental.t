@@ -9,7 +9,7 @@
 # nothing left behind: an incremental stream received without
 # --incremental-from, from another base guest, onto a base whose file is
 # not the sender's, and a full stream received with --incremental-from.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 [ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"

@@ -11,7 +11,7 @@
 # by tests/helpers/vs_streamedit), a guest.conf with [mounts] unless
 # --trust-config, a full disk, names "../srv", "/srv" and "a/b", an
 # interrupted receive.  A running guest is not sent.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 [ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"

@@ -4,7 +4,7 @@
 # guest.conf byte for byte), shares its files through the store, boots, and
 # a write in either leaves the other alone.  A running guest, an existing
 # name and a missing argument are refused and leave nothing.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 
 g=$(vs_guest s "[limits]" "pids = 300")

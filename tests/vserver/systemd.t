@@ -13,7 +13,7 @@
 # ${VUNIFY_TEST_CACHE:-/var/cache/vunify-tests}/debootstrap, so that only
 # the first run on a machine downloads them.  The second guest is a clone
 # of the first (`build --template`): its own host name and machine-id.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 vs_debootstrap_setup
 cache=$VS_DEB_CACHE mirror=$VS_DEB_MIRROR

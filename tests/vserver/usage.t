@@ -9,7 +9,7 @@
 # sparse file (allocated blocks, not its size), symlinks, a marked file with
 # a single name (shared all the same), and a chain of directories deeper
 # than the descriptor limit both tools run under.
-. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
 [ -x "$VU_BIN/vclone" ] || t_skip "vclone is not built"
 [ -x "$VU_BIN/vhashify" ] || t_skip "vhashify is not built"
