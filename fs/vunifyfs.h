@@ -69,7 +69,9 @@ struct vu_node {
 	atomic_uint gen;            /* bumped whenever fd changes inode */
 
 	/* Kernel passthrough: the backing id all opens of this node share,
-	 * and how many opens use it (under lock). */
+	 * and how many opens use it (changed under lock; bk_id is also read
+	 * without it, as a hint, by an open deciding whether it needs a
+	 * descriptor: file.c). */
 	atomic_int bk_id;
 	unsigned int bk_opens;
 	bool bk_shared;             /* bk_id names a store object (guard.c) */
