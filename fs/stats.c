@@ -206,10 +206,12 @@ int vu_stats_start(const char *dev)
 	/* A device number is reused after its mount went away: whatever
 	 * socket is there is a dead daemon's. */
 	unlink(sa.sun_path);
-	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(listen_fd, 8) < 0 ||
-	    stat(sa.sun_path, &listen_st) < 0)
+	if (bind(listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		goto fail;
+	/* Bound: from here on a failure removes the socket file. */
 	snprintf(listen_path, sizeof(listen_path), "%s", sa.sun_path);
+	if (listen(listen_fd, 8) < 0 || stat(sa.sun_path, &listen_st) < 0)
+		goto fail;
 	err = pthread_create(&t, NULL, serve, NULL);
 	if (err) {
 		errno = err;
