@@ -39,7 +39,11 @@
  * Threads: one per entry, each with its own small ring, threads=N/CPUs
  * of them per queue (at least one), pinned to the queue's CPU so that the
  * caller's CPU serves it.  At unmount the kernel ends every waiting
- * command with ENOTCONN and the threads leave.
+ * command with ENOTCONN and the threads leave; a session ended by a signal
+ * (the mount still up) wakes them through an eventfd polled in every ring.
+ * Either way they are joined before the session is destroyed: libfuse
+ * frees a thread's splice pipe only when that thread exits while the
+ * session still exists.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -50,6 +54,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
 #include <syslog.h>
@@ -63,6 +69,8 @@
 #define HEADROOM 256
 #define POSSIBLE "/sys/devices/system/cpu/possible"
 #define ENABLE_PARAM "/sys/module/fuse/parameters/enable_uring"
+/* user_data of the wake-up poll; FUSE commands carry 0. */
+#define WAKE_TAG 1
 
 struct ent {
 	struct vu_fuse_uring_req_header hdr;
@@ -83,7 +91,9 @@ static struct {
 	size_t payload;             /* payload buffer per entry */
 	unsigned int queues, per_queue;
 	struct ent *ents;
+	unsigned int threads;       /* started, to be joined */
 	int devfd;
+	int wakefd;                 /* eventfd: readable when the session goes */
 	_Atomic uint64_t requests;  /* served over the ring */
 	atomic_bool active;
 	pthread_mutex_t lock;
@@ -93,7 +103,8 @@ static struct {
 	bool stopping;              /* the session is going: serve nothing more */
 	int err;                    /* the first registration error */
 	char why[160];              /* why it is not used, for --stats */
-} ur = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .devfd = -1 };
+} ur = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .devfd = -1,
+       .wakefd = -1 };
 
 static __thread struct ent *cur;    /* this thread's entry, if a ring thread */
 
@@ -416,9 +427,14 @@ static void serve_end(void)
 	pthread_mutex_unlock(&ur.lock);
 }
 
+/* Threads still serving get until @until; then every thread is woken and
+ * joined by the same deadline.  One that does not leave by then (a request
+ * stuck in a system call) is left running and its entry is not freed. */
 void vu_uring_stop(void)
 {
+	static const uint64_t one = 1;
 	struct timespec until;
+	unsigned int joined = 0;
 
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 5;
@@ -429,6 +445,40 @@ void vu_uring_stop(void)
 			break;
 	pthread_mutex_unlock(&ur.lock);
 	atomic_store(&ur.active, false);
+	if (!ur.threads)
+		goto out;
+	if (write(ur.wakefd, &one, sizeof(one)) != sizeof(one))
+		vu_log(LOG_ERR, "io_uring: waking the ring threads: %s", strerror(errno));
+	for (unsigned int i = 0; i < ur.threads; i++)
+		joined += pthread_timedjoin_np(ur.ents[i].thread, NULL, &until) == 0;
+	if (joined < ur.threads) {
+		vu_log(LOG_WARNING, "io_uring: %u ring thread(s) did not stop in time",
+		       ur.threads - joined);
+		return;
+	}
+	for (unsigned int i = 0; i < ur.threads; i++)
+		free(ur.ents[i].buf);
+	free(ur.ents);
+	ur.ents = NULL;
+	ur.threads = 0;
+out:
+	if (ur.wakefd >= 0)
+		close(ur.wakefd);
+	ur.wakefd = -1;
+}
+
+/* Ask @ring to complete (WAKE_TAG) when vu_uring_stop() writes the
+ * eventfd.  Without it a thread still leaves at unmount (ENOTCONN). */
+static int arm_wake(struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe)
+		return -EBUSY;
+	memset(sqe, 0, 128);
+	io_uring_prep_poll_add(sqe, ur.wakefd, POLLIN);
+	io_uring_sqe_set_data64(sqe, WAKE_TAG);
+	return io_uring_submit(ring);
 }
 
 static void *ent_main(void *arg)
@@ -456,6 +506,8 @@ static void *ent_main(void *arg)
 	 * the first request. */
 	if (err >= 0 && io_uring_peek_cqe(&e->ring, &cqe) == 0 && cqe->res < 0)
 		err = cqe->res;
+	if (err >= 0)
+		err = arm_wake(&e->ring);
 	started(err < 0 ? err : 0);
 	if (err < 0)
 		goto out;
@@ -465,6 +517,11 @@ static void *ent_main(void *arg)
 			continue;
 		if (err < 0)
 			break;
+		if (cqe->user_data == WAKE_TAG) {
+			io_uring_cqe_seen(&e->ring, cqe);
+			err = 0;
+			break;      /* vu_uring_stop */
+		}
 		err = cqe->res;
 		io_uring_cqe_seen(&e->ring, cqe);
 		if (err < 0)
@@ -503,6 +560,9 @@ int vu_uring_start(int devfd, unsigned int threads)
 	ur.queues = possible_cpus();
 	ur.per_queue = threads / ur.queues ? threads / ur.queues : 1;
 	n = ur.queues * ur.per_queue;
+	ur.wakefd = eventfd(0, EFD_CLOEXEC);
+	if (ur.wakefd < 0)
+		return -errno;
 	ur.ents = calloc(n, sizeof(*ur.ents));
 	if (!ur.ents)
 		return -ENOMEM;
@@ -518,10 +578,11 @@ int vu_uring_start(int devfd, unsigned int threads)
 		e->iov[0] = (struct iovec){ &e->hdr, sizeof(e->hdr) };
 		e->iov[1] = (struct iovec){ e->buf + HEADROOM, ur.payload };
 		err = -pthread_create(&e->thread, NULL, ent_main, e);
-		if (err)
+		if (err) {
+			free(e->buf);
 			break;
-		pthread_detach(e->thread);
-		made++;
+		}
+		made = ++ur.threads;
 	}
 	/* Registration is quick; wait for every thread's word. */
 	clock_gettime(CLOCK_REALTIME, &until);

@@ -421,7 +421,8 @@ int vu_uring_start(int devfd, unsigned int threads);
 bool vu_uring_reply(const struct iovec *iov, int count, ssize_t *ret);
 bool vu_uring_splice_reply(int fdin, size_t len, ssize_t *ret);
 /* The classic loop is over: wait for requests being served on the ring
- * (never serve another), so the session can go. */
+ * (never serve another), then stop and join the ring threads, so the
+ * session can go. */
 void vu_uring_stop(void);
 void vu_uring_report(FILE *f);
 int vu_do_tmpfile(struct vu_node *parent, int flags, mode_t mode, uid_t uid, gid_t gid,

@@ -7,7 +7,11 @@
 # the daemon (passthrough=off), renames, unlinks, a directory listing, a
 # tree copy.  With the kernel's ring off, uring=on refuses with one line
 # and uring=auto mounts over /dev/fuse.  Unmounting and killing the daemon
-# with requests in flight leave nothing hanging.
+# with requests in flight leave nothing hanging.  The ring threads leave
+# before the session goes: a daemon stopped by SIGTERM with the mount still
+# busy ends at once, and ten mount-read-unmount rounds leak nothing (in the
+# sanitized run, LSan sees libfuse's per-thread splice pipe of a ring
+# thread that outlived the session; that happened in 1 round of 5).
 . "$(dirname "$0")/../lib.sh" || exit 1
 t_require_root
 p=/sys/module/fuse/parameters/enable_uring
@@ -79,6 +83,26 @@ umount -l "$m" || t_fail "umount -l with requests in flight"
 kill "$busy"; wait "$busy" 2>/dev/null
 for i in $(seq 100); do pgrep -f "vunifyfs.* $m\$" > /dev/null || break; sleep 0.1; done
 pgrep -f "vunifyfs.* $m\$" > /dev/null && t_fail "the daemon did not exit after the unmount"
+
+# --- the ring threads leave before the session: ten rounds ---
+head -c 300000 /dev/urandom > "$g/spliced"
+for i in $(seq 10); do
+	vu_mount "$g" "$m" -o uring=on,passthrough=off
+	# Read replies are spliced: each ring thread takes libfuse's pipe.
+	for j in 1 2 3 4; do cat "$m/spliced" > /dev/null || t_fail "read, round $i"; done
+	vu_umount "$m"
+done
+
+# --- SIGTERM with the mount still in use ---
+vu_mount "$g" "$m" -o uring=on,passthrough=off
+exec 9< "$m/spliced"
+cat <&9 > /dev/null || t_fail "read through the held descriptor"
+pid=$(pgrep -f "vunifyfs.* $m\$") || t_fail "no daemon for $m"
+kill -TERM "$pid"
+for i in $(seq 100); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2> /dev/null && t_fail "the daemon did not exit 10 s after SIGTERM"
+exec 9<&-
+t_mounted "$m" && { umount -l "$m"; t_fail "SIGTERM left $m mounted"; }
 
 # --- kill -9 with requests in flight ---
 vu_mount "$g" "$m" -o uring=on,passthrough=off,timeout=0
