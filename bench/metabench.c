@@ -12,6 +12,11 @@
  *                                              every directory, lstat of every
  *                                              entry, recursively
  *   metabench unlink  DIR N [PER_DIR]          unlink every file, rmdir the tree
+ *   metabench -j P stat|open DIR N [PER_DIR]   the same with P processes at
+ *                                              once, each on every P-th leaf
+ *                                              directory (a guest runs many
+ *                                              processes: the rows that show
+ *                                              how a transport scales)
  *   metabench firstwrite FILE [BYTES]          open(O_WRONLY) + pwrite BYTES at
  *                                              offset 0 + close: the first
  *                                              write to a file (link break,
@@ -42,6 +47,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +63,7 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: " PROG " create|stat|open|readdir|unlink DIR N [PER_DIR [BYTES]]\n"
+		"       " PROG " -j P stat|open DIR N [PER_DIR]\n"
 		"       " PROG " walk DIR\n"
 		"       " PROG " firstwrite FILE [BYTES]\n"
 		"       " PROG " read|evict|hold FILE...\n");
@@ -172,15 +179,18 @@ static void cmd_create(const char *dir, const struct tree *t, size_t bytes)
 
 enum per_file { DO_STAT, DO_OPEN, DO_UNLINK };
 
-static void cmd_per_file(const char *dir, const struct tree *t, enum per_file what)
+/* The files of leaf directories @first, @first + @step, ... (file i of
+ * the tree is in leaf i / per_dir, as create made them). */
+static void per_file_leaves(const char *dir, const struct tree *t, enum per_file what,
+			    unsigned long first, unsigned long step)
 {
 	char name[32], path[4096];
-	uint64_t t0 = now_ns();
 
-	for (unsigned long leaf = 0, i = 0; leaf < t->leaves; leaf++) {
+	for (unsigned long leaf = first; leaf < t->leaves; leaf += step) {
 		int dfd = open_leaf(dir, t, leaf, path);
 
-		for (unsigned long k = 0; k < t->per_dir && i < t->n; k++, i++) {
+		for (unsigned long i = leaf * t->per_dir;
+		     i < (leaf + 1) * t->per_dir && i < t->n; i++) {
 			struct stat st;
 			int fd;
 
@@ -208,6 +218,14 @@ static void cmd_per_file(const char *dir, const struct tree *t, enum per_file wh
 				die_errno(path);
 		}
 	}
+}
+
+static void cmd_per_file(const char *dir, const struct tree *t, enum per_file what)
+{
+	char path[4096];
+	uint64_t t0 = now_ns();
+
+	per_file_leaves(dir, t, what, 0, 1);
 	if (what == DO_UNLINK) {
 		for (unsigned long a = 0; a < t->top && a < t->leaves; a++) {
 			snprintf(path, sizeof(path), "%s/a%03lu", dir, a);
@@ -215,6 +233,33 @@ static void cmd_per_file(const char *dir, const struct tree *t, enum per_file wh
 				die_errno(path);
 		}
 	}
+	report(t->n, now_ns() - t0);
+}
+
+/* @procs processes at once, the leaves dealt out among them; the time is
+ * from before the first fork to after the last exit. */
+static void cmd_per_file_parallel(const char *dir, const struct tree *t, enum per_file what,
+				  unsigned long procs)
+{
+	uint64_t t0 = now_ns();
+	int failed = 0, status;
+
+	for (unsigned long p = 0; p < procs; p++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die_errno("fork");
+		if (pid == 0) {
+			per_file_leaves(dir, t, what, p, procs);
+			_exit(0);
+		}
+	}
+	while (wait(&status) > 0)
+		failed |= !WIFEXITED(status) || WEXITSTATUS(status);
+	if (errno != ECHILD)
+		die_errno("wait");
+	if (failed)
+		exit(1);    /* the child said why */
 	report(t->n, now_ns() - t0);
 }
 
@@ -411,11 +456,21 @@ static void cmd_hold(int n, char **files)
 int main(int argc, char **argv)
 {
 	const char *cmd;
+	unsigned long procs = 0;
 	struct tree t;
 
+	if (argc > 2 && !strcmp(argv[1], "-j")) {
+		procs = parse_num(argv[2], "P");
+		if (procs < 1 || procs > 64)
+			usage();
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3)
 		usage();
 	cmd = argv[1];
+	if (procs && strcmp(cmd, "stat") && strcmp(cmd, "open"))
+		usage();
 	if (!strcmp(cmd, "walk")) {
 		cmd_walk(argv[2]);
 		return 0;
@@ -446,6 +501,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "create"))
 		cmd_create(argv[2], &t, argc > 5 ? parse_num(argv[5], "BYTES") : 64);
+	else if (procs && (!strcmp(cmd, "stat") || !strcmp(cmd, "open")))
+		cmd_per_file_parallel(argv[2], &t, cmd[0] == 's' ? DO_STAT : DO_OPEN, procs);
 	else if (!strcmp(cmd, "stat"))
 		cmd_per_file(argv[2], &t, DO_STAT);
 	else if (!strcmp(cmd, "open"))

@@ -3,6 +3,8 @@
 #   - create, stat, open+close, readdir, unlink of meta_files small files
 #     (64 bytes) in a two-level tree of meta_per_dir files per directory, by
 #     bench/metabench.c (one process, no fork per file);
+#   - stat and open+close again by two processes at once, on a second tree
+#     made for them (a guest runs many processes; how a transport scales);
 #   - a git-status-like walk of that tree (readdir + lstat of everything),
 #     with warm and with dropped caches;
 #   - untar of a real source tarball (Debian's glibc-source, or
@@ -63,11 +65,21 @@ b_meta_ops() {
 		walk) row="tree walk, warm" ;;
 		walk-cold) row="tree walk, cold" ;;
 		unlink) row="unlink" ;;
+		stat2) row="stat, 2 processes" ;;
+		open2) row="open+close, 2 processes" ;;
+		# the second tree, made and removed unrecorded
+		mk2|rm2)
+			"$B_METABENCH" "$([ $op = mk2 ] && echo create || echo unlink)" \
+				"$root/tree2.$rep" "$n" "$per" > /dev/null 2>> "$B_LOG" ||
+				{ b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
+			continue ;;
 		esac
 		before=""
 		[ "${BE_KIND[$id]}" = vu ] && before=$(b_vu_counters "$root")
 		if [ "${op%-cold}" = walk ]; then
 			out=$("$B_METABENCH" walk "$root/tree.$rep" 2>> "$B_LOG")
+		elif [ "${op%2}" != "$op" ]; then
+			out=$("$B_METABENCH" -j 2 "${op%2}" "$root/tree2.$rep" "$n" "$per" 2>> "$B_LOG")
 		else
 			out=$("$B_METABENCH" "$op" "$root/tree.$rep" "$n" "$per" 2>> "$B_LOG")
 		fi || { b_warn "metabench $op on ${BE_LABEL[$id]} failed"; return 1; }
@@ -94,7 +106,7 @@ suite_meta() {
 		tarinfo=""
 	fi
 	b_table meta ops "Metadata operations" native higher ratio \
-		"Operations per second: $n files of 64 bytes, $per per directory, made and used by one process (bench/metabench.c); walk = readdir + lstat of every entry (git status); untar of ${tarname:-no tarball} ($entries entries, uncompressed) and rm -rf of the result, in entries per second."
+		"Operations per second: $n files of 64 bytes, $per per directory, made and used by one process (bench/metabench.c; the \"2 processes\" rows: two at once on a second such tree, each on every other directory); walk = readdir + lstat of every entry (git status); untar of ${tarname:-no tarball} ($entries entries, uncompressed) and rm -rf of the result, in entries per second."
 
 	b_table meta reqs "FUSE requests per operation" - lower none \
 		"FUSE requests the kernel sent the vunifyfs daemon per file of each row (vunifyfs --stats, requests before and after); the walk rows count per file of the tree."
@@ -109,7 +121,8 @@ suite_meta() {
 		# phase 2: the cold walk needs everything written back, or the
 		# kernel cannot drop the tree's inodes.
 		for id in "${ids[@]}"; do
-			b_meta_ops "$id" "$rep" create stat open readdir walk || return 1
+			b_meta_ops "$id" "$rep" create stat open readdir walk \
+				mk2 stat2 open2 rm2 || return 1
 		done
 		b_settle cold
 		for id in "${ids[@]}"; do
