@@ -144,20 +144,53 @@ int vu_cg_deleg_attach(const struct vu_cgroup *cg, pid_t pid, pid_t init, struct
 	return vu_cg_write(dir, "cgroup.procs", val, e);
 }
 
-static bool populated(const char *dir)
+/*
+ * Wait up to @ms until no process is left in @dir's subtree ("populated 0"
+ * in cgroup.events).  The kernel raises POLLPRI on the file when that
+ * changes, and only a read through the polled descriptor re-arms it: read
+ * through another one, the poll returns at once for ever and the wait
+ * spins through its budget in milliseconds (a loaded host then saw
+ * "processes survive" while they were still exiting).  Hence the deadline
+ * in time, the pread on the same descriptor, and a nap if a poll returns
+ * without a change.
+ */
+static bool wait_unpopulated(const char *dir, int ms)
 {
-	struct vu_err e;
-	char buf[256];
+	char path[PATH_MAX + 64], buf[256];
+	_cleanup_close_ int fd = -1;
+	struct timespec start, now;
 
-	if (vu_cg_read(dir, "cgroup.events", buf, sizeof(buf), &e) < 0)
-		return false;
-	return !strstr(buf, "populated 0");
+	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT;     /* the group is gone, and its members */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLPRI };
+		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+		long left;
+
+		if (n < 0)
+			return false;
+		buf[n] = 0;
+		if (strstr(buf, "populated 0"))
+			return true;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = ms - ((now.tv_sec - start.tv_sec) * 1000 +
+			     (now.tv_nsec - start.tv_nsec) / 1000000);
+		if (left <= 0)
+			return false;
+		if (poll(&p, 1, left < 100 ? (int)left : 100) != 0) {
+			struct timespec nap = { 0, 1000000L };
+
+			nanosleep(&nap, NULL);
+		}
+	}
 }
 
 int vu_cg_deleg_kill(const struct vu_cgroup *cg, struct vu_err *e)
 {
-	char dir[PATH_MAX], path[PATH_MAX + 64];
-	_cleanup_close_ int fd = -1;
+	char dir[PATH_MAX];
 
 	if (!cg->deleg[0])
 		return 0;
@@ -167,18 +200,7 @@ int vu_cg_deleg_kill(const struct vu_cgroup *cg, struct vu_err *e)
 	/* cgroup.kill covers the whole subtree, frozen members included. */
 	if (vu_cg_write(dir, "cgroup.kill", "1", e) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/cgroup.events", dir);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	for (int i = 0; i < 1000 && populated(dir); i++) {
-		struct pollfd p = { .fd = fd, .events = POLLPRI };
-
-		if (fd < 0 || poll(&p, 1, 10) < 0) {
-			struct timespec ts = { 0, 10000000L };
-
-			nanosleep(&ts, NULL);
-		}
-	}
-	if (populated(dir))
+	if (!wait_unpopulated(dir, 10000))
 		return vu_err_set(e, EBUSY, "%s: processes survive cgroup.kill", dir);
 	return 0;
 }

@@ -1,8 +1,9 @@
 #!/bin/bash
 # A guest never runs unsupervised: kill -9 of the supervisor (the watchdog
-# tears the guest down), of vunifyfs (the supervisor kills the guest whose
-# root died), of the supervisor and the watchdog together (init dies with
-# its parent; the leftovers are cleaned up by the next vserver command).
+# tears the guest down, and waits for a process slow to exit), of vunifyfs
+# (the supervisor kills the guest whose root died), of the supervisor and
+# the watchdog together (init dies with its parent; the leftovers are
+# cleaned up by the next vserver command).
 # Kill -9 of the watchdog alone leaves a healthy, stoppable guest.
 . "$(dirname "$0")/../lib.sh" || exit 1
 . "$(dirname "$0")/vslib.sh"
@@ -32,6 +33,28 @@ vs_wait not_running || t_fail "still running 30 s after the supervisor was kille
 alive $pids && t_fail "guest processes outlived the supervisor: $pids"
 vs_assert_gone "$g"
 grep -q "the supervisor died" "$(vs_log "$g")/supervisor.log" || t_fail "the watchdog did not act"
+
+# 1b. The same with a guest process that takes a while to exit (a heap of
+# 1 GB to free): the watchdog waits for it.  It used to spin through its
+# wait for cgroup.events in milliseconds, say "processes survive
+# cgroup.kill" and leave the cgroups (and on a loaded host even a plain
+# guest's exit took longer than that).
+vs_start "$g"
+vs_exec "$g" sh -c 'tail /dev/zero > /dev/null 2>&1 & exit 0'
+hog=""
+for i in $(seq 150); do
+	for p in $(guest_pids); do
+		rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$p/status" 2>/dev/null)
+		[ "${rss:-0}" -gt 1000000 ] && hog=$p
+	done
+	[ -n "$hog" ] && break
+	sleep 0.1
+done
+[ -n "$hog" ] || t_fail "no guest process grew to 1 GB in 15 s"
+kill -9 "$(state supervisor)"
+vs_wait not_running || t_fail "still running 30 s after the supervisor was killed (big process)"
+alive "$hog" && t_fail "the big process outlived the supervisor"
+vs_assert_gone "$g"
 
 # 2. vunifyfs dies.
 vs_start "$g"
