@@ -49,12 +49,12 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <liburing.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/sysinfo.h>
 #include <sys/uio.h>
@@ -553,7 +553,7 @@ out:
 int vu_uring_start(int devfd, unsigned int threads)
 {
 	struct timespec until;
-	unsigned int n, made = 0;
+	unsigned int n;
 	int err = 0;
 
 	ur.devfd = devfd;
@@ -582,13 +582,13 @@ int vu_uring_start(int devfd, unsigned int threads)
 			free(e->buf);
 			break;
 		}
-		made = ++ur.threads;
+		ur.threads++;
 	}
 	/* Registration is quick; wait for every thread's word. */
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += 10;
 	pthread_mutex_lock(&ur.lock);
-	while (ur.started < made && !err)
+	while (ur.started < ur.threads && !err)
 		if (pthread_cond_timedwait(&ur.cond, &ur.lock, &until) == ETIMEDOUT)
 			err = -ETIMEDOUT;
 	if (!err)
