@@ -501,8 +501,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "create"))
 		cmd_create(argv[2], &t, argc > 5 ? parse_num(argv[5], "BYTES") : 64);
-	else if (procs && (!strcmp(cmd, "stat") || !strcmp(cmd, "open")))
-		cmd_per_file_parallel(argv[2], &t, cmd[0] == 's' ? DO_STAT : DO_OPEN, procs);
+	else if (procs)     /* stat or open: checked above */
+		cmd_per_file_parallel(argv[2], &t, !strcmp(cmd, "stat") ? DO_STAT : DO_OPEN, procs);
 	else if (!strcmp(cmd, "stat"))
 		cmd_per_file(argv[2], &t, DO_STAT);
 	else if (!strcmp(cmd, "open"))
